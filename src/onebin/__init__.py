@@ -1,0 +1,8 @@
+"""onebin: one executable file from a Python application, imported from memory."""
+
+__version__ = "0.1.0"
+
+from .builder import BuildResult, build  # noqa: E402
+from .errors import OnebinError  # noqa: E402
+
+__all__ = ["BuildResult", "OnebinError", "__version__", "build"]

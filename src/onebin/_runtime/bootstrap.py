@@ -1,0 +1,118 @@
+"""Start-up of an executable, in the steps the launcher calls.
+
+1. ``install()``, in the core phase: read the index, register the path hook.
+2. (CPython's main phase imports ``encodings`` and the rest through that hook.)
+3. ``main_code()``: finish setting up ``sys``, prepare ``__main__``, return the app's code.
+4. ``exit_status(exc)`` if that code raised, then ``flush_stdio()``, as ``python app.py`` would.
+"""
+
+import sys
+
+import _onebin
+
+from . import bundle as _bundle
+from . import finder as _finder
+from . import metadata as _metadata
+
+_hook = None
+
+
+def install():
+    """Serves the bundle's sys.path entries from memory; called before `encodings` is imported."""
+    global _hook
+    payload = _onebin.payload
+    index = _bundle.Index.load(payload[_onebin.index_offset : _onebin.index_offset + _onebin.index_size])
+    bundle = _bundle.Bundle(_onebin.executable, payload, index, _onebin.payload_offset)
+    _hook = _finder.PathHook(bundle)
+    sys.path_hooks.insert(0, _hook)
+    # sys.path is set later, in the main phase, from the launcher's copy of the same roots.
+    for root in index.roots:
+        _hook.cache_finder(bundle.path(root))
+
+
+def main_code():
+    """Completes start-up and returns the code object to run as __main__."""
+    # CPython's main phase put zipimport's hook first; the bundle's paths are not zip files.
+    if sys.path_hooks[0] is not _hook:
+        sys.path_hooks.remove(_hook)
+        sys.path_hooks.insert(0, _hook)
+    bundle = _hook.bundle
+    sys.meta_path.append(_metadata.DistributionFinder(bundle))
+    code_offset, code_size, relpath = bundle.index.main
+    main = sys.modules["__main__"]
+    if relpath is not None:
+        main.__file__ = bundle.path(relpath)
+    import marshal
+
+    return marshal.loads(bundle.blob(code_offset, code_size))
+
+
+def exit_status(exc):
+    """The exit status for an exception that ended __main__, reporting it as python does."""
+    if isinstance(exc, SystemExit):
+        return _system_exit_status(exc)
+    if isinstance(exc, BrokenPipeError) and _stdout_is_broken():
+        _silence_stdout()
+        return 1
+    sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, exc.__traceback__
+    if sys.version_info >= (3, 12):
+        sys.last_exc = exc
+    hook = sys.excepthook
+    if hook is sys.__excepthook__ and sys.version_info < (3, 13):
+        # Before 3.13 the built-in hook reads source lines from disk only; traceback asks
+        # the module's loader, which serves them from the bundle.
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+    else:
+        hook(type(exc), exc, exc.__traceback__)
+    return 1
+
+
+def flush_stdio():
+    """Flushes stdout before finalisation; a closed pipe ends the program quietly."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except BrokenPipeError:
+            if stream is sys.stdout:
+                _silence_stdout()
+                return 1
+        except (OSError, ValueError):
+            pass
+    return 0
+
+
+def _system_exit_status(exc):
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        print(code, file=sys.stderr)
+    except Exception:
+        pass
+    return 1
+
+
+def _stdout_is_broken():
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(1, select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _silence_stdout():
+    # Python's documented recipe: further writes to stdout go nowhere, instead of failing again
+    # when the interpreter flushes it at exit.
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)

@@ -1,0 +1,132 @@
+"""The payload format: the trailer at the end of an executable and the index it points to.
+
+This module is the one reader of the format, used by the runtime inside every executable and by
+``onebin inspect``; ``onebin.payload`` is its writer. An executable is laid out as::
+
+    [launcher ELF][blobs ...][paths][runtime][index][trailer: 80 bytes]
+
+The trailer holds the payload's offset and size, then (offset, size) pairs, relative to the
+payload's start, of three sections: ``paths`` (the sys.path roots, relative to the executable,
+one per line), ``runtime`` (the marshalled modules of this package) and ``index`` (a marshalled
+dict, see ``Index``).
+"""
+
+import marshal
+
+TRAILER_MAGIC = b"\x7fONEBIN\x01"
+TRAILER_SIZE = 80
+FORMAT_VERSION = 1
+
+# Kinds of entries in Index.modules.
+SOURCE = 0  # a .py module: (kind, file, code_offset, code_size)
+PACKAGE = 1  # a regular package: file is its __init__.py
+EXTENSION = 2  # a C extension module: file is its .so
+NAMESPACE = 3  # a directory without __init__.py (PEP 420): file is the directory
+
+
+class PayloadError(Exception):
+    """The payload is damaged or of an unknown format."""
+
+
+def _u64(data, at):
+    return int.from_bytes(data[at : at + 8], "little")
+
+
+class Trailer:
+    """The fixed-size record at the end of an executable that locates its payload."""
+
+    SECTIONS = ("paths", "runtime", "index")
+
+    def __init__(self, payload_offset, payload_size, sections):
+        self.payload_offset = payload_offset
+        self.payload_size = payload_size
+        self.sections = sections  # {"paths": (offset, size), ...}
+
+    @classmethod
+    def parse(cls, data, file_size):
+        """Reads the trailer from the last TRAILER_SIZE bytes of a file of ``file_size`` bytes."""
+        if len(data) != TRAILER_SIZE or data[:8] != TRAILER_MAGIC:
+            raise PayloadError("no onebin trailer at its end")
+        if int.from_bytes(data[8:12], "little") != FORMAT_VERSION:
+            raise PayloadError("its payload has an unknown format version")
+        offset, size = _u64(data, 16), _u64(data, 24)
+        if offset + size + TRAILER_SIZE != file_size:
+            raise PayloadError("payload size mismatch")
+        sections = {}
+        for i, name in enumerate(cls.SECTIONS):
+            start, length = _u64(data, 32 + 16 * i), _u64(data, 40 + 16 * i)
+            if start + length > size:
+                raise PayloadError("the %s section lies outside the payload" % name)
+            sections[name] = (start, length)
+        return cls(offset, size, sections)
+
+    def pack(self):
+        """The trailer's bytes."""
+        fields = [self.payload_offset, self.payload_size]
+        for name in self.SECTIONS:
+            fields.extend(self.sections[name])
+        body = b"".join(v.to_bytes(8, "little") for v in fields)
+        return TRAILER_MAGIC + FORMAT_VERSION.to_bytes(4, "little") + bytes(4) + body
+
+
+class Index:
+    """What the payload holds, as the builder described it.
+
+    ``roots`` are the sys.path entries, relative to the executable (also in the paths section).
+    ``files`` maps every file's path, relative to the executable, to (offset, size) of its bytes.
+    ``dirs`` is the set of directories. ``modules`` maps "<directory>/<name>" to the entry for
+    the module ``name`` found in that directory, with the precedence FileFinder would apply.
+    ``preload`` maps a native file to the bundled libraries it needs, in load order.
+    ``distributions`` maps each sys.path root to its ``*.dist-info`` directories.
+    ``main`` describes the entry point: (code_offset, code_size, file or None).
+    """
+
+    def __init__(self, data):
+        self.roots = data["roots"]
+        self.files = data["files"]
+        self.dirs = data["dirs"]
+        self.modules = data["modules"]
+        self.preload = data["preload"]
+        self.distributions = data["distributions"]
+        self.main = data["main"]
+        self.info = data["info"]
+
+    @classmethod
+    def load(cls, blob):
+        try:
+            data = marshal.loads(blob)
+            return cls(data)
+        except (ValueError, EOFError, TypeError, KeyError) as exc:
+            raise PayloadError("the index cannot be read (%s)" % exc) from None
+
+
+class Bundle:
+    """The payload of one executable, mapped in memory, with paths rooted at the executable."""
+
+    def __init__(self, root, payload, index, payload_offset=0):
+        self.root = root
+        self.payload_offset = payload_offset  # where the payload starts in the executable
+        self.prefix = root + "/"
+        self.payload = payload
+        self.index = index
+
+    def path(self, relpath):
+        """The virtual absolute path of a bundled file or directory."""
+        return self.prefix + relpath
+
+    def relpath(self, path):
+        """The bundle-relative path of ``path``, or None if it is not inside the bundle."""
+        if path.startswith(self.prefix):
+            return path[len(self.prefix) :].rstrip("/")
+        return None
+
+    def blob(self, offset, size):
+        """A read-only view of bytes in the payload."""
+        return self.payload[offset : offset + size]
+
+    def read(self, relpath):
+        """The bytes of a bundled file; raises FileNotFoundError if there is none."""
+        entry = self.index.files.get(relpath)
+        if entry is None:
+            raise FileNotFoundError(2, "No such file in the bundle", self.path(relpath))
+        return bytes(self.blob(*entry))

@@ -1,0 +1,172 @@
+"""Path entry finders and loaders that serve modules from the bundle, as zipimport does.
+
+The bundle's directories appear on ``sys.path`` (and in packages' ``__path__``) as virtual paths
+under the executable, e.g. ``/opt/app/lib/python3.12/site-packages``. ``PathHook`` turns such a
+path into a ``BundleFinder``; every other path is declined, so the ordinary ``sys.path``
+semantics hold: the stdlib before site-packages, a directory the app inserts before the bundle.
+"""
+
+import _imp
+import marshal
+import sys
+
+from . import bundle as _bundle
+from . import native as _native
+
+_bootstrap = sys.modules["_frozen_importlib"]
+ModuleSpec = _bootstrap.ModuleSpec
+
+_VERBOSE = sys.flags.verbose
+
+
+class PathHook:
+    """The sys.path_hooks entry for the bundle's virtual directories."""
+
+    def __init__(self, bundle):
+        self.bundle = bundle
+        self.natives = _native.NativeLoader(bundle)
+
+    def __call__(self, path):
+        relpath = self.bundle.relpath(path)
+        if relpath is None or relpath not in self.bundle.index.dirs:
+            raise ImportError("not a directory of the bundle", path=path)
+        return BundleFinder(self, relpath)
+
+    def cache_finder(self, path):
+        """Registers the finder for ``path`` so PathFinder need not consult sys.path_hooks."""
+        cache = sys.path_importer_cache
+        if path not in cache:
+            cache[path] = self(path)
+
+    def __repr__(self):
+        return "<onebin PathHook %r>" % self.bundle.root
+
+
+class BundleFinder:
+    """Finds modules in one directory of the bundle."""
+
+    def __init__(self, hook, relpath):
+        self._hook = hook
+        self._bundle = hook.bundle
+        self._dir = relpath
+        self.path = hook.bundle.path(relpath)
+
+    def find_spec(self, fullname, target=None):
+        key = self._dir + "/" + fullname.rpartition(".")[2]
+        entry = self._bundle.index.modules.get(key)
+        if entry is None:
+            return None
+        kind, relpath = entry[0], entry[1]
+        if kind == _bundle.NAMESPACE:
+            spec = ModuleSpec(fullname, None, is_package=True)
+            spec.submodule_search_locations = [self._subdir(relpath)]
+            return spec
+        if kind == _bundle.EXTENSION:
+            loader = ExtensionLoader(self._hook, fullname, relpath)
+        else:
+            loader = BundleLoader(self._bundle, fullname, entry)
+        spec = ModuleSpec(fullname, loader, origin=self._bundle.path(relpath))
+        spec.has_location = True
+        if kind == _bundle.PACKAGE:
+            spec.submodule_search_locations = [self._subdir(key)]
+        if _VERBOSE:
+            print("# onebin: %s from %s" % (fullname, relpath), file=sys.stderr)
+        return spec
+
+    def _subdir(self, relpath):
+        path = self._bundle.path(relpath)
+        self._hook.cache_finder(path)
+        return path
+
+    def invalidate_caches(self):
+        """The bundle never changes."""
+
+    def iter_modules(self, prefix=""):
+        """Yields (name, ispkg) for pkgutil.iter_modules()."""
+        start = self._dir + "/"
+        for key, entry in self._bundle.index.modules.items():
+            if key.startswith(start) and "/" not in key[len(start) :]:
+                name = key[len(start) :]
+                if name.isidentifier():
+                    yield prefix + name, entry[0] in (_bundle.PACKAGE, _bundle.NAMESPACE)
+
+    def __repr__(self):
+        return "<onebin BundleFinder %r>" % self.path
+
+
+class BundleLoader:
+    """Loads a pure-Python module from its bytecode in the bundle; serves its files too."""
+
+    def __init__(self, bundle, fullname, entry):
+        self._bundle = bundle
+        self.name = fullname
+        self._entry = entry
+        self.path = bundle.path(entry[1])
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        exec(self.get_code(module.__name__), module.__dict__)
+
+    def is_package(self, fullname):
+        return self._entry[0] == _bundle.PACKAGE
+
+    def get_code(self, fullname):
+        return marshal.loads(self._bundle.blob(self._entry[2], self._entry[3]))
+
+    def get_source(self, fullname):
+        from importlib.util import decode_source
+
+        return decode_source(self._bundle.read(self._entry[1]))
+
+    def get_filename(self, fullname):
+        return self.path
+
+    def get_data(self, path):
+        """The bytes of a file in the bundle, or on disk for a path outside it."""
+        relpath = self._bundle.relpath(path)
+        if relpath is None:
+            with open(path, "rb") as f:
+                return f.read()
+        return self._bundle.read(relpath)
+
+    def __repr__(self):
+        return "<onebin BundleLoader %r>" % self.path
+
+
+class ExtensionLoader:
+    """Loads a C extension module from a memfd copy of its bundled .so file."""
+
+    def __init__(self, hook, fullname, relpath):
+        self._natives = hook.natives
+        self.name = fullname
+        self._relpath = relpath
+        self.path = hook.bundle.path(relpath)
+
+    def create_module(self, spec):
+        memfd_path = self._natives.load_extension_file(self._relpath)
+        module = _imp.create_dynamic(ModuleSpec(spec.name, self, origin=memfd_path))
+        try:
+            module.__file__ = self.path
+        except AttributeError:
+            pass
+        return module
+
+    def exec_module(self, module):
+        _imp.exec_dynamic(module)
+
+    def is_package(self, fullname):
+        return False
+
+    def get_code(self, fullname):
+        return None
+
+    def get_source(self, fullname):
+        return None
+
+    def get_filename(self, fullname):
+        return self.path
+
+    def __repr__(self):
+        return "<onebin ExtensionLoader %r>" % self.path

@@ -1,0 +1,95 @@
+"""Shared libraries and C extension modules loaded from memory.
+
+Each file is copied, inside the kernel, from the executable into a memfd, and dlopen()ed as
+``/proc/self/fd/N``. The libraries an extension needs (a wheel's ``*.libs/``, or the libssl
+that ``_ssl`` needs) are loaded first, in dependency order, so that the dynamic loader finds
+their SONAMEs already loaded and never searches the disk.
+
+glibc recognises an already-loaded library by the path string it was opened with, so a
+``/proc/self/fd/N`` path must never be handed to dlopen() twice. Memfds are kept open, which
+keeps their numbers taken; if the app closes them (as daemons do) and a number comes back, the
+new memfd is moved to a number that was never used.
+"""
+
+import posix
+
+import _onebin
+
+_SENDFILE_CHUNK = 1 << 30
+
+
+class NativeLoader:
+    """Loads the bundle's native files: libraries with dlopen, extensions via _imp."""
+
+    def __init__(self, bundle):
+        self._bundle = bundle
+        self._libraries = {}  # relpath -> dlopen handle
+        self._used_fds = set()
+        self._executable = None  # (fd, (st_dev, st_ino))
+
+    def load_extension_file(self, relpath):
+        """Loads what the extension ``relpath`` needs; returns a path to a memfd copy of it."""
+        for library in self._bundle.index.preload.get(relpath, ()):
+            if library not in self._libraries:
+                path = self._memfd(library)
+                try:
+                    self._libraries[library] = _onebin.dlopen(path)
+                except OSError as exc:
+                    raise ImportError(
+                        "cannot load %s, needed by %s: %s" % (library, relpath, exc),
+                        path=self._bundle.path(relpath),
+                    ) from None
+        return self._memfd(relpath)
+
+    def _memfd(self, relpath):
+        offset, size = self._bundle.index.files[relpath]
+        fd = posix.memfd_create(relpath.rpartition("/")[2], posix.MFD_CLOEXEC)
+        try:
+            self._copy_into(fd, offset, size)
+            fd = self._unused_number(fd)
+        except BaseException:
+            posix.close(fd)
+            raise
+        self._used_fds.add(fd)
+        return "/proc/self/fd/%d" % fd
+
+    def _copy_into(self, fd, offset, size):
+        start = self._bundle.payload_offset + offset
+        source = self._executable_fd()
+        done = 0
+        try:
+            while done < size:
+                n = posix.sendfile(fd, source, start + done, min(size - done, _SENDFILE_CHUNK))
+                if n == 0:
+                    raise OSError("the executable is shorter than its index says")
+                done += n
+        except OSError:
+            if done:
+                raise
+            # sendfile() refused (an unusual file system): copy through the mapping.
+            view = self._bundle.blob(offset, size)
+            while done < size:
+                done += posix.write(fd, view[done:])
+
+    def _executable_fd(self):
+        if self._executable is not None:
+            fd, identity = self._executable
+            try:
+                st = posix.fstat(fd)
+                if (st.st_dev, st.st_ino) == identity:
+                    return fd
+            except OSError:
+                pass
+        fd = posix.open("/proc/self/exe", posix.O_RDONLY | posix.O_CLOEXEC)
+        st = posix.fstat(fd)
+        self._executable = (fd, (st.st_dev, st.st_ino))
+        return fd
+
+    def _unused_number(self, fd):
+        held = []
+        while fd in self._used_fds:
+            held.append(fd)
+            fd = posix.dup(fd)
+        for old in held:
+            posix.close(old)
+        return fd

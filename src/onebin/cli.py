@@ -1,0 +1,78 @@
+"""The command line: the one place that prints errors and chooses exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .builder import BuildResult, build
+from .errors import OnebinError
+
+_BUILD_EXAMPLES = """\
+examples:
+  onebin build hello.py -o hello
+      a script; the modules and packages beside it come along
+  onebin build flake8 flake8-comprehensions -c flake8 -o flake8
+      requirements from PyPI; -c names the console script to run
+  onebin build numpy app.py -o app
+      a script and the requirements it imports
+  onebin build ./myproject -o myapp
+      a project directory; its one [project.scripts] entry is the entry point
+
+The executable needs no Python on the machine that runs it: the interpreter, the standard
+library, every dependency and the shared libraries they need are inside, loaded from memory.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="onebin", description="Turn a Python application into one executable file.")
+    parser.add_argument("--version", action="version", version=f"onebin {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    b = commands.add_parser(
+        "build", help="build an executable", description="Build one executable file from a Python application.",
+        epilog=_BUILD_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    b.add_argument("sources", nargs="*", metavar="SOURCE",
+                   help="a requirement (flake8==7.*), a project directory, a wheel, or one script (app.py)")
+    b.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE", dest="requirements",
+                   help="install from this requirements file (repeatable)")
+    entry = b.add_mutually_exclusive_group()
+    entry.add_argument("-c", "--console-script", metavar="NAME", help="run this console script of the installed distributions")
+    entry.add_argument("-m", "--module", metavar="MODULE[:FUNCTION]", help="run this module, or call this function")
+    b.add_argument("--python", metavar="INTERPRETER", help="the CPython 3.10+ to bundle (default: the one running onebin)")
+    b.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="the executable to write")
+    b.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the onebin command; returns its exit code."""
+    args = _parser().parse_args(argv)
+    log = (lambda message: None) if args.quiet else _progress
+    try:
+        result = build(
+            args.sources, args.output, requirements=args.requirements, console_script=args.console_script,
+            module=args.module, python=args.python, log=log,
+        )
+    except OnebinError as exc:
+        print(f"onebin: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("onebin: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    if not args.quiet:
+        print(_summary(result))
+    return 0
+
+
+def _progress(message: str) -> None:
+    print(f"onebin: {message}", file=sys.stderr, flush=True)
+
+
+def _summary(result: BuildResult) -> str:
+    return (
+        f"{result.output}: {result.size / 1e6:.1f} MB, Python {result.python}, {result.modules} modules, "
+        f"{result.distributions} distributions, {result.entry}, built in {result.seconds:.1f} s"
+    )

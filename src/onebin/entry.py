@@ -1,0 +1,102 @@
+"""The entry point: a script, a console script, or a module, turned into __main__'s source."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import EntryPointError
+
+SCRIPT_ROOT = "app"  # where a script and its neighbours appear inside the executable
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What runs as __main__: its source, the file name tracebacks show, its bundle path."""
+
+    source: bytes
+    filename: str
+    relpath: str
+    description: str
+
+
+def resolve(site_packages: Path, requested: tuple[str, ...], script: Path | None,
+            console_script: str | None, module: str | None) -> Entry:
+    """The entry point the user chose, or the only one the named project declares."""
+    chosen = [c for c in (script and str(script), console_script and f"-c {console_script}", module and f"-m {module}") if c]
+    if len(chosen) > 1:
+        raise EntryPointError(f"several entry points given ({', '.join(chosen)}): give one script, -c or -m")
+    if script is not None:
+        return Entry(script.read_bytes(), script.name, f"{SCRIPT_ROOT}/{script.name}", f"script {script.name}")
+    if module is not None:
+        return _module_entry(module)
+    scripts = _console_scripts(site_packages)
+    if console_script is not None:
+        if console_script not in scripts:
+            raise EntryPointError(
+                f"-c {console_script}: no such console script among the installed distributions; "
+                f"choose one of: {_listing(scripts)}"
+            )
+        return _script_entry(console_script, *scripts[console_script])
+    own = {name: v for name, v in scripts.items() if _normalize(v[1]) in {_normalize(r) for r in requested}}
+    if len(own) == 1:
+        name, value = next(iter(own.items()))
+        return _script_entry(name, *value)
+    if own:
+        raise EntryPointError(f"{_listing(own)} are all console scripts of what you named: choose one with -c NAME")
+    named = ", ".join(requested) or "nothing to install"
+    raise EntryPointError(
+        f"no entry point: {named} declares no console script. Pass a script (app.py), "
+        f"-c NAME (one of: {_listing(scripts)}) or -m MODULE[:FUNCTION]"
+    )
+
+
+def _module_entry(spec: str) -> Entry:
+    module, _, function = spec.partition(":")
+    if not all(part.isidentifier() for part in module.split(".")) or (function and not _is_attribute(function)):
+        raise EntryPointError(f"-m {spec}: not a module name; write it as pkg.module or pkg.module:function")
+    if function:
+        return _call_entry(module, function, _wrapper_path(module), f"function {spec}")
+    # What `python -m` runs, but leaving sys.argv[0] as the executable's name.
+    source = f"import runpy\nrunpy._run_module_as_main({module!r}, alter_argv=False)\n"
+    return Entry(source.encode(), _wrapper_path(module), _wrapper_path(module), f"module {module}")
+
+
+def _wrapper_path(module: str) -> str:
+    return "bin/" + module.rpartition(".")[2]
+
+
+def _script_entry(name: str, value: str, distribution: str) -> Entry:
+    module, _, function = value.partition(":")
+    function = function.split("[")[0].strip()
+    return _call_entry(module.strip(), function, f"bin/{name}", f"console script {name} ({value} from {distribution})")
+
+
+def _call_entry(module: str, function: str, relpath: str, description: str) -> Entry:
+    head = function.split(".")[0]
+    source = f"import sys\nfrom {module} import {head}\nif __name__ == '__main__':\n    sys.exit({function}())\n"
+    return Entry(source.encode(), relpath, relpath, description)
+
+
+def _is_attribute(text: str) -> bool:
+    return all(part.isidentifier() for part in text.split("."))
+
+
+def _console_scripts(site_packages: Path) -> dict[str, tuple[str, str]]:
+    """Console script name -> (object reference, distribution name), for each installed one."""
+    scripts = {}
+    for dist in importlib.metadata.distributions(path=[str(site_packages)]):
+        for ep in dist.entry_points:
+            if ep.group == "console_scripts":
+                scripts.setdefault(ep.name, (ep.value, dist.metadata["Name"]))
+    return dict(sorted(scripts.items()))
+
+
+def _normalize(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+def _listing(names: object) -> str:
+    listed = ", ".join(sorted(names))  # type: ignore[call-overload]
+    return listed or "none"

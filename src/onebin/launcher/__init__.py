@@ -1,0 +1,98 @@
+"""The launcher: launcher.c compiled and linked against the target's static libpython, cached.
+
+The link exports libpython's symbols (``--export-dynamic``) so that extension modules loaded
+later find them, and pulls in the whole archive so every C-API function is there. Libraries
+that libpython needs beyond glibc's are linked statically, so the executable depends on glibc
+alone; if one has no static archive here, the error names the package that provides it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .. import elf, natives
+from ..errors import BuildError
+from ..target import Target
+
+SOURCE = Path(__file__).with_name("launcher.c")
+_CFLAGS = ("-O2", "-fPIE", "-Wall", "-Wno-unused-result")
+_STATIC_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")
+_GLIBC_LINK_NAMES = frozenset(["c", "m", "pthread", "dl", "rt", "util", "resolv", "anl", "nsl"])
+_DEV_PACKAGES = {"z": "zlib1g-dev", "expat": "libexpat1-dev", "crypt": "libcrypt-dev", "ffi": "libffi-dev"}
+
+
+def find_compiler(target: Target) -> str:
+    """The C compiler to use: $CC, the one the target was built with, or cc/gcc."""
+    candidates = [os.environ.get("CC", ""), target.cc.split()[0] if target.cc else "", "cc", "gcc"]
+    for name in candidates:
+        if name and shutil.which(name):
+            return name
+    raise BuildError("no C compiler found: install one (Debian: apt-get install gcc) or set CC")
+
+
+def launcher_for(target: Target, cache_dir: Path) -> Path:
+    """The launcher executable for ``target``, from the cache or freshly built."""
+    compiler = find_compiler(target)
+    libs = _link_libraries(target)
+    key = hashlib.sha256(
+        "\n".join([SOURCE.read_text(), target.identity, compiler, *_CFLAGS, *libs]).encode()
+    ).hexdigest()[:32]
+    cached = cache_dir / "launchers" / f"{target.short_version}-{key}"
+    if cached.is_file():
+        return cached
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cached.parent) as tmp:
+        out = Path(tmp) / "launcher"
+        _compile(compiler, target, libs, out)
+        _check_dependencies(out)
+        os.replace(out, cached)
+    return cached
+
+
+def _link_libraries(target: Target) -> list[str]:
+    """Linker arguments for what libpython needs: glibc's libraries shared, others static."""
+    args: list[str] = []
+    for flag in target.link_libs:
+        if not flag.startswith("-l") or flag in args:
+            continue  # -L and -rpath of the build machine have no place in the launcher
+        name = flag[2:]
+        if name in _GLIBC_LINK_NAMES:
+            args.append(flag)
+        elif any(Path(d, f"lib{name}.a").is_file() for d in _STATIC_DIRS):
+            args += ["-Wl,-Bstatic", flag, "-Wl,-Bdynamic"]
+        else:
+            args += ["-Wl,--as-needed", flag, "-Wl,--no-as-needed"]
+    return args
+
+
+def _compile(compiler: str, target: Target, libs: list[str], out: Path) -> None:
+    base = [compiler, *_CFLAGS, f"-I{target.include}", str(SOURCE), "-o", str(out), "-Wl,--export-dynamic"]
+    archive = ["-Wl,--whole-archive", str(target.static_library), "-Wl,--no-whole-archive"]
+    tail = [*libs, "-lm", "-ldl", "-lpthread", "-lutil", "-s"]
+    attempts = [base + ["-pie"] + archive + tail, base + ["-no-pie"] + archive + tail]
+    errors = []
+    for command in attempts:  # a libpython.a built without -fPIC cannot go into a PIE
+        proc = subprocess.run(command, capture_output=True, text=True)
+        if proc.returncode == 0:
+            return
+        errors.append(proc.stderr.strip())
+    raise BuildError(
+        f"compiling the launcher against {target.static_library} failed:\n{errors[-1][-2000:]}\n"
+        "Check that the C compiler works and that the target's development files are complete."
+    )
+
+
+def _check_dependencies(path: Path) -> None:
+    info = elf.read(path.read_bytes())
+    foreign = [name for name in info.needed if name not in natives.GLIBC]
+    if foreign:
+        hints = ", ".join(_DEV_PACKAGES.get(n[3:].split(".so")[0], f"the static archive of {n}") for n in foreign)
+        raise BuildError(
+            f"the launcher would need {', '.join(foreign)}, which a machine without Python may lack: "
+            f"install {hints} so that it can be linked statically"
+        )

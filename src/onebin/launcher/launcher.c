@@ -1,0 +1,406 @@
+/* onebin launcher: runs the Python application whose payload is appended to this file.
+ *
+ * The file is this program, then the payload, then a fixed-size trailer that says where the
+ * payload's sections are (see onebin/_runtime/bundle.py, which reads the same trailer).
+ * Start-up is CPython's multi-phase initialisation:
+ *
+ *   1. core phase: builtins and frozen importlib only;
+ *   2. run the embedded runtime (_onebin_runtime.*), whose bootstrap registers the path hook
+ *      that serves the bundle's virtual sys.path entries from memory;
+ *   3. main phase: CPython imports `encodings` and the rest through that hook;
+ *   4. run the app's __main__ code, then exit as `python app.py` would.
+ *
+ * C is kept to what cannot be Python: finding the payload, configuring the interpreter, and
+ * a dlopen() entry point for loading shared libraries from memfds.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <marshal.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if PY_VERSION_HEX < 0x030A0000
+#error "onebin needs CPython 3.10 or newer"
+#endif
+
+#define TRAILER_MAGIC "\x7fONEBIN\x01"
+#define TRAILER_SIZE 80
+#define FORMAT_VERSION 1
+
+/* The sections of the payload; offsets are relative to the payload's start. */
+typedef struct {
+    uint64_t offset;
+    uint64_t size;
+} Section;
+
+typedef struct {
+    const unsigned char *file;   /* the whole executable, mapped read-only */
+    size_t file_size;
+    const unsigned char *payload;
+    uint64_t payload_offset;
+    uint64_t payload_size;
+    Section paths;    /* newline-separated sys.path roots, relative to the executable */
+    Section runtime;  /* marshalled ((name, package, marshalled code), ...) */
+    Section index;    /* marshalled index, read by the runtime */
+    char executable[PATH_MAX];
+} Bundle;
+
+static Bundle bundle;
+
+static uint64_t
+read_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+static uint32_t
+read_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static int
+section_fits(const Section *s, uint64_t payload_size)
+{
+    return s->offset <= payload_size && s->size <= payload_size - s->offset;
+}
+
+/* Maps this executable and locates its payload; returns NULL or a message saying what is wrong. */
+static const char *
+bundle_open(Bundle *b)
+{
+    ssize_t n = readlink("/proc/self/exe", b->executable, sizeof(b->executable) - 1);
+    if (n < 0) {
+        return "cannot find this executable through /proc/self/exe (is /proc mounted?)";
+    }
+    b->executable[n] = '\0';
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return "cannot open this executable through /proc/self/exe (is /proc mounted?)";
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || (uint64_t)st.st_size < TRAILER_SIZE) {
+        close(fd);
+        return "this executable is damaged (too short to hold a payload); rebuild it";
+    }
+    b->file_size = (size_t)st.st_size;
+    void *map = mmap(NULL, b->file_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        return "cannot map this executable into memory";
+    }
+    b->file = map;
+    const unsigned char *t = b->file + b->file_size - TRAILER_SIZE;
+    if (memcmp(t, TRAILER_MAGIC, 8) != 0) {
+        return "this executable is damaged (no onebin trailer at its end); rebuild it";
+    }
+    if (read_u32(t + 8) != FORMAT_VERSION) {
+        return "this executable's payload has an unknown format version; rebuild it";
+    }
+    b->payload_offset = read_u64(t + 16);
+    b->payload_size = read_u64(t + 24);
+    Section *sections[] = {&b->paths, &b->runtime, &b->index};
+    for (int i = 0; i < 3; i++) {
+        sections[i]->offset = read_u64(t + 32 + 16 * i);
+        sections[i]->size = read_u64(t + 40 + 16 * i);
+    }
+    uint64_t limit = b->file_size - TRAILER_SIZE;
+    if (b->payload_offset > limit || b->payload_size != limit - b->payload_offset) {
+        return "this executable is damaged (payload size mismatch); rebuild it";
+    }
+    for (int i = 0; i < 3; i++) {
+        if (!section_fits(sections[i], b->payload_size)) {
+            return "this executable is damaged (a payload section lies outside the file); rebuild it";
+        }
+    }
+    b->payload = b->file + b->payload_offset;
+    return NULL;
+}
+
+/* ---- the _onebin builtin module: what the runtime needs from C ---- */
+
+static PyObject *
+onebin_dlopen(PyObject *self, PyObject *args)
+{
+    const char *path;
+    int global = 0;
+    if (!PyArg_ParseTuple(args, "s|p:dlopen", &path, &global)) {
+        return NULL;
+    }
+    void *handle = dlopen(path, RTLD_NOW | (global ? RTLD_GLOBAL : RTLD_LOCAL));
+    if (handle == NULL) {
+        const char *msg = dlerror();
+        PyErr_SetString(PyExc_OSError, msg ? msg : "dlopen failed");
+        return NULL;
+    }
+    return PyLong_FromVoidPtr(handle);
+}
+
+static PyMethodDef onebin_methods[] = {
+    {"dlopen", onebin_dlopen, METH_VARARGS,
+     "dlopen(path, global=False) -> handle: load a shared library with RTLD_NOW."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef onebin_module = {
+    PyModuleDef_HEAD_INIT, "_onebin", "The onebin launcher's interface for the embedded runtime.",
+    -1, onebin_methods,
+};
+
+static PyObject *
+PyInit__onebin(void)
+{
+    PyObject *m = PyModule_Create(&onebin_module);
+    if (m == NULL) {
+        return NULL;
+    }
+    PyObject *payload = PyMemoryView_FromMemory(
+        (char *)bundle.payload, (Py_ssize_t)bundle.payload_size, PyBUF_READ);
+    if (payload == NULL
+        || PyModule_AddObject(m, "payload", payload) < 0
+        || PyModule_AddStringConstant(m, "executable", bundle.executable) < 0
+        || PyModule_AddObject(m, "payload_offset", PyLong_FromUnsignedLongLong(bundle.payload_offset)) < 0
+        || PyModule_AddObject(m, "index_offset", PyLong_FromUnsignedLongLong(bundle.index.offset)) < 0
+        || PyModule_AddObject(m, "index_size", PyLong_FromUnsignedLongLong(bundle.index.size)) < 0) {
+        Py_XDECREF(payload);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* ---- interpreter configuration ---- */
+
+static PyStatus
+set_search_paths(PyConfig *config, const Bundle *b)
+{
+    config->module_search_paths_set = 1;
+    const char *p = (const char *)b->payload + b->paths.offset;
+    const char *end = p + b->paths.size;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        char buf[PATH_MAX * 2];
+        int w = snprintf(buf, sizeof(buf), "%s/%.*s", b->executable, (int)len, p);
+        if (w < 0 || (size_t)w >= sizeof(buf)) {
+            return PyStatus_Error("onebin: a sys.path entry is too long");
+        }
+        wchar_t *wide = Py_DecodeLocale(buf, NULL);
+        if (wide == NULL) {
+            return PyStatus_NoMemory();
+        }
+        PyStatus st = PyWideStringList_Append(&config->module_search_paths, wide);
+        PyMem_RawFree(wide);
+        if (PyStatus_Exception(st)) {
+            return st;
+        }
+        p += len + 1;
+    }
+    return PyStatus_Ok();
+}
+
+/* The executable stands for the installation prefix: sys.prefix is its path, and the bundle's
+ * files appear beneath it (e.g. <exe>/lib/python3.X/os.py). Setting every path field keeps
+ * CPython's getpath from probing the build machine's prefix. */
+static PyStatus
+configure(PyConfig *config, int argc, char **argv)
+{
+    PyStatus st;
+    PyConfig_InitPythonConfig(config);
+    config->_init_main = 0;
+    config->parse_argv = 0;          /* every argument belongs to the app */
+    config->use_environment = 0;     /* PYTHON* variables are the interpreter's, not the app's */
+    config->user_site_directory = 0;
+    config->site_import = 0;
+    config->write_bytecode = 0;
+    config->pathconfig_warnings = 0;
+#if PY_VERSION_HEX >= 0x030B0000
+    config->safe_path = 1;
+#endif
+    st = PyConfig_SetBytesArgv(config, argc, argv);
+    if (PyStatus_Exception(st)) {
+        return st;
+    }
+    wchar_t **fields[] = {
+        &config->executable, &config->base_executable, &config->home, &config->prefix,
+        &config->base_prefix, &config->exec_prefix, &config->base_exec_prefix,
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        st = PyConfig_SetBytesString(config, fields[i], bundle.executable);
+        if (PyStatus_Exception(st)) {
+            return st;
+        }
+    }
+    return set_search_paths(config, &bundle);
+}
+
+/* Executes the embedded runtime's modules, in the order the builder wrote them. */
+static int
+load_runtime(void)
+{
+    PyObject *mods = PyMarshal_ReadObjectFromString(
+        (const char *)bundle.payload + bundle.runtime.offset, (Py_ssize_t)bundle.runtime.size);
+    if (mods == NULL || !PyTuple_Check(mods)) {
+        Py_XDECREF(mods);
+        return -1;
+    }
+    PyObject *sys_modules = PyImport_GetModuleDict();
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(mods); i++) {
+        PyObject *name, *package, *marshalled;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(mods, i), "UUS", &name, &package, &marshalled)) {
+            Py_DECREF(mods);
+            return -1;
+        }
+        PyObject *code = PyMarshal_ReadObjectFromString(
+            PyBytes_AS_STRING(marshalled), PyBytes_GET_SIZE(marshalled));
+        PyObject *module = code ? PyModule_NewObject(name) : NULL;
+        if (module == NULL || PyDict_SetItem(sys_modules, name, module) < 0) {
+            Py_XDECREF(code);
+            Py_XDECREF(module);
+            Py_DECREF(mods);
+            return -1;
+        }
+        PyObject *dict = PyModule_GetDict(module);
+        PyObject *result = NULL;
+        if (PyDict_SetItemString(dict, "__builtins__", PyEval_GetBuiltins()) == 0
+            && PyDict_SetItemString(dict, "__package__", package) == 0) {
+            result = PyEval_EvalCode(code, dict, dict);
+        }
+        Py_DECREF(code);
+        Py_DECREF(module);
+        if (result == NULL) {
+            Py_DECREF(mods);
+            return -1;
+        }
+        Py_DECREF(result);
+    }
+    Py_DECREF(mods);
+    return 0;
+}
+
+static PyObject *
+call_bootstrap(const char *function, PyObject *arg)
+{
+    PyObject *mod = PyImport_ImportModule("_onebin_runtime.bootstrap");
+    if (mod == NULL) {
+        return NULL;
+    }
+    PyObject *result = arg ? PyObject_CallMethod(mod, function, "O", arg)
+                           : PyObject_CallMethod(mod, function, NULL);
+    Py_DECREF(mod);
+    return result;
+}
+
+/* Calls a bootstrap function returning an int; failures are printed and count as 1. */
+static int
+call_status(const char *function, PyObject *arg)
+{
+    PyObject *result = call_bootstrap(function, arg);
+    long status = result ? PyLong_AsLong(result) : -1;
+    Py_XDECREF(result);
+    if (PyErr_Occurred()) {
+        PyErr_Print();
+        return 1;
+    }
+    return (int)status;
+}
+
+/* Runs __main__'s code as `python app.py` does; returns the exit status. */
+static int
+run_main(int *interrupted)
+{
+    PyObject *code = call_bootstrap("main_code", NULL);
+    PyObject *main_module = code ? PyImport_AddModule("__main__") : NULL;  /* borrowed */
+    PyObject *result = NULL;
+    if (main_module != NULL) {
+        PyObject *dict = PyModule_GetDict(main_module);
+        result = PyEval_EvalCode(code, dict, dict);
+    }
+    Py_XDECREF(code);
+    int status = 0;
+    if (result == NULL) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        if (tb != NULL) {
+            PyException_SetTraceback(value, tb);
+        }
+        *interrupted = PyErr_GivenExceptionMatches(value, PyExc_KeyboardInterrupt);
+        status = call_status("exit_status", value);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+    }
+    Py_XDECREF(result);
+    if (call_status("flush_stdio", NULL) != 0 && status == 0) {
+        status = 1;
+    }
+    return status;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *problem = bundle_open(&bundle);
+    if (problem != NULL) {
+        fprintf(stderr, "%s: %s\n", argc > 0 ? argv[0] : "onebin", problem);
+        return 2;
+    }
+    if (PyImport_AppendInittab("_onebin", PyInit__onebin) < 0) {
+        fprintf(stderr, "onebin: cannot register the _onebin module\n");
+        return 2;
+    }
+    PyPreConfig preconfig;
+    PyPreConfig_InitPythonConfig(&preconfig);
+    preconfig.use_environment = 0;
+    PyStatus st = Py_PreInitialize(&preconfig);
+    if (PyStatus_Exception(st)) {
+        Py_ExitStatusException(st);
+    }
+    PyConfig config;
+    st = configure(&config, argc, argv);
+    if (!PyStatus_Exception(st)) {
+        st = Py_InitializeFromConfig(&config);
+    }
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(st)) {
+        Py_ExitStatusException(st);
+    }
+    PyObject *ok = load_runtime() == 0 ? call_bootstrap("install", NULL) : NULL;
+    if (ok == NULL) {
+        PyErr_Print();
+        fprintf(stderr, "%s: the embedded runtime failed to start; rebuild the executable\n", argv[0]);
+        return 2;
+    }
+    Py_DECREF(ok);
+    st = _Py_InitializeMain();
+    if (PyStatus_Exception(st)) {
+        Py_ExitStatusException(st);
+    }
+    int interrupted = 0;
+    int exitcode = run_main(&interrupted);
+    if (Py_FinalizeEx() < 0 && exitcode == 0) {
+        exitcode = 120;  /* as python: flushing stdout failed at exit */
+    }
+    if (interrupted) {
+        /* As python does: die of SIGINT so the shell sees the interrupt. */
+        signal(SIGINT, SIG_DFL);
+        kill(getpid(), SIGINT);
+    }
+    return exitcode;
+}

@@ -1,0 +1,105 @@
+"""What the user asked for, installed by pip into a staging directory for the target."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from .errors import SourceError
+from .target import Target
+
+
+@dataclass
+class Sources:
+    """The build's inputs: pip arguments, and the script (if any) that is the entry point."""
+
+    script: Path | None = None
+    pip_args: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, sources: Sequence[str], requirement_files: Sequence[str]) -> Sources:
+        """Sorts SOURCE arguments into a script and pip arguments; checks each one."""
+        result = cls()
+        problems = []
+        for source in sources:
+            path = Path(source)
+            if source.endswith(".py"):
+                if not path.is_file():
+                    problems.append(f"{source}: no such script; pass the path of an existing .py file")
+                elif result.script is not None:
+                    problems.append(f"{source}: only one script can be the entry point (already {result.script})")
+                else:
+                    result.script = path.resolve()
+            elif _looks_like_path(source):
+                if not path.exists():
+                    problems.append(f"{source}: no such file or directory; pass a project directory, a wheel or a requirement")
+                else:
+                    result.pip_args.append(str(path.resolve()))
+            else:
+                try:
+                    Requirement(source)
+                except InvalidRequirement as exc:
+                    problems.append(f"{source}: not a valid requirement ({exc}); write it as pip would take it, e.g. 'flake8>=7'")
+                else:
+                    result.pip_args.append(source)
+        for name in requirement_files:
+            if not Path(name).is_file():
+                problems.append(f"-r {name}: no such requirements file")
+            else:
+                result.pip_args += ["-r", str(Path(name).resolve())]
+        if problems:
+            raise SourceError("\n".join(problems))
+        return result
+
+
+def _looks_like_path(source: str) -> bool:
+    return os.sep in source or source.startswith(".") or source.endswith((".whl", ".tar.gz", ".zip"))
+
+
+@dataclass(frozen=True)
+class Installed:
+    """The staging site-packages, and the distributions the user named directly."""
+
+    site_packages: Path
+    requested: tuple[str, ...]
+
+
+def install(sources: Sources, target: Target, staging: Path, *, quiet: bool) -> Installed:
+    """Installs ``sources`` with pip, for ``target``, into ``staging``."""
+    site = staging / "site-packages"
+    if not sources.pip_args:
+        site.mkdir(parents=True)
+        return Installed(site, ())
+    report = staging / "pip-report.json"
+    command = [sys.executable, "-m", "pip"]
+    if Path(target.executable).resolve() != Path(sys.executable).resolve():
+        command += ["--python", target.executable]
+    command += [
+        "install", "--target", str(site), "--report", str(report), "--no-warn-script-location",
+        "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "--quiet",
+        *sources.pip_args,
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "PIP_TARGET"}
+    proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    if proc.returncode != 0:
+        raise SourceError(_pip_failure(proc.stderr, sources.pip_args))
+    if not quiet and proc.stderr.strip():
+        print(proc.stderr.strip(), file=sys.stderr)
+    requested = tuple(
+        item["metadata"]["name"] for item in json.loads(report.read_text())["install"] if item.get("requested")
+    )
+    return Installed(site, requested)
+
+
+def _pip_failure(stderr: str, args: Sequence[str]) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    errors = [line.strip() for line in lines if line.lstrip().startswith("ERROR:")]
+    detail = "\n  ".join(errors or lines[-5:]) or "pip gave no reason"
+    return f"pip could not install {' '.join(args)}:\n  {detail}\nCheck the requirement names and versions, and that the index is reachable."

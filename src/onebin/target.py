@@ -1,0 +1,130 @@
+"""The target interpreter: the CPython whose stdlib, bytecode and libpython go into the executable."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import TargetError
+
+MINIMUM = (3, 10)
+
+# Runs under any Python, even 2.7, so that a too-old interpreter gets a clear message.
+_PROBE = r"""
+import json, sys, sysconfig
+info = {"version": list(sys.version_info[:3]), "implementation": sys.implementation.name
+        if hasattr(sys, "implementation") else "cpython", "executable": sys.executable}
+if sys.version_info >= (3, 10):
+    import importlib.util
+    cv = sysconfig.get_config_var
+    info.update(
+        magic=importlib.util.MAGIC_NUMBER.hex(), ext_suffix=cv("EXT_SUFFIX"),
+        stdlib=sysconfig.get_path("stdlib"), dynload=cv("DESTSHARED"), libpl=cv("LIBPL"),
+        library=cv("LIBRARY"), include=cv("INCLUDEPY"), cc=cv("CC"),
+        libs=" ".join(cv(k) or "" for k in ("LIBS", "SYSLIBS", "MODLIBS")),
+        builtins=list(sys.builtin_module_names), multiarch=cv("MULTIARCH") or "",
+    )
+print(json.dumps(info))
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the builder needs to know about a target CPython."""
+
+    executable: str
+    version: tuple[int, int, int]
+    magic: str
+    ext_suffix: str
+    stdlib: Path
+    dynload: Path
+    static_library: Path
+    include: Path
+    cc: str
+    link_libs: tuple[str, ...]
+    builtins: frozenset[str]
+
+    @property
+    def short_version(self) -> str:
+        return "%d.%d" % self.version[:2]
+
+    @property
+    def stdlib_root(self) -> str:
+        """Where the stdlib appears inside the executable (as under a prefix)."""
+        return "lib/python" + self.short_version
+
+    @property
+    def identity(self) -> str:
+        """A string that changes whenever the interpreter's build does."""
+        st = self.static_library.stat()
+        return "%s|%s|%s|%d|%d" % (self.executable, self.version, self.magic, st.st_size, st.st_mtime_ns)
+
+    @classmethod
+    def find(cls, python: str | None) -> Target:
+        """Probes ``python`` (a path or a command name; default: the running interpreter)."""
+        path = _locate(python)
+        info = _probe(path)
+        version = tuple(info["version"])
+        if info["implementation"] != "cpython":
+            raise TargetError(f"{path} is {info['implementation']}, not CPython: pass --python with a CPython 3.10 or newer")
+        if version < MINIMUM:
+            raise TargetError(
+                "%s is Python %s, which is too old: onebin needs CPython 3.10 or newer; "
+                "pass --python with a newer interpreter" % (path, ".".join(map(str, version)))
+            )
+        static = Path(info["libpl"]) / info["library"]
+        include = Path(info["include"])
+        missing = [str(p) for p in (static, include / "Python.h") if not p.is_file()]
+        if missing:
+            raise TargetError(
+                f"{path} has no static libpython or headers ({', '.join(missing)} missing): "
+                "install its development files (Debian: apt-get install libpython3.X-dev) "
+                "or use an interpreter built with them, such as pyenv's"
+            )
+        return cls(
+            executable=info["executable"] or str(path),
+            version=version,  # type: ignore[arg-type]
+            magic=info["magic"],
+            ext_suffix=info["ext_suffix"],
+            stdlib=Path(info["stdlib"]),
+            dynload=Path(info["dynload"]),
+            static_library=static,
+            include=include,
+            cc=info["cc"] or "cc",
+            link_libs=tuple(info["libs"].split()),
+            builtins=frozenset(info["builtins"]),
+        )
+
+
+def _locate(python: str | None) -> Path:
+    if python is None:
+        return Path(sys.executable)
+    if os.sep in python:
+        path = Path(python)
+        if not path.exists():
+            raise TargetError(f"--python {python}: no such file; pass the path of a CPython 3.10+ interpreter")
+        return path
+    found = shutil.which(python)
+    if found is None:
+        raise TargetError(f"--python {python}: no such command on PATH; pass the path of a CPython 3.10+ interpreter")
+    return Path(found)
+
+
+def _probe(path: Path) -> dict:  # type: ignore[type-arg]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    try:
+        proc = subprocess.run([str(path), "-c", _PROBE], capture_output=True, text=True, env=env, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TargetError(f"--python {path}: cannot run it ({exc}); pass the path of a CPython 3.10+ interpreter") from None
+    try:
+        info = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        info = None
+    if proc.returncode != 0 or not isinstance(info, dict):
+        raise TargetError(f"--python {path}: this is not a Python interpreter; pass the path of a CPython 3.10+ interpreter")
+    return info

@@ -1,0 +1,161 @@
+"""The file tree inside an executable: the stdlib, site-packages and the app, under a prefix.
+
+Paths are relative to the executable, which stands for an installation prefix::
+
+    app/                          a script and its neighbours (first on sys.path)
+    lib/python3.X/                the stdlib
+    lib/python3.X/lib-dynload/    its extension modules
+    lib/python3.X/site-packages/  the installed distributions
+    lib/                          shared libraries they need from this machine
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import natives
+from ._runtime.bundle import EXTENSION, NAMESPACE, PACKAGE, SOURCE
+from .entry import SCRIPT_ROOT
+from .target import Target
+
+# The stdlib's own test suites are left out; nothing else is.
+_STDLIB_TEST_DIRS = frozenset(["test", "tests", "idle_test"])
+_STDLIB_SKIP_TOP = frozenset(["site-packages", "dist-packages", "lib-dynload", "__pycache__"])
+_TEST_EXTENSIONS = ("_test", "_xxtest", "xxlimited", "_ctypes_test", "xxsubtype")
+
+
+@dataclass
+class Tree:
+    """Files by bundle-relative path, with the sys.path roots in order."""
+
+    files: dict[str, Path | bytes] = field(default_factory=dict)
+    roots: list[str] = field(default_factory=list)
+    app_files: list[str] = field(default_factory=list)
+
+    @classmethod
+    def assemble(cls, target: Target, site_packages: Path, script: Path | None) -> Tree:
+        tree = cls()
+        stdlib = target.stdlib_root
+        if script is not None:
+            tree.roots.append(SCRIPT_ROOT)
+            tree.app_files = tree._add_neighbours(script)
+        tree.roots += [stdlib, f"{stdlib}/lib-dynload", f"{stdlib}/site-packages"]
+        tree._add_walk(stdlib, target.stdlib, _skip_stdlib)
+        for so in sorted(target.dynload.glob("*.so")):
+            if not so.name.startswith(_TEST_EXTENSIONS):
+                tree.files[f"{stdlib}/lib-dynload/{so.name}"] = so
+        tree._add_walk(f"{stdlib}/site-packages", site_packages, _skip_site_packages)
+        return tree
+
+    def _add_walk(self, root: str, directory: Path, skip: object) -> None:
+        for path in _walk(directory, skip):  # type: ignore[arg-type]
+            self.files[f"{root}/{path.relative_to(directory).as_posix()}"] = path
+
+    def _add_neighbours(self, script: Path) -> list[str]:
+        """The script, the .py files beside it, and the package directories beside it."""
+        directory = script.parent
+        added = []
+        for child in sorted(directory.iterdir()):
+            if child.name.startswith(".") or child.name == "__pycache__":
+                continue
+            if child.is_file() and child.suffix == ".py":
+                self.files[f"{SCRIPT_ROOT}/{child.name}"] = child
+                added.append(child.name)
+            elif child.is_dir() and _is_package_dir(child):
+                self._add_walk(f"{SCRIPT_ROOT}/{child.name}", child, _skip_site_packages)
+                added.append(child.name + "/")
+        return added
+
+    def directories(self) -> dict[str, int]:
+        """Every directory holding a file, and every root, sorted."""
+        dirs = set(self.roots)
+        for relpath in self.files:
+            parent = relpath.rpartition("/")[0]
+            while parent and parent not in dirs:
+                dirs.add(parent)
+                parent = parent.rpartition("/")[0]
+        return dict.fromkeys(sorted(dirs), 0)
+
+    def modules(self, ext_suffix: str) -> dict[str, tuple[int, str]]:
+        """"<dir>/<name>" -> (kind, relpath) for what ``import`` finds, as FileFinder ranks it."""
+        suffixes = [(ext_suffix, EXTENSION), (".abi3.so", EXTENSION), (".so", EXTENSION), (".py", SOURCE)]
+        found: dict[str, tuple[int, str]] = {}
+        dirs = self.directories()
+        under_roots = tuple(r + "/" for r in self.roots)
+        for directory in dirs:
+            if not directory.startswith(under_roots):
+                continue
+            if "." in directory.rpartition("/")[2]:
+                continue  # not a module name (e.g. a *.dist-info directory)
+            init = f"{directory}/__init__.py"
+            found[directory] = (PACKAGE, init) if init in self.files else (NAMESPACE, directory)
+        for relpath in self.files:
+            directory, _, filename = relpath.rpartition("/")
+            if not (directory in self.roots or directory.startswith(under_roots)):
+                continue
+            for suffix, kind in suffixes:
+                if filename.endswith(suffix):
+                    name = filename[: -len(suffix)]
+                    key = f"{directory}/{name}"
+                    if name and "." not in name and _outranks(kind, suffix, found.get(key), suffixes):
+                        found[key] = (kind, relpath)
+                    break
+        return dict(sorted(found.items()))
+
+    def native_files(self) -> Iterator[tuple[str, Path | bytes]]:
+        """The ELF shared objects in the tree."""
+        for relpath, source in self.files.items():
+            if relpath.endswith(".so") or ".so." in relpath:
+                head = source[:18] if isinstance(source, bytes) else _head(source)
+                if natives.elf.is_shared_object(head):
+                    yield relpath, source
+
+
+def _outranks(kind: int, suffix: str, current: tuple[int, str] | None, suffixes: list[tuple[str, int]]) -> bool:
+    if current is None or current[0] == NAMESPACE:
+        return True
+    if current[0] == PACKAGE:
+        return False
+    order = [s for s, _ in suffixes]
+    current_suffix = next(s for s in order if current[1].endswith(s))
+    return order.index(suffix) < order.index(current_suffix)
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(18)
+
+
+def _is_package_dir(directory: Path) -> bool:
+    if (directory / "pyvenv.cfg").exists():
+        return False
+    return (directory / "__init__.py").is_file()
+
+
+def _skip_stdlib(relative: Path) -> bool:
+    parts = relative.parts
+    return (
+        parts[0] in _STDLIB_SKIP_TOP
+        or parts[0].startswith("config-")
+        or any(p in _STDLIB_TEST_DIRS or p == "__pycache__" for p in parts[:-1])
+        or relative.suffix in (".pyc", ".exe")
+    )
+
+
+def _skip_site_packages(relative: Path) -> bool:
+    parts = relative.parts
+    return parts[0] == "bin" or "__pycache__" in parts or relative.suffix == ".pyc"
+
+
+def _walk(directory: Path, skip: object) -> Iterator[Path]:
+    """Files under ``directory``, sorted, following symlinks to files, skipping what ``skip`` says."""
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames.sort()
+        base = Path(dirpath)
+        for name in sorted(filenames):
+            path = base / name
+            if not skip(path.relative_to(directory)) and path.is_file():  # type: ignore[operator]
+                yield path
