@@ -49,8 +49,8 @@ def link(natives: Mapping[str, tuple[Path, elf.SharedObject]], extensions: set[s
     objects = dict(natives)
     provided = {}
     for relpath, (_, info) in sorted(objects.items()):
-        if relpath not in extensions:
-            provided.setdefault(info.soname or relpath.rpartition("/")[2], relpath)
+        # Extensions too: some packages link one extension against another.
+        provided.setdefault(info.soname or relpath.rpartition("/")[2], relpath)
     result = Linkage()
     queue = sorted(objects)
     while queue:

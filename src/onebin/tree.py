@@ -84,18 +84,18 @@ class Tree:
         suffixes = [(ext_suffix, EXTENSION), (".abi3.so", EXTENSION), (".so", EXTENSION), (".py", SOURCE)]
         found: dict[str, tuple[int, str]] = {}
         dirs = self.directories()
-        under_roots = tuple(r + "/" for r in self.roots)
-        for directory in dirs:
-            if not directory.startswith(under_roots):
-                continue
+        for directory in dirs:  # sorted, so a parent comes before its children
+            parent = directory.rpartition("/")[0]
+            if not (parent in self.roots or parent in found):
+                continue  # not reachable by import
             if "." in directory.rpartition("/")[2]:
                 continue  # not a module name (e.g. a *.dist-info directory)
             init = f"{directory}/__init__.py"
             found[directory] = (PACKAGE, init) if init in self.files else (NAMESPACE, directory)
         for relpath in self.files:
             directory, _, filename = relpath.rpartition("/")
-            if not (directory in self.roots or directory.startswith(under_roots)):
-                continue
+            if not (directory in self.roots or directory in found and found[directory][0] != EXTENSION):
+                continue  # not a directory that import can reach (e.g. numpy.libs)
             for suffix, kind in suffixes:
                 if filename.endswith(suffix):
                     name = filename[: -len(suffix)]
