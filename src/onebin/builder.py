@@ -119,10 +119,10 @@ def _link_natives(tree: Tree, target: Target, log: Callable[[str], None]) -> dic
         optional = [m for m in linkage.missing if m.needed_by.startswith(dynload)]
         required = [m for m in linkage.missing if not m.needed_by.startswith(dynload)]
         if required:
-            lines = "\n".join(f"  {m.needed_by} needs {m.name}" for m in required)
+            needs = "; ".join(f"{m.needed_by} needs {m.name}" for m in required)
             raise BuildError(
-                f"libraries that the bundled code needs are not on this machine:\n{lines}\n"
-                "Install them on the build machine (they are then bundled), or leave out the package that needs them."
+                f"libraries that the bundled code needs are not on this machine: {needs}. "
+                "Install them on the build machine (they are then bundled), or leave out the package that needs them"
             )
         if not optional:
             break

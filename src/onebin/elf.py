@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 DT_NULL, DT_NEEDED, DT_STRTAB, DT_SONAME, DT_RPATH, DT_RUNPATH = 0, 1, 5, 14, 15, 29
 _PT_LOAD, _PT_DYNAMIC = 1, 2
-_ET_DYN = 3
+_ET_EXEC, _ET_DYN = 2, 3
 
 
 class ELFError(ValueError):
@@ -33,8 +33,8 @@ def is_shared_object(head: bytes) -> bool:
 
 def _dynamic(data: bytes) -> tuple[int, list[tuple[int, int]], int]:
     """(file offset of the dynamic array, its entries, file offset of the string table)."""
-    if not is_shared_object(data):
-        raise ELFError("not an ELF64 little-endian shared object")
+    if not (is_shared_object(data) or data[:4] == b"\x7fELF" and data[4:6] == b"\x02\x01" and data[16] == _ET_EXEC):
+        raise ELFError("not an ELF64 little-endian executable or shared object")
     try:
         phoff, = struct.unpack_from("<Q", data, 0x20)
         phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
@@ -65,7 +65,7 @@ def _dynamic(data: bytes) -> tuple[int, list[tuple[int, int]], int]:
 
 
 def read(data: bytes) -> SharedObject:
-    """The SONAME, DT_NEEDED and RUNPATH/RPATH entries of a shared object."""
+    """The SONAME, DT_NEEDED and RUNPATH/RPATH entries of a shared object or executable."""
     _, entries, strtab = _dynamic(data)
 
     def string(offset: int) -> str:

@@ -99,7 +99,10 @@ def install(sources: Sources, target: Target, staging: Path, *, quiet: bool) -> 
 
 
 def _pip_failure(stderr: str, args: Sequence[str]) -> str:
-    lines = [line for line in stderr.strip().splitlines() if line.strip()]
-    errors = [line.strip() for line in lines if line.lstrip().startswith("ERROR:")]
-    detail = "\n  ".join(errors or lines[-5:]) or "pip gave no reason"
-    return f"pip could not install {' '.join(args)}:\n  {detail}\nCheck the requirement names and versions, and that the index is reachable."
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR:")]
+    reason = errors[-1] if errors else (lines[-1] if lines else "pip gave no reason")
+    return (
+        f"pip could not install {' '.join(args)}: {reason} "
+        "(check the names and versions, and that the package index is reachable)"
+    )

@@ -40,11 +40,10 @@ def main_code():
     sys.meta_path.append(_metadata.DistributionFinder(bundle))
     code_offset, code_size, relpath = bundle.index.main
     main = sys.modules["__main__"]
-    if relpath is not None:
-        main.__file__ = bundle.path(relpath)
-    import marshal
-
-    return marshal.loads(bundle.blob(code_offset, code_size))
+    main.__file__ = bundle.path(relpath)
+    # As for `python app.py`: no __spec__, but a loader, which serves tracebacks' source lines.
+    main.__loader__ = _finder.BundleLoader(bundle, "__main__", (_bundle.SOURCE, relpath, code_offset, code_size))
+    return main.__loader__.get_code("__main__")
 
 
 def exit_status(exc):

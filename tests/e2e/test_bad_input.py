@@ -1,0 +1,98 @@
+"""Bad input gets one clear error line, exit code 2, and no output file (an old one survives)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import run_onebin
+
+pytestmark = pytest.mark.e2e
+
+PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+
+
+def _old_python(version: str) -> Path:
+    found = sorted(PYENV.glob(f"{version}*/bin/python{version}"))
+    if not found:
+        pytest.skip(f"no Python {version} on this machine")
+    return found[0]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    (tmp_path / "hello.py").write_text("print('hi')\n")
+    (tmp_path / "out").write_text("precious")
+    return tmp_path
+
+
+def fake_python_without_static_library(tmp_path: Path) -> Path:
+    """A real CPython whose sysconfig points at a directory with no libpython.a."""
+    data = tmp_path / "sysconfig"
+    data.mkdir()
+    import sysconfig
+
+    fake = dict(sysconfig.get_config_vars())
+    fake["LIBPL"] = str(tmp_path / "empty")
+    (data / "_sysconfigdata_onebin_test.py").write_text(f"build_time_vars = {fake!r}\n")
+    wrapper = tmp_path / "python-no-static"
+    wrapper.write_text(
+        f"#!/bin/sh\nexport _PYTHON_SYSCONFIGDATA_NAME=_sysconfigdata_onebin_test PYTHONPATH='{data}'\n"
+        f"exec '{sys.executable}' \"$@\"\n"
+    )
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+CASES = {
+    "missing-path": (["./no-such-dir"], "./no-such-dir: no such file or directory"),
+    "missing-script": (["nope.py"], "nope.py: no such script"),
+    "bad-requirement": (["flake8>>=1"], "flake8>>=1: not a valid requirement"),
+    "unresolvable": (["onebin-no-such-distribution-zz==1.0"], "pip could not install onebin-no-such-distribution-zz==1.0"),
+    "unknown-console-script": (["pyflakes", "-c", "nope"], "-c nope: no such console script"),
+    "no-console-script": (["packaging"], "packaging declares no console script"),
+    "not-python": (["hello.py", "--python", "/bin/true"], "/bin/true: this is not a Python interpreter"),
+    "not-a-file": (["hello.py", "--python", "/no/such/python"], "--python /no/such/python: no such file"),
+    "output-is-directory": (["hello.py", "-o", "."], "-o .: is a directory"),
+    "output-dir-missing": (["hello.py", "-o", "no/such/dir/app"], "the directory no/such/dir does not exist"),
+    "nothing": ([], "nothing to build"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input(workdir: Path, name: str) -> None:
+    args, message = CASES[name]
+    if "-o" not in args:
+        args = [*args, "-o", "out"]
+    proc = run_onebin("build", *args, cwd=workdir)
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("onebin: error:")]
+    assert len(errors) == 1 and message in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (workdir / "out").read_text() == "precious"
+    assert sorted(p.name for p in workdir.iterdir()) == ["hello.py", "out"]
+
+
+@pytest.mark.parametrize("version", ["2.7", "3.9"])
+def test_too_old_python(workdir: Path, version: str) -> None:
+    proc = run_onebin("build", "hello.py", "--python", _old_python(version), "-o", "out", cwd=workdir)
+    assert proc.returncode == 2
+    assert "too old: onebin needs CPython 3.10 or newer" in proc.stderr
+
+
+def test_no_static_libpython(workdir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    python = fake_python_without_static_library(tmp_path_factory.mktemp("fake"))
+    proc = run_onebin("build", "hello.py", "--python", python, "-o", "out", cwd=workdir)
+    assert proc.returncode == 2, proc.stderr
+    assert "has no static libpython or headers" in proc.stderr
+    assert (workdir / "out").read_text() == "precious"
+
+
+def test_no_c_compiler(workdir: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PATH": str(tmp_path / "empty-bin"), "CC": "", "ONEBIN_CACHE_DIR": str(tmp_path / "cache")}
+    proc = run_onebin("build", "hello.py", "-o", "out", cwd=workdir, env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert "no C compiler found" in proc.stderr
+    assert (workdir / "out").read_text() == "precious"

@@ -1,0 +1,100 @@
+"""The executable behaves like `python app.py`: argv, exit codes, errors, stdio, metadata."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import build, needs_root_tools, run_hidden
+
+pytestmark = [pytest.mark.e2e, needs_root_tools]
+
+APP = '''\
+import sys
+import helper
+
+mode = sys.argv[1] if len(sys.argv) > 1 else ""
+if mode == "raise":
+    helper.boom()
+elif mode == "exit":
+    sys.exit(int(sys.argv[2]))
+elif mode == "exit-message":
+    sys.exit("goodbye")
+elif mode == "stdin":
+    print(sys.stdin.read().upper(), end="")
+elif mode == "flood":
+    for i in range(200000):
+        print(i)
+elif mode == "unicode":
+    print("h\\u00e9llo \\u2603", sys.stdout.encoding)
+elif mode == "sys":
+    print(sys.executable)
+    print(__file__)
+    print(helper.__file__)
+elif mode == "metadata":
+    import importlib.metadata as md
+    dist = md.distribution("pyflakes")
+    print(md.version("pyflakes") == dist.version)
+    print(any(str(f) == "pyflakes/api.py" for f in dist.files))
+    print(sorted(ep.name for ep in md.entry_points(group="console_scripts")))
+'''
+HELPER = '''\
+def boom():
+    value = 42
+    raise ValueError(f"boom {value}")
+'''
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("behaviour")
+    (root / "app.py").write_text(APP)
+    (root / "helper.py").write_text(HELPER)
+    build("pyflakes", "app.py", "-o", "app", cwd=root)
+    return root / "app"
+
+
+def test_uncaught_exception_prints_a_traceback_with_source_lines(app: Path) -> None:
+    proc = run_hidden(app, "raise")
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "Traceback (most recent call last):",
+        '  File "app.py", line 6, in <module>',
+        "    helper.boom()",
+        '  File "helper.py", line 3, in boom',
+        '    raise ValueError(f"boom {value}")',
+        "ValueError: boom 42",
+    ]
+
+
+@pytest.mark.parametrize("code", ["0", "3", "255"])
+def test_sys_exit_code(app: Path, code: str) -> None:
+    assert run_hidden(app, "exit", code).returncode == int(code)
+
+
+def test_sys_exit_message(app: Path) -> None:
+    proc = run_hidden(app, "exit-message")
+    assert (proc.returncode, proc.stderr) == (1, "goodbye\n")
+
+
+def test_stdin_and_utf8_under_env_i(app: Path) -> None:
+    assert run_hidden(app, "stdin", input="abc\n").stdout == "ABC\n"
+    proc = run_hidden(app, "unicode")
+    assert proc.stdout == "h\u00e9llo \u2603 utf-8\n", proc.stderr
+
+
+def test_closed_stdout_pipe_is_quiet(app: Path) -> None:
+    proc = subprocess.run(f"'{app}' flood | head -1", shell=True, capture_output=True, text=True, executable="/bin/bash")
+    assert proc.stdout == "0\n"
+    assert proc.stderr == ""
+
+
+def test_sys_executable_and_file(app: Path) -> None:
+    lines = run_hidden(app, "sys").stdout.splitlines()
+    assert lines == [str(app), f"{app}/app/app.py", f"{app}/app/helper.py"]
+
+
+def test_importlib_metadata_sees_bundled_distributions(app: Path) -> None:
+    proc = run_hidden(app, "metadata")
+    assert proc.stdout.splitlines() == ["True", "True", "['pyflakes']"], proc.stderr

@@ -1,0 +1,165 @@
+"""The four examples of `onebin build --help`, built from PyPI and run as users would.
+
+Each executable runs with every Python on the machine hidden (a mount namespace and `env -i`),
+and under strace, where it must read no module from disk and create no file.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+from conftest import PACKAGES, build, needs_root_tools, run_hidden, run_traced
+
+pytestmark = [pytest.mark.e2e, needs_root_tools]
+
+HELLO = """\
+import sys
+import greet
+print(greet.greeting(), sys.argv[1:])
+"""
+GREET = """\
+def greeting():
+    return "hello, world"
+"""
+NUMPY_APP = """\
+import numpy as np
+a = np.array([[2.0, 1.0], [1.0, 3.0]])
+print(np.linalg.inv(a).round(3).tolist(), float((a @ a).sum()))
+"""
+BAD = "x = list([i for i in range(3)])\n"
+WRITES = {"creat", "mkdir", "mkdirat", "rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat", "unlink", "unlinkat"}
+GLIBC = re.compile(r"/(libc|libm|libpthread|libdl|librt|libutil|libresolv|ld-linux-x86-64)\.so")
+
+
+@pytest.fixture(scope="module")
+def hello(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("hello")
+    (root / "hello.py").write_text(HELLO)
+    (root / "greet.py").write_text(GREET)
+    (root / ".hidden").mkdir()
+    (root / ".hidden" / "secret.py").write_text("raise SystemExit('must not be bundled')\n")
+    build("hello.py", "-o", "hello", cwd=root)
+    return root / "hello"
+
+
+@pytest.fixture(scope="module")
+def flake8(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("flake8")
+    build("flake8", "flake8-comprehensions", "-c", "flake8", "-o", "flake8", cwd=root)
+    (root / "bad.py").write_text(BAD)
+    return root / "flake8"
+
+
+@pytest.fixture(scope="module")
+def numpy_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("numpy")
+    (root / "app.py").write_text(NUMPY_APP)
+    build("numpy", "app.py", "-o", "app", cwd=root)
+    return root / "app"
+
+
+@pytest.fixture(scope="module")
+def myapp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    build(PACKAGES / "myproject", "-o", "myapp", cwd=root)
+    return root / "myapp"
+
+
+def assert_no_disk_imports(trace: list[str], inputs: tuple[str, ...] = ()) -> None:
+    """No module or library read from disk but glibc's, nothing created, no build prefix probed.
+
+    ``inputs`` are files the app is asked to read, such as the file flake8 lints.
+    """
+    prefixes = {str(Path(sys.base_prefix)), str(Path.home() / ".pyenv")}
+    for line in trace:
+        path = next(iter(re.findall(r'"([^"]*)"', line)), "")
+        if GLIBC.search(path) or "memfd_create(" in line or path in inputs:
+            continue
+        syscall = re.match(r"(?:\d+\s+)?(\w+)\(", line)
+        assert syscall is None or syscall.group(1) not in WRITES, line
+        assert "O_CREAT" not in line, line
+        assert not re.search(r"\.(py|pyc|so)(\.[0-9.]+)?$", path) or path.startswith("/proc/self/fd/"), line
+        assert not any(path.startswith(p) for p in prefixes), line
+
+
+def test_hello_runs_with_python_hidden(hello: Path) -> None:
+    proc = run_hidden(hello, "a", "-c", "x", "-m", "y")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "hello, world ['a', '-c', 'x', '-m', 'y']\n"
+    assert proc.stderr == ""
+
+
+def test_hello_bundles_neighbours_but_no_hidden_directory(hello: Path) -> None:
+    proc = subprocess.run([hello], capture_output=True, text=True)
+    assert proc.returncode == 0
+    probe = run_hidden(hello)
+    assert "must not be bundled" not in probe.stderr
+
+
+def test_hello_reads_no_module_from_disk(hello: Path) -> None:
+    proc, trace = run_traced(hello, cwd=hello.parent)
+    assert proc.returncode == 0 and proc.stdout.startswith("hello, world")
+    assert_no_disk_imports(trace)
+
+
+def test_flake8_matches_a_venv(flake8: Path, tmp_path: Path) -> None:
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    pip = subprocess.run([env_dir / "bin/pip", "install", "-q", "flake8", "flake8-comprehensions"], capture_output=True, text=True)
+    assert pip.returncode == 0, pip.stderr
+    for args in (["--version"], ["bad.py"]):
+        expected = subprocess.run([env_dir / "bin/flake8", *args], cwd=flake8.parent, capture_output=True, text=True)
+        got = run_hidden(flake8, *args, cwd=flake8.parent)
+        # The venv's version line names its own interpreter; ours is the same CPython.
+        assert (got.returncode, got.stdout, got.stderr) == (expected.returncode, expected.stdout, expected.stderr)
+    assert "flake8-comprehensions" in got.stdout or "C4" in got.stdout
+
+
+def test_flake8_finds_its_plugin_from_memory(flake8: Path) -> None:
+    proc = run_hidden(flake8, "bad.py", cwd=flake8.parent)
+    assert proc.returncode == 1
+    assert re.search(r"^bad\.py:1:\d+: C4\d\d ", proc.stdout, re.M), proc.stdout
+    version = run_hidden(flake8, "--version")
+    assert "flake8-comprehensions" in version.stdout
+    _, trace = run_traced(flake8, "bad.py", cwd=flake8.parent)
+    assert_no_disk_imports(trace, inputs=("bad.py",))
+
+
+def test_numpy_app_loads_extensions_and_openblas_from_memory(numpy_app: Path) -> None:
+    proc = run_hidden(numpy_app)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "[[0.6, -0.2], [-0.2, 0.4]] 25.0\n"
+    _, trace = run_traced(numpy_app, cwd=numpy_app.parent)
+    assert_no_disk_imports(trace)
+    assert sum("memfd_create" in line for line in trace) > 5
+
+
+def test_project_runs_its_own_console_script(myapp: Path) -> None:
+    proc = run_hidden(myapp, "one", "-c", "two")
+    assert proc.returncode == 0, proc.stderr
+    assert re.fullmatch(r"myapp 1\.2\.3 \(pyflakes [\d.]+\) args=\['one', '-c', 'two'\]\n", proc.stdout)
+    assert run_hidden(myapp, "--fail").returncode == 3
+
+
+def test_executables_need_only_glibc(hello: Path, numpy_app: Path) -> None:
+    for exe in (hello, numpy_app):
+        dynamic = subprocess.run(["readelf", "-d", exe], capture_output=True, text=True).stdout
+        needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", dynamic)
+        assert needed and all(GLIBC.search("/" + n) for n in needed), needed
+
+
+def test_sigint_ends_the_app_like_python(tmp_path: Path) -> None:
+    (tmp_path / "sleeper.py").write_text("import sys, time\nprint('ready', flush=True)\ntime.sleep(60)\n")
+    build("sleeper.py", "-o", "sleeper", cwd=tmp_path)
+    proc = subprocess.Popen([tmp_path / "sleeper"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGINT
+    assert "KeyboardInterrupt" in err

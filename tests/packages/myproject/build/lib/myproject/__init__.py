@@ -1,0 +1,1 @@
+"""A sample application for onebin's tests."""

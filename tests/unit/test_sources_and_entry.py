@@ -1,0 +1,54 @@
+"""Sources are sorted and checked before pip runs; entry points resolve from real metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from onebin.entry import resolve
+from onebin.errors import EntryPointError, SourceError
+from onebin.sources import Sources
+
+
+def test_sources_are_sorted_into_script_and_pip_arguments(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("")
+    (tmp_path / "proj").mkdir()
+    parsed = Sources.parse([str(tmp_path / "app.py"), "flake8>=7", str(tmp_path / "proj")], [])
+    assert parsed.script == tmp_path / "app.py"
+    assert parsed.pip_args == ["flake8>=7", str(tmp_path / "proj")]
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    with pytest.raises(SourceError) as err:
+        Sources.parse(["missing.py", "bad>>=1", "./nowhere"], [str(tmp_path / "req.txt")])
+    message = str(err.value)
+    for part in ("missing.py", "bad>>=1", "./nowhere", "req.txt"):
+        assert part in message
+
+
+def _site(tmp_path: Path, scripts: dict[str, str]) -> Path:
+    dist = tmp_path / "demo-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n")
+    lines = "".join(f"{k} = {v}\n" for k, v in scripts.items())
+    (dist / "entry_points.txt").write_text(f"[console_scripts]\n{lines}")
+    return tmp_path
+
+
+def test_the_one_console_script_of_the_named_project(tmp_path: Path) -> None:
+    entry = resolve(_site(tmp_path, {"demo": "demo.cli:main"}), ("demo",), None, None, None)
+    assert entry.relpath == "bin/demo"
+    assert b"from demo.cli import main" in entry.source
+
+
+def test_several_console_scripts_need_a_choice(tmp_path: Path) -> None:
+    with pytest.raises(EntryPointError, match="choose one with -c"):
+        resolve(_site(tmp_path, {"a": "demo:a", "b": "demo:b"}), ("demo",), None, None, None)
+
+
+def test_module_function_entry(tmp_path: Path) -> None:
+    entry = resolve(tmp_path, (), None, None, "pkg.mod:run.it")
+    assert b"from pkg.mod import run" in entry.source and b"sys.exit(run.it())" in entry.source
+    with pytest.raises(EntryPointError, match="not a module name"):
+        resolve(tmp_path, (), None, None, "pkg-mod")
