@@ -23,7 +23,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"onebin is imported from the source tree ({onebin.__file__}); `pip install .` first")
 
 
-def run_onebin(*args: str | os.PathLike[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_onebin(
+    *args: str | os.PathLike[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Runs the installed `onebin` command."""
     return subprocess.run([str(ONEBIN), *map(str, args)], cwd=cwd, capture_output=True, text=True, env=env, timeout=900)
 
@@ -38,7 +40,11 @@ def python_hidden_script() -> str:
     """Shell commands that hide every Python installation of this machine in a mount namespace."""
     lines = ["set -e", "mount --make-rprivate /"]
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    dirs = [pyenv_root] + sorted(Path(p) for pattern in ("/usr/lib/python3*", "/usr/local/lib/python3*", "/usr/lib/x86_64-linux-gnu/python3*") for p in _glob(pattern))
+    dirs = [pyenv_root] + sorted(
+        Path(p)
+        for pattern in ("/usr/lib/python3*", "/usr/local/lib/python3*", "/usr/lib/x86_64-linux-gnu/python3*")
+        for p in _glob(pattern)
+    )
     for d in dirs:
         if d.is_dir():
             lines.append(f"mount -t tmpfs tmpfs '{d}'")
@@ -54,7 +60,9 @@ def _glob(pattern: str) -> list[str]:
     return glob.glob(pattern)
 
 
-def run_hidden(exe: Path, *args: str, cwd: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_hidden(
+    exe: Path, *args: str, cwd: Path | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Runs ``exe`` under `env -i` with every Python on the machine hidden (needs root)."""
     script = python_hidden_script() + '\nexec env -i PATH=/usr/bin:/bin "$@"'
     command = ["unshare", "-m", "bash", "-c", script, "hidden", str(exe), *args]

@@ -85,8 +85,14 @@ def build(
         log(f"compiling {sum(1 for k, _ in modules.values() if k in (fmt.SOURCE, fmt.PACKAGE))} modules")
         size, distributions = _write(out, launcher.read_bytes(), tree, modules, preload, main, target, cache, staging)
     return BuildResult(
-        out, size, ".".join(map(str, target.version)), len(modules), distributions, main.description,
-        tuple(tree.app_files), time.monotonic() - started,
+        out,
+        size,
+        ".".join(map(str, target.version)),
+        len(modules),
+        distributions,
+        main.description,
+        tuple(tree.app_files),
+        time.monotonic() - started,
     )
 
 
@@ -135,9 +141,17 @@ def _link_natives(tree: Tree, target: Target, log: Callable[[str], None]) -> dic
     return {k: v for k, v in linkage.preload.items() if v}
 
 
-def _write(out: Path, launcher: bytes, tree: Tree, modules: dict[str, tuple[int, str]],
-           preload: dict[str, tuple[str, ...]], main: entry.Entry, target: Target, cache: Path,
-           staging: Path) -> tuple[int, int]:
+def _write(
+    out: Path,
+    launcher: bytes,
+    tree: Tree,
+    modules: dict[str, tuple[int, str]],
+    preload: dict[str, tuple[str, ...]],
+    main: entry.Entry,
+    target: Target,
+    cache: Path,
+    staging: Path,
+) -> tuple[int, int]:
     compiler = Compiler(target, cache)
     materialized = _materialize(tree, staging / "generated")
     sources = sorted({rel for kind, rel in modules.values() if kind in (fmt.SOURCE, fmt.PACKAGE)})
@@ -152,10 +166,10 @@ def _write(out: Path, launcher: bytes, tree: Tree, modules: dict[str, tuple[int,
     if main_code is None:
         raise BuildError(f"{main.filename} does not compile for Python {target.short_version}: fix its syntax error")
     runtime = []
-    for name, code in zip(RUNTIME_MODULES, runtime_codes):
+    for name, code in zip(RUNTIME_MODULES, runtime_codes, strict=True):
         full = RUNTIME_PACKAGE if name == "__init__" else f"{RUNTIME_PACKAGE}.{name}"
         runtime.append((full, RUNTIME_PACKAGE, code))
-    code_of = dict(zip(sources, codes))
+    code_of = dict(zip(sources, codes[: len(sources)], strict=True))
     tmp = out.with_name(f".{out.name}.onebin-{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
@@ -174,7 +188,11 @@ def _write(out: Path, launcher: bytes, tree: Tree, modules: dict[str, tuple[int,
                 "preload": preload,
                 "distributions": distributions,
                 "main": writer.add(main_code) + (main.relpath,),
-                "info": {"python": ".".join(map(str, target.version)), "entry": main.description, "onebin": __version__},
+                "info": {
+                    "python": ".".join(map(str, target.version)),
+                    "entry": main.description,
+                    "onebin": __version__,
+                },
             }
             size = writer.finish(tree.roots, runtime, index)  # type: ignore[arg-type]
         os.chmod(tmp, 0o755)

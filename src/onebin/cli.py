@@ -31,17 +31,35 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"onebin {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     b = commands.add_parser(
-        "build", help="build an executable", description="Build one executable file from a Python application.",
-        epilog=_BUILD_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "build",
+        help="build an executable",
+        description="Build one executable file from a Python application.",
+        epilog=_BUILD_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    b.add_argument("sources", nargs="*", metavar="SOURCE",
-                   help="a requirement (flake8==7.*), a project directory, a wheel, or one script (app.py)")
-    b.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE", dest="requirements",
-                   help="install from this requirements file (repeatable)")
+    b.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help="a requirement (flake8==7.*), a project directory, a wheel, or one script (app.py)",
+    )
+    b.add_argument(
+        "-r",
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="FILE",
+        dest="requirements",
+        help="install from this requirements file (repeatable)",
+    )
     entry = b.add_mutually_exclusive_group()
-    entry.add_argument("-c", "--console-script", metavar="NAME", help="run this console script of the installed distributions")
+    entry.add_argument(
+        "-c", "--console-script", metavar="NAME", help="run this console script of the installed distributions"
+    )
     entry.add_argument("-m", "--module", metavar="MODULE[:FUNCTION]", help="run this module, or call this function")
-    b.add_argument("--python", metavar="INTERPRETER", help="the CPython 3.10+ to bundle (default: the one running onebin)")
+    b.add_argument(
+        "--python", metavar="INTERPRETER", help="the CPython 3.10+ to bundle (default: the one running onebin)"
+    )
     b.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="the executable to write")
     b.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     return parser
@@ -53,8 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     log = (lambda message: None) if args.quiet else _progress
     try:
         result = build(
-            args.sources, args.output, requirements=args.requirements, console_script=args.console_script,
-            module=args.module, python=args.python, log=log,
+            args.sources,
+            args.output,
+            requirements=args.requirements,
+            console_script=args.console_script,
+            module=args.module,
+            python=args.python,
+            log=log,
         )
     except OnebinError as exc:
         print(f"onebin: error: {exc}", file=sys.stderr)

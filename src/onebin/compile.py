@@ -35,7 +35,7 @@ class Compiler:
                 todo.append(i)
         if todo:
             compiled = self._run([jobs[i] for i in todo])
-            for i, code in zip(todo, compiled):
+            for i, code in zip(todo, compiled, strict=True):
                 results[i] = code
                 self._store(keys[i], code)
         return results

@@ -36,11 +36,13 @@ def _dynamic(data: bytes) -> tuple[int, list[tuple[int, int]], int]:
     if not (is_shared_object(data) or data[:4] == b"\x7fELF" and data[4:6] == b"\x02\x01" and data[16] == _ET_EXEC):
         raise ELFError("not an ELF64 little-endian executable or shared object")
     try:
-        phoff, = struct.unpack_from("<Q", data, 0x20)
+        (phoff,) = struct.unpack_from("<Q", data, 0x20)
         phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
         loads, dyn = [], None
         for i in range(phnum):
-            p_type, _, p_offset, p_vaddr, _, p_filesz, _, _ = struct.unpack_from("<IIQQQQQQ", data, phoff + i * phentsize)
+            p_type, _, p_offset, p_vaddr, _, p_filesz, _, _ = struct.unpack_from(
+                "<IIQQQQQQ", data, phoff + i * phentsize
+            )
             if p_type == _PT_LOAD:
                 loads.append((p_vaddr, p_offset, p_filesz))
             elif p_type == _PT_DYNAMIC:

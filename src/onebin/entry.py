@@ -21,10 +21,13 @@ class Entry:
     description: str
 
 
-def resolve(site_packages: Path, requested: tuple[str, ...], script: Path | None,
-            console_script: str | None, module: str | None) -> Entry:
+def resolve(
+    site_packages: Path, requested: tuple[str, ...], script: Path | None, console_script: str | None, module: str | None
+) -> Entry:
     """The entry point the user chose, or the only one the named project declares."""
-    chosen = [c for c in (script and str(script), console_script and f"-c {console_script}", module and f"-m {module}") if c]
+    chosen = [
+        c for c in (script and str(script), console_script and f"-c {console_script}", module and f"-m {module}") if c
+    ]
     if len(chosen) > 1:
         raise EntryPointError(f"several entry points given ({', '.join(chosen)}): give one script, -c or -m")
     if script is not None:
@@ -85,7 +88,7 @@ def _is_attribute(text: str) -> bool:
 
 def _console_scripts(site_packages: Path) -> dict[str, tuple[str, str]]:
     """Console script name -> (object reference, distribution name), for each installed one."""
-    scripts = {}
+    scripts: dict[str, tuple[str, str]] = {}
     for dist in importlib.metadata.distributions(path=[str(site_packages)]):
         for ep in dist.entry_points:
             if ep.group == "console_scripts":

@@ -18,9 +18,21 @@ from . import elf
 # Libraries that glibc itself provides: every Linux system has them, matched to its own libc.
 GLIBC = frozenset(
     [
-        "libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1",
-        "libresolv.so.2", "libanl.so.1", "libnsl.so.1", "libmvec.so.1", "libBrokenLocale.so.1",
-        "libthread_db.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1", "linux-vdso.so.1",
+        "libc.so.6",
+        "libm.so.6",
+        "libpthread.so.0",
+        "libdl.so.2",
+        "librt.so.1",
+        "libutil.so.1",
+        "libresolv.so.2",
+        "libanl.so.1",
+        "libnsl.so.1",
+        "libmvec.so.1",
+        "libBrokenLocale.so.1",
+        "libthread_db.so.1",
+        "ld-linux-x86-64.so.2",
+        "ld-linux-aarch64.so.1",
+        "linux-vdso.so.1",
     ]
 )
 LIBRARY_DIR = "lib"
@@ -47,7 +59,7 @@ class Linkage:
 def link(natives: Mapping[str, tuple[Path, elf.SharedObject]], extensions: set[str]) -> Linkage:
     """Resolves the needs of ``natives`` (bundle relpath -> (file here, its ELF facts))."""
     objects = dict(natives)
-    provided = {}
+    provided: dict[str, str] = {}
     for relpath, (_, info) in sorted(objects.items()):
         # Extensions too: some packages link one extension against another.
         provided.setdefault(info.soname or relpath.rpartition("/")[2], relpath)
@@ -74,7 +86,9 @@ def link(natives: Mapping[str, tuple[Path, elf.SharedObject]], extensions: set[s
     return result
 
 
-def _load_order(relpath: str, objects: Mapping[str, tuple[Path, elf.SharedObject]], provided: Mapping[str, str]) -> tuple[str, ...]:
+def _load_order(
+    relpath: str, objects: Mapping[str, tuple[Path, elf.SharedObject]], provided: Mapping[str, str]
+) -> tuple[str, ...]:
     order: list[str] = []
     seen = {relpath}
 

@@ -39,14 +39,18 @@ class Sources:
                     result.script = path.resolve()
             elif _looks_like_path(source):
                 if not path.exists():
-                    problems.append(f"{source}: no such file or directory; pass a project directory, a wheel or a requirement")
+                    problems.append(
+                        f"{source}: no such file or directory; pass a project directory, a wheel or a requirement"
+                    )
                 else:
                     result.pip_args.append(str(path.resolve()))
             else:
                 try:
                     Requirement(source)
                 except InvalidRequirement as exc:
-                    problems.append(f"{source}: not a valid requirement ({exc}); write it as pip would take it, e.g. 'flake8>=7'")
+                    problems.append(
+                        f"{source}: not a valid requirement ({exc}); write it as pip would take it, e.g. 'flake8>=7'"
+                    )
                 else:
                     result.pip_args.append(source)
         for name in requirement_files:
@@ -82,12 +86,21 @@ def install(sources: Sources, target: Target, staging: Path, *, quiet: bool) -> 
     if Path(target.executable).resolve() != Path(sys.executable).resolve():
         command += ["--python", target.executable]
     command += [
-        "install", "--target", str(site), "--report", str(report), "--no-warn-script-location",
-        "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "--quiet",
+        "install",
+        "--target",
+        str(site),
+        "--report",
+        str(report),
+        "--no-warn-script-location",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--progress-bar",
+        "off",
+        "--quiet",
         *sources.pip_args,
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "PIP_TARGET"}
-    proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.run(command, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise SourceError(_pip_failure(proc.stderr, sources.pip_args))
     if not quiet and proc.stderr.strip():

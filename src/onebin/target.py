@@ -71,7 +71,9 @@ class Target:
         info = _probe(path)
         version = tuple(info["version"])
         if info["implementation"] != "cpython":
-            raise TargetError(f"{path} is {info['implementation']}, not CPython: pass --python with a CPython 3.10 or newer")
+            raise TargetError(
+                f"{path} is {info['implementation']}, not CPython: pass --python with a CPython 3.10 or newer"
+            )
         if version < MINIMUM:
             raise TargetError(
                 "%s is Python %s, which is too old: onebin needs CPython 3.10 or newer; "
@@ -88,7 +90,7 @@ class Target:
             )
         return cls(
             executable=info["executable"] or str(path),
-            version=version,  # type: ignore[arg-type]
+            version=(version[0], version[1], version[2]),
             magic=info["magic"],
             ext_suffix=info["ext_suffix"],
             stdlib=Path(info["stdlib"]),
@@ -120,11 +122,15 @@ def _probe(path: Path) -> dict:  # type: ignore[type-arg]
     try:
         proc = subprocess.run([str(path), "-c", _PROBE], capture_output=True, text=True, env=env, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise TargetError(f"--python {path}: cannot run it ({exc}); pass the path of a CPython 3.10+ interpreter") from None
+        raise TargetError(
+            f"--python {path}: cannot run it ({exc}); pass the path of a CPython 3.10+ interpreter"
+        ) from None
     try:
         info = json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         info = None
     if proc.returncode != 0 or not isinstance(info, dict):
-        raise TargetError(f"--python {path}: this is not a Python interpreter; pass the path of a CPython 3.10+ interpreter")
+        raise TargetError(
+            f"--python {path}: this is not a Python interpreter; pass the path of a CPython 3.10+ interpreter"
+        )
     return info

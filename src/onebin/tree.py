@@ -12,11 +12,11 @@ Paths are relative to the executable, which stands for an installation prefix::
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import natives
+from . import elf
 from ._runtime.bundle import EXTENSION, NAMESPACE, PACKAGE, SOURCE
 from .entry import SCRIPT_ROOT
 from .target import Target
@@ -50,8 +50,8 @@ class Tree:
         tree._add_walk(f"{stdlib}/site-packages", site_packages, _skip_site_packages)
         return tree
 
-    def _add_walk(self, root: str, directory: Path, skip: object) -> None:
-        for path in _walk(directory, skip):  # type: ignore[arg-type]
+    def _add_walk(self, root: str, directory: Path, skip: Callable[[Path], bool]) -> None:
+        for path in _walk(directory, skip):
             self.files[f"{root}/{path.relative_to(directory).as_posix()}"] = path
 
     def _add_neighbours(self, script: Path) -> list[str]:
@@ -80,7 +80,7 @@ class Tree:
         return dict.fromkeys(sorted(dirs), 0)
 
     def modules(self, ext_suffix: str) -> dict[str, tuple[int, str]]:
-        """"<dir>/<name>" -> (kind, relpath) for what ``import`` finds, as FileFinder ranks it."""
+        """ "<dir>/<name>" -> (kind, relpath) for what ``import`` finds, as FileFinder ranks it."""
         suffixes = [(ext_suffix, EXTENSION), (".abi3.so", EXTENSION), (".so", EXTENSION), (".py", SOURCE)]
         found: dict[str, tuple[int, str]] = {}
         dirs = self.directories()
@@ -110,7 +110,7 @@ class Tree:
         for relpath, source in self.files.items():
             if relpath.endswith(".so") or ".so." in relpath:
                 head = source[:18] if isinstance(source, bytes) else _head(source)
-                if natives.elf.is_shared_object(head):
+                if elf.is_shared_object(head):
                     yield relpath, source
 
 
@@ -150,12 +150,12 @@ def _skip_site_packages(relative: Path) -> bool:
     return parts[0] == "bin" or "__pycache__" in parts or relative.suffix == ".pyc"
 
 
-def _walk(directory: Path, skip: object) -> Iterator[Path]:
+def _walk(directory: Path, skip: Callable[[Path], bool]) -> Iterator[Path]:
     """Files under ``directory``, sorted, following symlinks to files, skipping what ``skip`` says."""
     for dirpath, dirnames, filenames in os.walk(directory):
         dirnames.sort()
         base = Path(dirpath)
         for name in sorted(filenames):
             path = base / name
-            if not skip(path.relative_to(directory)) and path.is_file():  # type: ignore[operator]
+            if not skip(path.relative_to(directory)) and path.is_file():
                 yield path

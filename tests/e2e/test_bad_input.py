@@ -50,7 +50,10 @@ CASES = {
     "missing-path": (["./no-such-dir"], "./no-such-dir: no such file or directory"),
     "missing-script": (["nope.py"], "nope.py: no such script"),
     "bad-requirement": (["flake8>>=1"], "flake8>>=1: not a valid requirement"),
-    "unresolvable": (["onebin-no-such-distribution-zz==1.0"], "pip could not install onebin-no-such-distribution-zz==1.0"),
+    "unresolvable": (
+        ["onebin-no-such-distribution-zz==1.0"],
+        "pip could not install onebin-no-such-distribution-zz==1.0",
+    ),
     "unknown-console-script": (["pyflakes", "-c", "nope"], "-c nope: no such console script"),
     "no-console-script": (["packaging"], "packaging declares no console script"),
     "not-python": (["hello.py", "--python", "/bin/true"], "/bin/true: this is not a Python interpreter"),

@@ -10,7 +10,7 @@ from conftest import build, needs_root_tools, run_hidden
 
 pytestmark = [pytest.mark.e2e, needs_root_tools]
 
-APP = '''\
+APP = """\
 import sys
 import helper
 
@@ -38,12 +38,12 @@ elif mode == "metadata":
     print(md.version("pyflakes") == dist.version)
     print(any(str(f) == "pyflakes/api.py" for f in dist.files))
     print(sorted(ep.name for ep in md.entry_points(group="console_scripts")))
-'''
-HELPER = '''\
+"""
+HELPER = """\
 def boom():
     value = 42
     raise ValueError(f"boom {value}")
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,9 @@ def test_stdin_and_utf8_under_env_i(app: Path) -> None:
 
 
 def test_closed_stdout_pipe_is_quiet(app: Path) -> None:
-    proc = subprocess.run(f"'{app}' flood | head -1", shell=True, capture_output=True, text=True, executable="/bin/bash")
+    proc = subprocess.run(
+        f"'{app}' flood | head -1", shell=True, capture_output=True, text=True, executable="/bin/bash"
+    )
     assert proc.stdout == "0\n"
     assert proc.stderr == ""
 

@@ -33,7 +33,20 @@ a = np.array([[2.0, 1.0], [1.0, 3.0]])
 print(np.linalg.inv(a).round(3).tolist(), float((a @ a).sum()))
 """
 BAD = "x = list([i for i in range(3)])\n"
-WRITES = {"creat", "mkdir", "mkdirat", "rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat", "unlink", "unlinkat"}
+WRITES = {
+    "creat",
+    "mkdir",
+    "mkdirat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+    "unlink",
+    "unlinkat",
+}
 GLIBC = re.compile(r"/(libc|libm|libpthread|libdl|librt|libutil|libresolv|ld-linux-x86-64)\.so")
 
 
@@ -111,7 +124,9 @@ def test_hello_reads_no_module_from_disk(hello: Path) -> None:
 def test_flake8_matches_a_venv(flake8: Path, tmp_path: Path) -> None:
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
-    pip = subprocess.run([env_dir / "bin/pip", "install", "-q", "flake8", "flake8-comprehensions"], capture_output=True, text=True)
+    pip = subprocess.run(
+        [env_dir / "bin/pip", "install", "-q", "flake8", "flake8-comprehensions"], capture_output=True, text=True
+    )
     assert pip.returncode == 0, pip.stderr
     for args in (["--version"], ["bad.py"]):
         expected = subprocess.run([env_dir / "bin/flake8", *args], cwd=flake8.parent, capture_output=True, text=True)

@@ -12,7 +12,9 @@ from conftest import build, needs_root_tools, run_hidden
 pytestmark = [pytest.mark.e2e, needs_root_tools]
 
 PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-INTERPRETERS = sorted(glob.glob(str(PYENV / "3.1[0-9]*/bin/python3.1[0-9]"))) + sorted(glob.glob("/usr/bin/python3.1[0-9]"))
+INTERPRETERS = sorted(glob.glob(str(PYENV / "3.1[0-9]*/bin/python3.1[0-9]"))) + sorted(
+    glob.glob("/usr/bin/python3.1[0-9]")
+)
 
 APP = """\
 import json, sqlite3, ssl, sys, decimal, ctypes

@@ -18,8 +18,14 @@ def _write() -> bytes:
     first = writer.add(b"hello")
     assert writer.add(b"hello") == first  # deduplicated
     index = {
-        "roots": ("lib",), "files": {"lib/a.txt": first}, "dirs": {"lib": 0}, "modules": {},
-        "preload": {}, "distributions": {}, "main": (0, 0, "app/main.py"), "info": {},
+        "roots": ("lib",),
+        "files": {"lib/a.txt": first},
+        "dirs": {"lib": 0},
+        "modules": {},
+        "preload": {},
+        "distributions": {},
+        "main": (0, 0, "app/main.py"),
+        "info": {},
     }
     size = writer.finish(["lib"], [], index)
     data = out.getvalue()

@@ -14,10 +14,14 @@ from . import bundle as _bundle
 from . import finder as _finder
 from . import metadata as _metadata
 
-_hook = None
+TYPE_CHECKING = False  # the runtime cannot import typing when it starts
+if TYPE_CHECKING:
+    from types import CodeType
+
+_hook: "_finder.PathHook | None" = None
 
 
-def install():
+def install() -> None:
     """Serves the bundle's sys.path entries from memory; called before `encodings` is imported."""
     global _hook
     payload = _onebin.payload
@@ -30,23 +34,26 @@ def install():
         _hook.cache_finder(bundle.path(root))
 
 
-def main_code():
+def main_code() -> "CodeType":
     """Completes start-up and returns the code object to run as __main__."""
     # CPython's main phase put zipimport's hook first; the bundle's paths are not zip files.
-    if sys.path_hooks[0] is not _hook:
-        sys.path_hooks.remove(_hook)
-        sys.path_hooks.insert(0, _hook)
-    bundle = _hook.bundle
+    hook = _hook
+    assert hook is not None, "install() runs first"
+    if sys.path_hooks[0] is not hook:
+        sys.path_hooks.remove(hook)
+        sys.path_hooks.insert(0, hook)
+    bundle = hook.bundle
     sys.meta_path.append(_metadata.DistributionFinder(bundle))
     code_offset, code_size, relpath = bundle.index.main
     main = sys.modules["__main__"]
     main.__file__ = bundle.path(relpath)
     # As for `python app.py`: no __spec__, but a loader, which serves tracebacks' source lines.
-    main.__loader__ = _finder.BundleLoader(bundle, "__main__", (_bundle.SOURCE, relpath, code_offset, code_size))
-    return main.__loader__.get_code("__main__")
+    loader = _finder.BundleLoader(bundle, "__main__", (_bundle.SOURCE, relpath, code_offset, code_size))
+    main.__loader__ = loader  # type: ignore[assignment]  # typeshed wants load_module(), deprecated
+    return loader.get_code("__main__")
 
 
-def exit_status(exc):
+def exit_status(exc: BaseException) -> int:
     """The exit status for an exception that ended __main__, reporting it as python does."""
     if isinstance(exc, SystemExit):
         return _system_exit_status(exc)
@@ -68,7 +75,7 @@ def exit_status(exc):
     return 1
 
 
-def flush_stdio():
+def flush_stdio() -> int:
     """Flushes stdout before finalisation; a closed pipe ends the program quietly."""
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -83,7 +90,7 @@ def flush_stdio():
     return 0
 
 
-def _system_exit_status(exc):
+def _system_exit_status(exc: SystemExit) -> int:
     code = exc.code
     if code is None:
         return 0
@@ -96,7 +103,7 @@ def _system_exit_status(exc):
     return 1
 
 
-def _stdout_is_broken():
+def _stdout_is_broken() -> bool:
     import select
 
     try:
@@ -107,7 +114,7 @@ def _stdout_is_broken():
         return False
 
 
-def _silence_stdout():
+def _silence_stdout() -> None:
     # Python's documented recipe: further writes to stdout go nowhere, instead of failing again
     # when the interpreter flushes it at exit.
     import os

@@ -13,6 +13,10 @@ dict, see ``Index``).
 
 import marshal
 
+TYPE_CHECKING = False  # the runtime cannot import typing when it starts
+if TYPE_CHECKING:
+    from typing import Any
+
 TRAILER_MAGIC = b"\x7fONEBIN\x01"
 TRAILER_SIZE = 80
 FORMAT_VERSION = 1
@@ -28,7 +32,7 @@ class PayloadError(Exception):
     """The payload is damaged or of an unknown format."""
 
 
-def _u64(data, at):
+def _u64(data: bytes, at: int) -> int:
     return int.from_bytes(data[at : at + 8], "little")
 
 
@@ -37,13 +41,13 @@ class Trailer:
 
     SECTIONS = ("paths", "runtime", "index")
 
-    def __init__(self, payload_offset, payload_size, sections):
+    def __init__(self, payload_offset: int, payload_size: int, sections: dict[str, tuple[int, int]]) -> None:
         self.payload_offset = payload_offset
         self.payload_size = payload_size
         self.sections = sections  # {"paths": (offset, size), ...}
 
     @classmethod
-    def parse(cls, data, file_size):
+    def parse(cls, data: bytes, file_size: int) -> "Trailer":
         """Reads the trailer from the last TRAILER_SIZE bytes of a file of ``file_size`` bytes."""
         if len(data) != TRAILER_SIZE or data[:8] != TRAILER_MAGIC:
             raise PayloadError("no onebin trailer at its end")
@@ -52,7 +56,7 @@ class Trailer:
         offset, size = _u64(data, 16), _u64(data, 24)
         if offset + size + TRAILER_SIZE != file_size:
             raise PayloadError("payload size mismatch")
-        sections = {}
+        sections: dict[str, tuple[int, int]] = {}
         for i, name in enumerate(cls.SECTIONS):
             start, length = _u64(data, 32 + 16 * i), _u64(data, 40 + 16 * i)
             if start + length > size:
@@ -60,7 +64,7 @@ class Trailer:
             sections[name] = (start, length)
         return cls(offset, size, sections)
 
-    def pack(self):
+    def pack(self) -> bytes:
         """The trailer's bytes."""
         fields = [self.payload_offset, self.payload_size]
         for name in self.SECTIONS:
@@ -81,7 +85,7 @@ class Index:
     ``main`` describes the entry point: (code_offset, code_size, file or None).
     """
 
-    def __init__(self, data):
+    def __init__(self, data: "dict[str, Any]") -> None:
         self.roots = data["roots"]
         self.files = data["files"]
         self.dirs = data["dirs"]
@@ -92,7 +96,7 @@ class Index:
         self.info = data["info"]
 
     @classmethod
-    def load(cls, blob):
+    def load(cls, blob: bytes | memoryview) -> "Index":
         try:
             data = marshal.loads(blob)
             return cls(data)
@@ -103,28 +107,28 @@ class Index:
 class Bundle:
     """The payload of one executable, mapped in memory, with paths rooted at the executable."""
 
-    def __init__(self, root, payload, index, payload_offset=0):
+    def __init__(self, root: str, payload: bytes | memoryview, index: Index, payload_offset: int = 0) -> None:
         self.root = root
         self.payload_offset = payload_offset  # where the payload starts in the executable
         self.prefix = root + "/"
         self.payload = payload
         self.index = index
 
-    def path(self, relpath):
+    def path(self, relpath: str) -> str:
         """The virtual absolute path of a bundled file or directory."""
         return self.prefix + relpath
 
-    def relpath(self, path):
+    def relpath(self, path: str) -> str | None:
         """The bundle-relative path of ``path``, or None if it is not inside the bundle."""
         if path.startswith(self.prefix):
             return path[len(self.prefix) :].rstrip("/")
         return None
 
-    def blob(self, offset, size):
+    def blob(self, offset: int, size: int) -> bytes | memoryview:
         """A read-only view of bytes in the payload."""
         return self.payload[offset : offset + size]
 
-    def read(self, relpath):
+    def read(self, relpath: str) -> bytes:
         """The bytes of a bundled file; raises FileNotFoundError if there is none."""
         entry = self.index.files.get(relpath)
         if entry is None:

@@ -13,8 +13,14 @@ import sys
 from . import bundle as _bundle
 from . import native as _native
 
+TYPE_CHECKING = False  # the runtime cannot import typing when it starts
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from importlib.machinery import ModuleSpec as _ModuleSpec
+    from types import CodeType, ModuleType
+
 _bootstrap = sys.modules["_frozen_importlib"]
-ModuleSpec = _bootstrap.ModuleSpec
+ModuleSpec: "Callable[..., _ModuleSpec]" = _bootstrap.ModuleSpec
 
 _VERBOSE = sys.flags.verbose
 
@@ -22,36 +28,36 @@ _VERBOSE = sys.flags.verbose
 class PathHook:
     """The sys.path_hooks entry for the bundle's virtual directories."""
 
-    def __init__(self, bundle):
+    def __init__(self, bundle: _bundle.Bundle) -> None:
         self.bundle = bundle
         self.natives = _native.NativeLoader(bundle)
 
-    def __call__(self, path):
+    def __call__(self, path: str) -> "BundleFinder":
         relpath = self.bundle.relpath(path)
         if relpath is None or relpath not in self.bundle.index.dirs:
             raise ImportError("not a directory of the bundle", path=path)
         return BundleFinder(self, relpath)
 
-    def cache_finder(self, path):
+    def cache_finder(self, path: str) -> None:
         """Registers the finder for ``path`` so PathFinder need not consult sys.path_hooks."""
         cache = sys.path_importer_cache
         if path not in cache:
             cache[path] = self(path)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<onebin PathHook %r>" % self.bundle.root
 
 
 class BundleFinder:
     """Finds modules in one directory of the bundle."""
 
-    def __init__(self, hook, relpath):
+    def __init__(self, hook: PathHook, relpath: str) -> None:
         self._hook = hook
         self._bundle = hook.bundle
         self._dir = relpath
         self.path = hook.bundle.path(relpath)
 
-    def find_spec(self, fullname, target=None):
+    def find_spec(self, fullname: str, target: object = None) -> "_ModuleSpec | None":
         key = self._dir + "/" + fullname.rpartition(".")[2]
         entry = self._bundle.index.modules.get(key)
         if entry is None:
@@ -61,6 +67,7 @@ class BundleFinder:
             spec = ModuleSpec(fullname, None, is_package=True)
             spec.submodule_search_locations = [self._subdir(relpath)]
             return spec
+        loader: BundleLoader | ExtensionLoader
         if kind == _bundle.EXTENSION:
             loader = ExtensionLoader(self._hook, fullname, relpath)
         else:
@@ -73,15 +80,15 @@ class BundleFinder:
             print("# onebin: %s from %s" % (fullname, relpath), file=sys.stderr)
         return spec
 
-    def _subdir(self, relpath):
+    def _subdir(self, relpath: str) -> str:
         path = self._bundle.path(relpath)
         self._hook.cache_finder(path)
         return path
 
-    def invalidate_caches(self):
+    def invalidate_caches(self) -> None:
         """The bundle never changes."""
 
-    def iter_modules(self, prefix=""):
+    def iter_modules(self, prefix: str = "") -> "Iterator[tuple[str, bool]]":
         """Yields (name, ispkg) for pkgutil.iter_modules()."""
         start = self._dir + "/"
         for key, entry in self._bundle.index.modules.items():
@@ -90,40 +97,48 @@ class BundleFinder:
                 if name.isidentifier():
                     yield prefix + name, entry[0] in (_bundle.PACKAGE, _bundle.NAMESPACE)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<onebin BundleFinder %r>" % self.path
 
 
 class BundleLoader:
-    """Loads a pure-Python module from its bytecode in the bundle; serves its files too."""
+    """Loads a pure-Python module from its bytecode in the bundle; serves its files too.
 
-    def __init__(self, bundle, fullname, entry):
+    ``entry`` is the module's index entry: (kind, file, code offset, code size); a size of 0
+    means the source did not compile, and importing it raises the SyntaxError.
+    """
+
+    def __init__(self, bundle: _bundle.Bundle, fullname: str, entry: "tuple[int, str, int, int]") -> None:
         self._bundle = bundle
         self.name = fullname
         self._entry = entry
         self.path = bundle.path(entry[1])
 
-    def create_module(self, spec):
+    def create_module(self, spec: "_ModuleSpec") -> None:
         return None
 
-    def exec_module(self, module):
+    def exec_module(self, module: "ModuleType") -> None:
         exec(self.get_code(module.__name__), module.__dict__)
 
-    def is_package(self, fullname):
+    def is_package(self, fullname: str) -> bool:
         return self._entry[0] == _bundle.PACKAGE
 
-    def get_code(self, fullname):
-        return marshal.loads(self._bundle.blob(self._entry[2], self._entry[3]))
+    def get_code(self, fullname: str) -> "CodeType":
+        if self._entry[3] == 0:
+            source = self._bundle.read(self._entry[1])
+            return compile(source, self.path, "exec", dont_inherit=True)  # raises its SyntaxError
+        code: CodeType = marshal.loads(self._bundle.blob(self._entry[2], self._entry[3]))
+        return code
 
-    def get_source(self, fullname):
+    def get_source(self, fullname: str) -> str:
         from importlib.util import decode_source
 
         return decode_source(self._bundle.read(self._entry[1]))
 
-    def get_filename(self, fullname):
+    def get_filename(self, fullname: str) -> str:
         return self.path
 
-    def get_data(self, path):
+    def get_data(self, path: str) -> bytes:
         """The bytes of a file in the bundle, or on disk for a path outside it."""
         relpath = self._bundle.relpath(path)
         if relpath is None:
@@ -131,42 +146,42 @@ class BundleLoader:
                 return f.read()
         return self._bundle.read(relpath)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<onebin BundleLoader %r>" % self.path
 
 
 class ExtensionLoader:
     """Loads a C extension module from a memfd copy of its bundled .so file."""
 
-    def __init__(self, hook, fullname, relpath):
+    def __init__(self, hook: PathHook, fullname: str, relpath: str) -> None:
         self._natives = hook.natives
         self.name = fullname
         self._relpath = relpath
         self.path = hook.bundle.path(relpath)
 
-    def create_module(self, spec):
+    def create_module(self, spec: "_ModuleSpec") -> "ModuleType":
         memfd_path = self._natives.load_extension_file(self._relpath)
-        module = _imp.create_dynamic(ModuleSpec(spec.name, self, origin=memfd_path))
+        module: ModuleType = _imp.create_dynamic(ModuleSpec(spec.name, self, origin=memfd_path))
         try:
             module.__file__ = self.path
         except AttributeError:
             pass
         return module
 
-    def exec_module(self, module):
+    def exec_module(self, module: "ModuleType") -> None:
         _imp.exec_dynamic(module)
 
-    def is_package(self, fullname):
+    def is_package(self, fullname: str) -> bool:
         return False
 
-    def get_code(self, fullname):
+    def get_code(self, fullname: str) -> None:
         return None
 
-    def get_source(self, fullname):
+    def get_source(self, fullname: str) -> None:
         return None
 
-    def get_filename(self, fullname):
+    def get_filename(self, fullname: str) -> str:
         return self.path
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<onebin ExtensionLoader %r>" % self.path

@@ -7,10 +7,17 @@
 
 import sys
 
-_distribution_class = None
+TYPE_CHECKING = False  # the runtime cannot import typing when it starts
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from importlib.metadata import Distribution
+
+    from .bundle import Bundle
+
+_distribution_class: "type[Distribution] | None" = None
 
 
-def normalize(name):
+def normalize(name: str) -> str:
     """A distribution name as importlib.metadata compares them (PEP 503, with underscores)."""
     out = []
     previous_separator = False
@@ -28,16 +35,16 @@ def normalize(name):
 class DistributionFinder:
     """A sys.meta_path entry that finds no module but lists the bundle's distributions."""
 
-    def __init__(self, bundle):
+    def __init__(self, bundle: "Bundle") -> None:
         self._bundle = bundle
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
         return None
 
-    def invalidate_caches(self):
+    def invalidate_caches(self) -> None:
         """The bundle never changes."""
 
-    def find_distributions(self, context=None):
+    def find_distributions(self, context: object = None) -> "Iterator[Distribution]":
         name = getattr(context, "name", None)
         wanted = normalize(name) if name else None
         paths = getattr(context, "path", None)
@@ -46,10 +53,10 @@ class DistributionFinder:
             root = self._bundle.relpath(path) if isinstance(path, str) else None
             for normalized, distinfo in self._bundle.index.distributions.get(root, ()):
                 if wanted is None or wanted == normalized:
-                    yield cls(self._bundle, distinfo, normalized)
+                    yield cls(self._bundle, distinfo, normalized)  # type: ignore[call-arg]
 
 
-def _bundle_distribution_class():
+def _bundle_distribution_class() -> "type[Distribution]":
     # importlib.metadata cannot be imported when this module is executed (core phase).
     global _distribution_class
     if _distribution_class is None:
@@ -57,33 +64,34 @@ def _bundle_distribution_class():
     return _distribution_class
 
 
-def _define_distribution_class():
+def _define_distribution_class() -> "type[Distribution]":
+    import os
     import pathlib
     from importlib.metadata import Distribution
 
     class BundleDistribution(Distribution):
         """A ``*.dist-info`` directory in the bundle."""
 
-        def __init__(self, bundle, distinfo, normalized):
+        def __init__(self, bundle: "Bundle", distinfo: str, normalized: str) -> None:
             self._bundle = bundle
             self._distinfo = distinfo
             self._normalized = normalized
 
-        def read_text(self, filename):
+        def read_text(self, filename: str) -> str | None:
             try:
                 return self._bundle.read(self._distinfo + "/" + filename).decode("utf-8")
             except FileNotFoundError:
                 return None
 
-        def locate_file(self, path):
+        def locate_file(self, path: "str | os.PathLike[str]") -> pathlib.Path:
             parent = self._distinfo.rpartition("/")[0]
             return pathlib.Path(self._bundle.path(parent), path)
 
         @property
-        def _normalized_name(self):
+        def _normalized_name(self) -> str:
             return self._normalized
 
-        def __repr__(self):
+        def __repr__(self) -> str:
             return "<onebin BundleDistribution %r>" % self._bundle.path(self._distinfo)
 
     return BundleDistribution

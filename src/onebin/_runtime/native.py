@@ -15,19 +15,23 @@ import posix
 
 import _onebin
 
+TYPE_CHECKING = False  # the runtime cannot import typing when it starts
+if TYPE_CHECKING:
+    from .bundle import Bundle
+
 _SENDFILE_CHUNK = 1 << 30
 
 
 class NativeLoader:
     """Loads the bundle's native files: libraries with dlopen, extensions via _imp."""
 
-    def __init__(self, bundle):
+    def __init__(self, bundle: "Bundle") -> None:
         self._bundle = bundle
-        self._libraries = {}  # relpath -> dlopen handle
-        self._used_fds = set()
-        self._executable = None  # (fd, (st_dev, st_ino))
+        self._libraries: dict[str, int] = {}  # relpath -> dlopen handle
+        self._used_fds: set[int] = set()
+        self._executable: tuple[int, tuple[int, int]] | None = None  # fd, (st_dev, st_ino)
 
-    def load_extension_file(self, relpath):
+    def load_extension_file(self, relpath: str) -> str:
         """Loads what the extension ``relpath`` needs; returns a path to a memfd copy of it."""
         for library in self._bundle.index.preload.get(relpath, ()):
             if library not in self._libraries:
@@ -41,7 +45,7 @@ class NativeLoader:
                     ) from None
         return self._memfd(relpath)
 
-    def _memfd(self, relpath):
+    def _memfd(self, relpath: str) -> str:
         offset, size = self._bundle.index.files[relpath]
         fd = posix.memfd_create(relpath.rpartition("/")[2], posix.MFD_CLOEXEC)
         try:
@@ -53,7 +57,7 @@ class NativeLoader:
         self._used_fds.add(fd)
         return "/proc/self/fd/%d" % fd
 
-    def _copy_into(self, fd, offset, size):
+    def _copy_into(self, fd: int, offset: int, size: int) -> None:
         start = self._bundle.payload_offset + offset
         source = self._executable_fd()
         done = 0
@@ -71,7 +75,7 @@ class NativeLoader:
             while done < size:
                 done += posix.write(fd, view[done:])
 
-    def _executable_fd(self):
+    def _executable_fd(self) -> int:
         if self._executable is not None:
             fd, identity = self._executable
             try:
@@ -85,7 +89,7 @@ class NativeLoader:
         self._executable = (fd, (st.st_dev, st.st_ino))
         return fd
 
-    def _unused_number(self, fd):
+    def _unused_number(self, fd: int) -> int:
         held = []
         while fd in self._used_fds:
             held.append(fd)

@@ -1,0 +1,8 @@
+# The launcher's built-in module (src/onebin/launcher/launcher.c), as the runtime sees it.
+executable: str
+payload: memoryview
+payload_offset: int
+index_offset: int
+index_size: int
+
+def dlopen(path: str, global_: bool = ..., /) -> int: ...
