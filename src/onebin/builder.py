@@ -73,7 +73,7 @@ def build(
         staging = Path(tmp)
         if parsed.pip_args:
             log(f"installing with pip: {' '.join(parsed.pip_args)}")
-        installed = install(parsed, target, staging, quiet=False)
+        installed = install(parsed, target, staging, log)
         main = entry.resolve(installed.site_packages, installed.requested, parsed.script, console_script, module)
         log(f"entry point: {main.description}")
         tree = Tree.assemble(target, installed.site_packages, parsed.script)

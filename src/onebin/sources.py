@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,7 +75,7 @@ class Installed:
     requested: tuple[str, ...]
 
 
-def install(sources: Sources, target: Target, staging: Path, *, quiet: bool) -> Installed:
+def install(sources: Sources, target: Target, staging: Path, log: Callable[[str], None]) -> Installed:
     """Installs ``sources`` with pip, for ``target``, into ``staging``."""
     site = staging / "site-packages"
     if not sources.pip_args:
@@ -103,8 +103,9 @@ def install(sources: Sources, target: Target, staging: Path, *, quiet: bool) -> 
     proc = subprocess.run(command, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise SourceError(_pip_failure(proc.stderr, sources.pip_args))
-    if not quiet and proc.stderr.strip():
-        print(proc.stderr.strip(), file=sys.stderr)
+    for line in proc.stderr.splitlines():
+        if line.strip():
+            log(f"pip: {line.strip()}")
     requested = tuple(
         item["metadata"]["name"] for item in json.loads(report.read_text())["install"] if item.get("requested")
     )

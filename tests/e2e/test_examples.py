@@ -14,7 +14,7 @@ import venv
 from pathlib import Path
 
 import pytest
-from conftest import PACKAGES, build, needs_root_tools, run_hidden, run_traced
+from conftest import PACKAGES, ROOT, build, needs_root_tools, run_hidden, run_traced
 
 pytestmark = [pytest.mark.e2e, needs_root_tools]
 
@@ -178,3 +178,20 @@ def test_sigint_ends_the_app_like_python(tmp_path: Path) -> None:
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGINT
     assert "KeyboardInterrupt" in err
+
+
+def test_module_and_function_entry_points(tmp_path: Path) -> None:
+    build(PACKAGES / "myproject", "-m", "myproject", "-o", "as-module", cwd=tmp_path)
+    build(PACKAGES / "myproject", "-m", "myproject.cli:main", "-o", "as-function", cwd=tmp_path)
+    module = run_hidden(tmp_path / "as-module", "x", "--fail")
+    assert module.stdout.splitlines()[0] == "as module __main__ myproject.__main__"
+    assert module.returncode == 3
+    function = run_hidden(tmp_path / "as-function", "y")
+    assert function.returncode == 0 and function.stdout.endswith("args=['y']\n")
+
+
+def test_the_readme_sample(tmp_path: Path) -> None:
+    build(ROOT / "examples/hello/hello.py", "-o", "hello", cwd=tmp_path)
+    proc = run_hidden(tmp_path / "hello", "-v")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("Hello from one file! {") and '"argv": ["-v"]' in proc.stdout
