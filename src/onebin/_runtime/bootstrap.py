@@ -2,8 +2,10 @@
 
 1. ``install()``, in the core phase: read the index, register the path hook.
 2. (CPython's main phase imports ``encodings`` and the rest through that hook.)
-3. ``main_code()``: finish setting up ``sys``, prepare ``__main__``, return the app's code.
-4. ``exit_status(exc)`` if that code raised, then ``flush_stdio()``, as ``python app.py`` would.
+3. ``complete()``: finish setting up the import system.
+4. As the app: ``main_code()`` prepares ``__main__`` and returns the app's code; then
+   ``exit_status(exc)`` if that code raised, and ``flush_stdio()``, as ``python app.py`` would.
+   As an interpreter for the app's child processes, CPython's Py_RunMain() takes over instead.
 """
 
 import sys
@@ -34,20 +36,25 @@ def install() -> None:
         _hook.cache_finder(bundle.path(root))
 
 
-def main_code() -> "CodeType":
-    """Completes start-up and returns the code object to run as __main__."""
-    # CPython's main phase put zipimport's hook first; the bundle's paths are not zip files.
+def complete() -> None:
+    """Finishes setting up the import system once CPython's main phase has run."""
     hook = _hook
     assert hook is not None, "install() runs first"
+    # The main phase put zipimport's hook first; the bundle's paths are not zip files.
     if sys.path_hooks[0] is not hook:
         sys.path_hooks.remove(hook)
         sys.path_hooks.insert(0, hook)
-    bundle = hook.bundle
-    sys.meta_path.append(_metadata.DistributionFinder(bundle))
+    sys.meta_path.append(_metadata.DistributionFinder(hook.bundle))
+
+
+def main_code() -> "CodeType":
+    """Prepares __main__ as `python app.py` would and returns the app's code."""
+    assert _hook is not None, "install() runs first"
+    bundle = _hook.bundle
     code_offset, code_size, relpath = bundle.index.main
     main = sys.modules["__main__"]
     main.__file__ = bundle.path(relpath)
-    # As for `python app.py`: no __spec__, but a loader, which serves tracebacks' source lines.
+    # No __spec__, as for a script, but a loader, which serves tracebacks' source lines.
     loader = _finder.BundleLoader(bundle, "__main__", (_bundle.SOURCE, relpath, code_offset, code_size))
     main.__loader__ = loader  # type: ignore[assignment]  # typeshed wants load_module(), deprecated
     return loader.get_code("__main__")

@@ -32,11 +32,13 @@ class PathHook:
         self.bundle = bundle
         self.natives = _native.NativeLoader(bundle)
 
-    def __call__(self, path: str) -> "BundleFinder":
+    def __call__(self, path: str) -> "BundleFinder | MainFinder":
         relpath = self.bundle.relpath(path)
-        if relpath is None or relpath not in self.bundle.index.dirs:
-            raise ImportError("not a directory of the bundle", path=path)
-        return BundleFinder(self, relpath)
+        if relpath is not None and relpath in self.bundle.index.dirs:
+            return BundleFinder(self, relpath)
+        if relpath is not None and relpath == self.bundle.index.main[2]:
+            return MainFinder(self.bundle)
+        raise ImportError("not a directory of the bundle", path=path)
 
     def cache_finder(self, path: str) -> None:
         """Registers the finder for ``path`` so PathFinder need not consult sys.path_hooks."""
@@ -99,6 +101,33 @@ class BundleFinder:
 
     def __repr__(self) -> str:
         return "<onebin BundleFinder %r>" % self.path
+
+
+class MainFinder:
+    """Serves the app's main script as ``__main__`` for its path, as zipimport does for a zipapp.
+
+    So ``runpy.run_path(__main__.__file__)``, which multiprocessing's spawn start method runs in
+    each child, and ``<sys.executable> <that path>`` run the app's script from memory.
+    """
+
+    def __init__(self, bundle: _bundle.Bundle) -> None:
+        self._bundle = bundle
+        self.path = bundle.path(bundle.index.main[2])
+
+    def find_spec(self, fullname: str, target: object = None) -> "_ModuleSpec | None":
+        if fullname != "__main__":
+            return None
+        offset, size, relpath = self._bundle.index.main
+        loader = BundleLoader(self._bundle, fullname, (_bundle.SOURCE, relpath, offset, size))
+        spec = ModuleSpec(fullname, loader, origin=self.path)
+        spec.has_location = True
+        return spec
+
+    def invalidate_caches(self) -> None:
+        """The bundle never changes."""
+
+    def __repr__(self) -> str:
+        return "<onebin MainFinder %r>" % self.path
 
 
 class BundleLoader:

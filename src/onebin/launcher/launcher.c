@@ -26,9 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #if PY_VERSION_HEX < 0x030A0000
 #error "onebin needs CPython 3.10 or newer"
@@ -53,7 +55,8 @@ typedef struct {
     Section paths;    /* newline-separated sys.path roots, relative to the executable */
     Section runtime;  /* marshalled ((name, package, marshalled code), ...) */
     Section index;    /* marshalled index, read by the runtime */
-    char executable[PATH_MAX];
+    char executable[PATH_MAX];   /* this file's real path */
+    char interpreter[PATH_MAX];  /* the same file, spelled <dir>/./<name>: sys.executable */
 } Bundle;
 
 static Bundle bundle;
@@ -89,6 +92,12 @@ bundle_open(Bundle *b)
         return "cannot find this executable through /proc/self/exe (is /proc mounted?)";
     }
     b->executable[n] = '\0';
+    const char *slash = strrchr(b->executable, '/');
+    if (slash == NULL || (size_t)n + 3 >= sizeof(b->interpreter)) {
+        return "this executable's path is not usable";
+    }
+    snprintf(b->interpreter, sizeof(b->interpreter), "%.*s/./%s",
+             (int)(slash - b->executable), b->executable, slash + 1);
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         return "cannot open this executable through /proc/self/exe (is /proc mounted?)";
@@ -187,6 +196,44 @@ PyInit__onebin(void)
 /* ---- interpreter configuration ---- */
 
 static PyStatus
+set_bytes_list(PyWideStringList *list, int count, char **items)
+{
+    for (int i = 0; i < count; i++) {
+        wchar_t *wide = Py_DecodeLocale(items[i], NULL);
+        if (wide == NULL) {
+            return PyStatus_NoMemory();
+        }
+        PyStatus st = PyWideStringList_Append(list, wide);
+        PyMem_RawFree(wide);
+        if (PyStatus_Exception(st)) {
+            return st;
+        }
+    }
+    return PyStatus_Ok();
+}
+
+/* PYTHONPATH comes before the bundle, as before the stdlib in python (as an interpreter only). */
+static PyStatus
+prepend_pythonpath(PyConfig *config)
+{
+    wchar_t *copy = wcsdup(config->pythonpath_env);
+    if (copy == NULL) {
+        return PyStatus_NoMemory();
+    }
+    Py_ssize_t at = 0;
+    wchar_t *state = NULL;
+    PyStatus st = PyStatus_Ok();
+    for (wchar_t *entry = wcstok(copy, L":", &state); entry != NULL; entry = wcstok(NULL, L":", &state)) {
+        st = PyWideStringList_Insert(&config->module_search_paths, at++, entry);
+        if (PyStatus_Exception(st)) {
+            break;
+        }
+    }
+    free(copy);
+    return st;
+}
+
+static PyStatus
 set_search_paths(PyConfig *config, const Bundle *b)
 {
     config->module_search_paths_set = 1;
@@ -216,37 +263,63 @@ set_search_paths(PyConfig *config, const Bundle *b)
 
 /* The executable stands for the installation prefix: sys.prefix is its path, and the bundle's
  * files appear beneath it (e.g. <exe>/lib/python3.X/os.py). Setting every path field keeps
- * CPython's getpath from probing the build machine's prefix. */
+ * CPython's getpath from probing the build machine's prefix.
+ *
+ * As the app, every argument belongs to the app and PYTHON* variables are ignored. As an
+ * interpreter (see started_as_interpreter), the command line and environment are python's. */
 static PyStatus
-configure(PyConfig *config, int argc, char **argv)
+configure(PyConfig *config, int argc, char **argv, int interpreter)
 {
     PyStatus st;
     PyConfig_InitPythonConfig(config);
     config->_init_main = 0;
-    config->parse_argv = 0;          /* every argument belongs to the app */
-    config->use_environment = 0;     /* PYTHON* variables are the interpreter's, not the app's */
+    config->parse_argv = interpreter;
+    config->use_environment = interpreter;
     config->user_site_directory = 0;
-    config->site_import = 0;
+    config->site_import = 0;  /* the bundle has no site-packages on disk to add */
     config->write_bytecode = 0;
     config->pathconfig_warnings = 0;
 #if PY_VERSION_HEX >= 0x030B0000
-    config->safe_path = 1;
+    config->safe_path = !interpreter;
 #endif
     st = PyConfig_SetBytesArgv(config, argc, argv);
     if (PyStatus_Exception(st)) {
         return st;
+    }
+    if (!interpreter) {
+        /* As if run by `python <this file> ARGS`, which is what reloaders re-run from
+         * sys.executable and sys.orig_argv: see started_as_interpreter(). */
+        char *orig[argc + 1];
+        orig[0] = argv[0];
+        orig[1] = bundle.executable;
+        for (int i = 1; i < argc; i++) {
+            orig[i + 1] = argv[i];
+        }
+        st = set_bytes_list(&config->orig_argv, argc + 1, orig);
+        if (PyStatus_Exception(st)) {
+            return st;
+        }
     }
     wchar_t **fields[] = {
         &config->executable, &config->base_executable, &config->home, &config->prefix,
         &config->base_prefix, &config->exec_prefix, &config->base_exec_prefix,
     };
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        st = PyConfig_SetBytesString(config, fields[i], bundle.executable);
+        const char *value = i < 2 ? bundle.interpreter : bundle.executable;
+        st = PyConfig_SetBytesString(config, fields[i], value);
         if (PyStatus_Exception(st)) {
             return st;
         }
     }
-    return set_search_paths(config, &bundle);
+    st = set_search_paths(config, &bundle);
+    if (PyStatus_Exception(st)) {
+        return st;
+    }
+    st = PyConfig_Read(config);
+    if (PyStatus_Exception(st) || !interpreter || config->pythonpath_env == NULL) {
+        return st;
+    }
+    return prepend_pythonpath(config);
 }
 
 /* Executes the embedded runtime's modules, in the order the builder wrote them. */
@@ -353,6 +426,44 @@ run_main(int *interrupted)
     return status;
 }
 
+/* Whether this process was started through sys.executable, to serve as the app's interpreter
+ * (multiprocessing, `subprocess.run([sys.executable, "-c", ...])`), rather than to run the app.
+ * sys.executable spells this file's path as <dir>/./<name>, which nobody types and the kernel
+ * passes on unchanged as AT_EXECFN. Tools that normalise sys.executable start the app instead. */
+static int
+started_as_interpreter(void)
+{
+    const char *execfn = (const char *)getauxval(AT_EXECFN);
+    return execfn != NULL && strcmp(execfn, bundle.interpreter) == 0;
+}
+
+/* `<interpreter> <this file> ARGS`, as reloaders run (Django's, werkzeug's with sys.orig_argv),
+ * means the app with ARGS, exactly as python would run the app given as a script. */
+static void
+exec_app_if_own_script(const PyConfig *config)
+{
+    if (config->run_filename == NULL) {
+        return;
+    }
+    char *script = Py_EncodeLocale(config->run_filename, NULL);
+    struct stat mine, theirs;
+    int same = script != NULL && stat(script, &theirs) == 0 && stat(bundle.executable, &mine) == 0
+               && mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
+    if (!same) {
+        PyMem_Free(script);
+        return;
+    }
+    char **args = calloc((size_t)config->argv.length + 1, sizeof(char *));
+    for (Py_ssize_t i = 0; args != NULL && i < config->argv.length; i++) {
+        args[i] = Py_EncodeLocale(config->argv.items[i], NULL);
+    }
+    if (args != NULL) {
+        execv("/proc/self/exe", args);
+    }
+    fprintf(stderr, "%s: cannot restart as the app: %s\n", script, strerror(errno));
+    exit(2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -365,15 +476,20 @@ main(int argc, char **argv)
         fprintf(stderr, "onebin: cannot register the _onebin module\n");
         return 2;
     }
+    int interpreter = started_as_interpreter();
     PyPreConfig preconfig;
     PyPreConfig_InitPythonConfig(&preconfig);
-    preconfig.use_environment = 0;
-    PyStatus st = Py_PreInitialize(&preconfig);
+    preconfig.use_environment = interpreter;
+    preconfig.parse_argv = interpreter;
+    PyStatus st = Py_PreInitializeFromBytesArgs(&preconfig, argc, argv);
     if (PyStatus_Exception(st)) {
         Py_ExitStatusException(st);
     }
     PyConfig config;
-    st = configure(&config, argc, argv);
+    st = configure(&config, argc, argv, interpreter);
+    if (!PyStatus_Exception(st) && interpreter) {
+        exec_app_if_own_script(&config);
+    }
     if (!PyStatus_Exception(st)) {
         st = Py_InitializeFromConfig(&config);
     }
@@ -391,6 +507,15 @@ main(int argc, char **argv)
     st = _Py_InitializeMain();
     if (PyStatus_Exception(st)) {
         Py_ExitStatusException(st);
+    }
+    ok = call_bootstrap("complete", NULL);
+    if (ok == NULL) {
+        PyErr_Print();
+        return 2;
+    }
+    Py_DECREF(ok);
+    if (interpreter) {
+        return Py_RunMain();  /* -c, -m, a script or the REPL, exactly as python */
     }
     int interrupted = 0;
     int exitcode = run_main(&interrupted);

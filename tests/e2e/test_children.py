@@ -1,0 +1,119 @@
+"""The executable is also the interpreter of the app's child processes, as python is in a venv.
+
+It runs as the app unless started through ``sys.executable`` (``<dir>/./<name>``): see the
+README's "Child processes". No freeze_support(), no environment marker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import build, needs_root_tools, run_hidden
+
+pytestmark = [pytest.mark.e2e, needs_root_tools]
+
+APP = """\
+import json, multiprocessing as mp, os, subprocess, sys
+
+def square(x):
+    return x * x
+
+def with_method(method):
+    ctx = mp.get_context(method)
+    with ctx.Pool(2) as pool:
+        squares = pool.map(square, range(5))
+    queue = ctx.Queue()
+    process = ctx.Process(target=queue.put, args=(method,))
+    process.start()
+    got = queue.get(timeout=60)
+    process.join()
+    from multiprocessing import shared_memory  # registers with the resource tracker
+    shm = shared_memory.SharedMemory(create=True, size=16)
+    shm.close()
+    shm.unlink()
+    return [squares, got, process.exitcode]
+
+def child(*args, **kwargs):
+    proc = subprocess.run(list(args), capture_output=True, text=True, **kwargs)
+    return [proc.returncode, proc.stdout.strip()]
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if mode == "multiprocessing":
+        print(json.dumps({m: with_method(m) for m in ("fork", "spawn", "forkserver")}))
+    elif mode == "interpreter":
+        print(json.dumps([
+            child(sys.executable, "-c", "import sys; print(sys.argv[1:], sys.flags.ignore_environment)", "a"),
+            child(sys.executable, "-m", "json.tool", input='{"k": 1}'),
+            child(sys.executable, "-c", "import os, sys; print(os.environ.get('PYTHONPATH') in sys.path)",
+                  env={**os.environ, "PYTHONPATH": "/tmp/onebin-pythonpath-probe"}),
+        ]))
+    elif mode == "rerun":
+        print(json.dumps([
+            child(sys.executable, *sys.orig_argv[1:2], "args", "-c", "x"),  # werkzeug's reloader
+            child(sys.executable, sys.argv[0], "args"),  # Django's reloader
+            child(sys.argv[0], "-c", "x"),  # a shell-out to itself
+            child("sh", "-c", f"exec '{sys.argv[0]}' args -m y"),
+        ]))
+    elif mode == "close-fds":
+        os.closerange(3, 4096)
+        import decimal, _json, _sqlite3
+        print(decimal.Decimal("1.5") * 2)
+    elif mode == "environ":
+        print(sys.flags.ignore_environment, os.environ.get("PYTHONPATH"), "/nowhere" in sys.path)
+    else:
+        print("app", sys.argv[1:])
+"""
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("children")
+    (root / "app.py").write_text(APP)
+    build("app.py", "-o", "app", cwd=root)
+    return root / "app"
+
+
+def test_multiprocessing_with_every_start_method(app: Path) -> None:
+    proc = run_hidden(app, "multiprocessing")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    for method in ("fork", "spawn", "forkserver"):
+        assert result[method] == [[0, 1, 4, 9, 16], method, 0]
+    assert proc.stderr == ""
+
+
+def test_sys_executable_is_an_interpreter_for_children(app: Path) -> None:
+    proc = run_hidden(app, "interpreter")
+    assert proc.returncode == 0, proc.stderr
+    dash_c, dash_m, pythonpath = json.loads(proc.stdout)
+    assert dash_c == [0, "['a'] 0"]
+    assert dash_m == [0, '{\n    "k": 1\n}']
+    assert pythonpath == [0, "True"]  # PYTHON* variables are honoured by the interpreter
+
+
+def test_a_person_and_a_reloader_still_get_the_app(app: Path) -> None:
+    assert run_hidden(app, "-c", "x").stdout == "app ['-c', 'x']\n"
+    proc = run_hidden(app, "rerun")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [
+        [0, "app ['args', '-c', 'x']"],
+        [0, "app ['args']"],
+        [0, "app ['-c', 'x']"],
+        [0, "app ['args', '-m', 'y']"],
+    ]
+
+
+def test_python_variables_are_ignored_by_the_app(app: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": "/nowhere", "PYTHONSTARTUP": "/nowhere/x.py"}
+    proc = subprocess.run([app, "environ"], capture_output=True, text=True, env=env)
+    assert proc.stdout == "1 /nowhere False\n"
+
+
+def test_extensions_load_after_the_app_closes_every_descriptor(app: Path) -> None:
+    proc = run_hidden(app, "close-fds")
+    assert (proc.returncode, proc.stdout) == (0, "3.0\n"), proc.stderr
