@@ -8,85 +8,169 @@ import os
 import subprocess
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
+from . import datafiles
+from ._runtime import bundle as fmt
+from .entry import Entry
 from .errors import BuildError
 from .target import Target
+from .tree import Tree
+
+RUNTIME_PACKAGE = "_onebin_runtime"
+# Executed by the launcher in this order: each imports only the ones before it.
+RUNTIME_MODULES = (
+    "__init__",
+    "bundle",
+    "cache",
+    "resources",
+    "integrations",
+    "native",
+    "finder",
+    "metadata",
+    "bootstrap",
+)
+_RUNTIME_DIR = Path(__file__).with_name("_runtime")
 
 _WORKER = Path(__file__).with_name("_compile_worker.py")
+_WORKER_SOURCE = _WORKER.read_bytes()  # part of every cache key: what it computes may change
+
+
+Result = tuple[bytes | None, list[str] | None]  # (marshalled code, names if it reads __file__)
 
 
 class Compiler:
     """Compiles (co_filename, source file) pairs with ``target``, reusing ``cache_dir``."""
 
     def __init__(self, target: Target, cache_dir: Path):
+        self.target = target
         self._target = target
         self._cache = cache_dir / "bytecode" / target.magic
 
-    def compile(self, jobs: Sequence[tuple[str, Path]]) -> list[bytes | None]:
-        """Marshalled code for each job, or None where the source has a syntax error."""
+    def compile(self, jobs: Sequence[tuple[str, Path]]) -> list[Result]:
+        """For each job: its marshalled code (None for a syntax error) and its names, if it
+        reads its own ``__file__`` (see _compile_worker.py)."""
         keys = [self._key(name, path) for name, path in jobs]
-        results: list[bytes | None] = []
-        todo = []
-        for i, key in enumerate(keys):
-            cached = self._cached(key)
-            results.append(cached)
-            if cached is None:
-                todo.append(i)
+        cached = [self._cached(key) for key in keys]
+        todo = [i for i, found in enumerate(cached) if found is None]
+        results: list[Result] = [found or (None, None) for found in cached]
         if todo:
-            compiled = self._run([jobs[i] for i in todo])
-            for i, code in zip(todo, compiled, strict=True):
-                results[i] = code
-                self._store(keys[i], code)
+            for i, compiled in zip(todo, self._run([jobs[i] for i in todo]), strict=True):
+                results[i] = compiled
+                self._store(keys[i], compiled)
         return results
 
     def _key(self, name: str, path: Path) -> str:
-        digest = hashlib.sha256(name.encode() + b"\0" + path.read_bytes())
+        digest = hashlib.sha256(_WORKER_SOURCE + name.encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
 
-    def _cached(self, key: str) -> bytes | None:
+    def _cached(self, key: str) -> Result | None:
         try:
             data = (self._cache / key[:2] / key).read_bytes()
-        except OSError:
+            code, names = marshal.loads(data)
+        except (OSError, ValueError, EOFError, TypeError):
             return None
-        return data
+        return code, names
 
-    def _store(self, key: str, code: bytes | None) -> None:
-        if code is None:
+    def _store(self, key: str, compiled: Result) -> None:
+        if compiled[0] is None:
             return
         directory = self._cache / key[:2]
         try:
             directory.mkdir(parents=True, exist_ok=True)
             tmp = directory / f".{key}.{os.getpid()}"
-            tmp.write_bytes(code)
+            tmp.write_bytes(marshal.dumps(compiled))
             os.replace(tmp, directory / key)
         except OSError:
             pass  # a cache that cannot be written only makes the next build slower
 
-    def _run(self, jobs: Sequence[tuple[str, Path]]) -> list[bytes | None]:
+    def _run(self, jobs: Sequence[tuple[str, Path]]) -> list[Result]:
         workers = max(1, min(os.cpu_count() or 1, len(jobs) // 50, 8))
         chunks = [jobs[i::workers] for i in range(workers)]
         with ThreadPoolExecutor(workers) as pool:
             outputs = list(pool.map(self._run_worker, chunks))
-        merged: list[bytes | None] = [None] * len(jobs)
+        merged: list[Result] = [(None, None)] * len(jobs)
         for w, out in enumerate(outputs):
             merged[w::workers] = out
         return merged
 
-    def _run_worker(self, jobs: Sequence[tuple[str, Path]]) -> list[bytes | None]:
+    def _run_worker(self, jobs: Sequence[tuple[str, Path]]) -> list[Result]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env["PYTHONHASHSEED"] = "0"  # frozensets in constants are marshalled in hash order
         payload = marshal.dumps([(name, str(path)) for name, path in jobs])
         proc = subprocess.run(
             # Not -I: it would ignore PYTHONHASHSEED. -c: no onebin directory on sys.path.
-            [self._target.executable, "-S", "-s", "-B", "-c", _WORKER.read_text()],
+            [self.target.executable, "-S", "-s", "-B", "-c", _WORKER.read_text()],
             input=payload,
             capture_output=True,
             env=env,
         )
         if proc.returncode != 0:
             raise BuildError(
-                f"compiling with {self._target.executable} failed: {proc.stderr.decode(errors='replace').strip()}"
+                f"compiling with {self.target.executable} failed: {proc.stderr.decode(errors='replace').strip()}"
             )
-        result: list[bytes | None] = marshal.loads(proc.stdout)
+        result: list[Result] = [tuple(item) for item in marshal.loads(proc.stdout)]
         return result
+
+
+@dataclass
+class Compiled:
+    """Everything compiled for one executable."""
+
+    code_of: dict[str, bytes | None]  # module file -> marshalled code (None: a syntax error)
+    materialize: dict[str, tuple[str, ...]]  # see datafiles.py
+    runtime: list[tuple[str, str, bytes]]  # (module name, package, code), for the launcher
+    main: bytes
+
+
+class BundleCompiler:
+    """Compiles a tree's modules, onebin's runtime and the entry point for the target."""
+
+    def __init__(self, compiler: Compiler, tree: Tree, generated: Path):
+        self._compiler = compiler
+        self._tree = tree
+        self._generated = generated  # where generated sources (bytes in the tree) are written
+
+    def compile(self, relpaths: Sequence[str], extra: Sequence[tuple[str, Path]] = ()) -> list[Result]:
+        jobs = [(co_filename(rel, self._tree.roots), self._path(rel)) for rel in relpaths]
+        return self._compiler.compile([*jobs, *extra])
+
+    def compile_all(self, modules: dict[str, tuple[int, str]], main: Entry) -> Compiled:
+        version = self._compiler.target.short_version
+        sources = sorted({rel for kind, rel in modules.values() if kind in (fmt.SOURCE, fmt.PACKAGE)})
+        extra = [(f"{RUNTIME_PACKAGE}/{name}.py", _RUNTIME_DIR / f"{name}.py") for name in RUNTIME_MODULES]
+        extra.append((main.filename, self._path(main.relpath)))
+        results = self.compile(sources, extra)
+        runtime_codes = [code for code, _ in results[len(sources) : -1]]
+        main_code = results[-1][0]
+        if main_code is None:
+            raise BuildError(f"{main.filename} does not compile for Python {version}: fix its syntax error")
+        runtime = []
+        for name, code in zip(RUNTIME_MODULES, runtime_codes, strict=True):
+            if code is None:
+                raise BuildError(f"onebin's runtime does not compile for Python {version}; please report this bug")
+            runtime.append(
+                (RUNTIME_PACKAGE if name == "__init__" else f"{RUNTIME_PACKAGE}.{name}", RUNTIME_PACKAGE, code)
+            )
+        by_file = dict(zip(sources, results[: len(sources)], strict=True))
+        names_of = {rel: names for rel, (_, names) in by_file.items() if names}
+        materialize = datafiles.materialize_map(
+            names_of, self._tree.files, self._tree.directories(), tuple(self._tree.roots)
+        )
+        return Compiled({rel: code for rel, (code, _) in by_file.items()}, materialize, runtime, main_code)
+
+    def _path(self, relpath: str) -> Path:
+        source = self._tree.files[relpath]
+        if not isinstance(source, bytes):
+            return source
+        path = self._generated / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(source)
+        return path
+
+
+def co_filename(relpath: str, roots: Sequence[str]) -> str:
+    """The path tracebacks show: relative to the sys.path root holding the file."""
+    best = max((r for r in roots if relpath.startswith(r + "/")), key=len, default="")
+    return relpath[len(best) + 1 :] if best else relpath

@@ -9,11 +9,15 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import elf
+from ._runtime import bundle as fmt
+from .errors import BuildError
+from .target import Target
+from .tree import Tree
 
 # Libraries that glibc itself provides: every Linux system has them, matched to its own libc.
 GLIBC = frozenset(
@@ -136,3 +140,41 @@ def _ldconfig_cache() -> dict[str, str]:
                 cache.setdefault(name, path)
         return cache
     return {}
+
+
+def link_tree(tree: Tree, target: Target, log: Callable[[str], None]) -> dict[str, tuple[str, ...]]:
+    """Strips RUNPATHs, adds the system libraries extensions need, and returns preload orders.
+
+    A stdlib extension whose library this machine lacks is left out, with a message; any other
+    bundled file with a missing library is an error naming it.
+    """
+    objects = {}
+    for relpath, source in list(tree.native_files()):
+        data = source if isinstance(source, bytes) else source.read_bytes()
+        try:
+            stripped = elf.without_runpath(data)
+            info = elf.read(stripped)
+        except elf.ELFError:
+            continue
+        objects[relpath] = (Path(relpath) if isinstance(source, bytes) else source, info)
+        tree.files[relpath] = stripped
+    dynload = f"{target.stdlib_root}/lib-dynload/"
+    while True:
+        extensions = {rel for kind, rel in tree.modules(target.ext_suffix).values() if kind == fmt.EXTENSION}
+        linkage = link(objects, extensions)
+        required = [m for m in linkage.missing if not m.needed_by.startswith(dynload)]
+        if required:
+            needs = "; ".join(f"{m.needed_by} needs {m.name}" for m in required)
+            raise BuildError(
+                f"libraries that the bundled code needs are not on this machine: {needs}. "
+                "Install them on the build machine (they are then bundled), or leave out the package that needs them"
+            )
+        if not linkage.missing:
+            break
+        for m in linkage.missing:
+            log(f"leaving out {m.needed_by.rpartition('/')[2]}: it needs {m.name}, which this machine lacks")
+            tree.files.pop(m.needed_by, None)
+            objects.pop(m.needed_by, None)
+    for relpath, path in linkage.added.items():
+        tree.files[relpath] = elf.without_runpath(path.read_bytes())
+    return {k: v for k, v in linkage.preload.items() if v}

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
+from . import __version__
 from ._runtime.bundle import TRAILER_SIZE, Trailer
+from ._runtime.metadata import normalize
+from .compile import Compiled
+from .entry import Entry
+from .target import Target
+from .tree import Tree
 
 _ALIGN = 4096  # the payload starts on a page, so it can be mapped or dropped by page
 
@@ -21,6 +30,7 @@ class PayloadWriter:
         out.write(bytes(-len(launcher) % _ALIGN))
         self._start = out.tell()
         self._size = 0
+        self._digest = hashlib.sha256()
         self._seen: dict[bytes, tuple[int, int]] = {}
 
     def add(self, data: bytes) -> tuple[int, int]:
@@ -34,8 +44,13 @@ class PayloadWriter:
     def _append(self, data: bytes) -> tuple[int, int]:
         offset = self._size
         self._out.write(data)
+        self._digest.update(data)
         self._size += len(data)
         return offset, len(data)
+
+    def digest(self) -> str:
+        """A hash of everything added so far: it names this build of the app."""
+        return self._digest.hexdigest()
 
     def finish(self, paths: Sequence[str], runtime: Sequence[tuple[str, str, bytes]], index: dict[str, Any]) -> int:
         """Writes the sections and the trailer; returns the size of the whole file."""
@@ -46,3 +61,69 @@ class PayloadWriter:
         }
         self._out.write(Trailer(self._start, self._size, sections).pack())
         return self._start + self._size + TRAILER_SIZE
+
+
+@dataclass(frozen=True)
+class Written:
+    size: int
+    distributions: int
+
+
+def write_executable(
+    out: Path,
+    launcher: bytes,
+    tree: Tree,
+    modules: dict[str, tuple[int, str]],
+    preload: dict[str, tuple[str, ...]],
+    main: Entry,
+    compiled: Compiled,
+    target: Target,
+) -> Written:
+    """Writes the executable atomically: a failure leaves ``out`` as it was."""
+    tmp = out.with_name(f".{out.name}.onebin-{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            writer = PayloadWriter(f, launcher)
+            files = {
+                rel: writer.add(source if isinstance(source, bytes) else source.read_bytes())
+                for rel, source in tree.files.items()
+            }
+            index_modules = {}
+            for key, (kind, rel) in modules.items():
+                code = compiled.code_of.get(rel)
+                index_modules[key] = (kind, rel) + (writer.add(code) if code else (0, 0))
+            main_blob = writer.add(compiled.main)
+            distributions = _distributions(tree)
+            index: dict[str, Any] = {
+                "roots": tuple(tree.roots),
+                "files": files,
+                "dirs": tree.directories(),
+                "modules": index_modules,
+                "preload": preload,
+                "distributions": distributions,
+                "main": (*main_blob, main.relpath),
+                "materialize": compiled.materialize,
+                "info": {
+                    "id": f"{out.name}-{writer.digest()[:16]}",
+                    "python": ".".join(map(str, target.version)),
+                    "entry": main.description,
+                    "onebin": __version__,
+                },
+            }
+            size = writer.finish(tree.roots, compiled.runtime, index)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return Written(size, sum(len(v) for v in distributions.values()))
+
+
+def _distributions(tree: Tree) -> dict[str, tuple[tuple[str, str], ...]]:
+    """For each sys.path root, its *.dist-info directories with their normalized names."""
+    found: dict[str, list[tuple[str, str]]] = {root: [] for root in tree.roots}
+    for directory in tree.directories():
+        parent, _, name = directory.rpartition("/")
+        if parent in found and name.endswith(".dist-info"):
+            found[parent].append((normalize(name[: -len(".dist-info")].split("-")[0]), directory))
+    return {root: tuple(v) for root, v in found.items() if v}

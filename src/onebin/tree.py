@@ -50,6 +50,10 @@ class Tree:
         tree._add_walk(f"{stdlib}/site-packages", site_packages, _skip_site_packages)
         return tree
 
+    def add_directory(self, relpath: str, directory: Path) -> None:
+        """Adds every file under ``directory`` but hidden ones and caches, at ``relpath``."""
+        self._add_walk(relpath, directory, _skip_hidden)
+
     def _add_walk(self, root: str, directory: Path, skip: Callable[[Path], bool]) -> None:
         for path in _walk(directory, skip):
             self.files[f"{root}/{path.relative_to(directory).as_posix()}"] = path
@@ -143,6 +147,10 @@ def _skip_stdlib(relative: Path) -> bool:
         or any(p in _STDLIB_TEST_DIRS or p == "__pycache__" for p in parts[:-1])
         or relative.suffix in (".pyc", ".exe")
     )
+
+
+def _skip_hidden(relative: Path) -> bool:
+    return any(p.startswith(".") or p == "__pycache__" for p in relative.parts) or relative.suffix == ".pyc"
 
 
 def _skip_site_packages(relative: Path) -> bool:

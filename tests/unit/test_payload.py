@@ -25,7 +25,8 @@ def _write() -> bytes:
         "preload": {},
         "distributions": {},
         "main": (0, 0, "app/main.py"),
-        "info": {},
+        "materialize": {},
+        "info": {"id": "test"},
     }
     size = writer.finish(["lib"], [], index)
     data = out.getvalue()

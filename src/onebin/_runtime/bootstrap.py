@@ -44,7 +44,7 @@ def complete() -> None:
     if sys.path_hooks[0] is not hook:
         sys.path_hooks.remove(hook)
         sys.path_hooks.insert(0, hook)
-    sys.meta_path.append(_metadata.DistributionFinder(hook.bundle))
+    sys.meta_path.append(_metadata.DistributionFinder(hook))
 
 
 def main_code() -> "CodeType":
@@ -55,7 +55,10 @@ def main_code() -> "CodeType":
     main = sys.modules["__main__"]
     main.__file__ = bundle.path(relpath)
     # No __spec__, as for a script, but a loader, which serves tracebacks' source lines.
-    loader = _finder.BundleLoader(bundle, "__main__", (_bundle.SOURCE, relpath, code_offset, code_size))
+    loader = _finder.BundleLoader(_hook, "__main__", (_bundle.SOURCE, relpath, code_offset, code_size))
+    real = _hook.cache.real_path(relpath)
+    if real is not None:
+        main.__file__ = real
     main.__loader__ = loader  # type: ignore[assignment]  # typeshed wants load_module(), deprecated
     return loader.get_code("__main__")
 

@@ -82,7 +82,10 @@ class Index:
     the module ``name`` found in that directory, with the precedence FileFinder would apply.
     ``preload`` maps a native file to the bundled libraries it needs, in load order.
     ``distributions`` maps each sys.path root to its ``*.dist-info`` directories.
-    ``main`` describes the entry point: (code_offset, code_size, file or None).
+    ``main`` describes the entry point: (code_offset, code_size, file).
+    ``materialize`` maps a module that reads its own ``__file__`` to find data beside it to the
+    units (top-level directories) it needs as real files (see cache.py).
+    ``info`` holds the Python version, the entry point, the builder's version and the app's id.
     """
 
     def __init__(self, data: "dict[str, Any]") -> None:
@@ -93,6 +96,7 @@ class Index:
         self.preload = data["preload"]
         self.distributions = data["distributions"]
         self.main = data["main"]
+        self.materialize = data["materialize"]
         self.info = data["info"]
 
     @classmethod
@@ -108,6 +112,7 @@ class Bundle:
     """The payload of one executable, mapped in memory, with paths rooted at the executable."""
 
     def __init__(self, root: str, payload: bytes | memoryview, index: Index, payload_offset: int = 0) -> None:
+        self._children: dict[str, list[str]] | None = None
         self.root = root
         self.payload_offset = payload_offset  # where the payload starts in the executable
         self.prefix = root + "/"
@@ -134,3 +139,13 @@ class Bundle:
         if entry is None:
             raise FileNotFoundError(2, "No such file in the bundle", self.path(relpath))
         return bytes(self.blob(*entry))
+
+    def children(self, relpath: str) -> list[str]:
+        """The names in a bundled directory, sorted."""
+        if self._children is None:
+            children: dict[str, list[str]] = {}
+            for path in list(self.index.dirs) + list(self.index.files):
+                parent, _, name = path.rpartition("/")
+                children.setdefault(parent, []).append(name)
+            self._children = {k: sorted(v) for k, v in children.items()}
+        return self._children.get(relpath, [])

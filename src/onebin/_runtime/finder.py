@@ -11,7 +11,10 @@ import marshal
 import sys
 
 from . import bundle as _bundle
+from . import cache as _cache
+from . import integrations as _integrations
 from . import native as _native
+from . import resources as _resources
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
@@ -31,13 +34,14 @@ class PathHook:
     def __init__(self, bundle: _bundle.Bundle) -> None:
         self.bundle = bundle
         self.natives = _native.NativeLoader(bundle)
+        self.cache = _cache.Cache(bundle)
 
     def __call__(self, path: str) -> "BundleFinder | MainFinder":
         relpath = self.bundle.relpath(path)
         if relpath is not None and relpath in self.bundle.index.dirs:
             return BundleFinder(self, relpath)
         if relpath is not None and relpath == self.bundle.index.main[2]:
-            return MainFinder(self.bundle)
+            return MainFinder(self)
         raise ImportError("not a directory of the bundle", path=path)
 
     def cache_finder(self, path: str) -> None:
@@ -73,7 +77,7 @@ class BundleFinder:
         if kind == _bundle.EXTENSION:
             loader = ExtensionLoader(self._hook, fullname, relpath)
         else:
-            loader = BundleLoader(self._bundle, fullname, entry)
+            loader = BundleLoader(self._hook, fullname, entry)
         spec = ModuleSpec(fullname, loader, origin=self._bundle.path(relpath))
         spec.has_location = True
         if kind == _bundle.PACKAGE:
@@ -91,13 +95,14 @@ class BundleFinder:
         """The bundle never changes."""
 
     def iter_modules(self, prefix: str = "") -> "Iterator[tuple[str, bool]]":
-        """Yields (name, ispkg) for pkgutil.iter_modules()."""
+        """Yields (name, ispkg) for pkgutil.iter_modules(), as it lists a directory on disk:
+        modules and regular packages, not ``__init__`` nor namespace directories."""
         start = self._dir + "/"
         for key, entry in self._bundle.index.modules.items():
-            if key.startswith(start) and "/" not in key[len(start) :]:
+            if key.startswith(start) and "/" not in key[len(start) :] and entry[0] != _bundle.NAMESPACE:
                 name = key[len(start) :]
-                if name.isidentifier():
-                    yield prefix + name, entry[0] in (_bundle.PACKAGE, _bundle.NAMESPACE)
+                if name.isidentifier() and name != "__init__":
+                    yield prefix + name, entry[0] == _bundle.PACKAGE
 
     def __repr__(self) -> str:
         return "<onebin BundleFinder %r>" % self.path
@@ -110,15 +115,15 @@ class MainFinder:
     each child, and ``<sys.executable> <that path>`` run the app's script from memory.
     """
 
-    def __init__(self, bundle: _bundle.Bundle) -> None:
-        self._bundle = bundle
-        self.path = bundle.path(bundle.index.main[2])
+    def __init__(self, hook: PathHook) -> None:
+        self._hook = hook
+        self.path = hook.bundle.path(hook.bundle.index.main[2])
 
     def find_spec(self, fullname: str, target: object = None) -> "_ModuleSpec | None":
         if fullname != "__main__":
             return None
-        offset, size, relpath = self._bundle.index.main
-        loader = BundleLoader(self._bundle, fullname, (_bundle.SOURCE, relpath, offset, size))
+        offset, size, relpath = self._hook.bundle.index.main
+        loader = BundleLoader(self._hook, fullname, (_bundle.SOURCE, relpath, offset, size))
         spec = ModuleSpec(fullname, loader, origin=self.path)
         spec.has_location = True
         return spec
@@ -137,17 +142,23 @@ class BundleLoader:
     means the source did not compile, and importing it raises the SyntaxError.
     """
 
-    def __init__(self, bundle: _bundle.Bundle, fullname: str, entry: "tuple[int, str, int, int]") -> None:
-        self._bundle = bundle
+    def __init__(self, hook: PathHook, fullname: str, entry: "tuple[int, str, int, int]") -> None:
+        self._hook = hook
+        self._bundle = hook.bundle
         self.name = fullname
         self._entry = entry
-        self.path = bundle.path(entry[1])
+        self.path = hook.bundle.path(entry[1])
 
     def create_module(self, spec: "_ModuleSpec") -> None:
         return None
 
     def exec_module(self, module: "ModuleType") -> None:
+        real = self._hook.cache.real_path(self._entry[1])
+        if real is not None:
+            module.__file__ = real  # its data files were written beside it: see cache.py
         exec(self.get_code(module.__name__), module.__dict__)
+        if module.__name__ in _integrations.AFTER_IMPORT:
+            _integrations.AFTER_IMPORT[module.__name__](module, self._hook)
 
     def is_package(self, fullname: str) -> bool:
         return self._entry[0] == _bundle.PACKAGE
@@ -166,6 +177,10 @@ class BundleLoader:
 
     def get_filename(self, fullname: str) -> str:
         return self.path
+
+    def get_resource_reader(self, fullname: str) -> "_resources.Reader":
+        relpath = self._entry[1].rpartition("/")[0]
+        return _resources.Reader(self._bundle, self._hook.cache, relpath)
 
     def get_data(self, path: str) -> bytes:
         """The bytes of a file in the bundle, or on disk for a path outside it."""

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from importlib.metadata import Distribution
 
-    from .bundle import Bundle
+    from .finder import PathHook
 
 _distribution_class: "type[Distribution] | None" = None
 
@@ -35,8 +35,9 @@ def normalize(name: str) -> str:
 class DistributionFinder:
     """A sys.meta_path entry that finds no module but lists the bundle's distributions."""
 
-    def __init__(self, bundle: "Bundle") -> None:
-        self._bundle = bundle
+    def __init__(self, hook: "PathHook") -> None:
+        self._hook = hook
+        self._bundle = hook.bundle
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
         return None
@@ -53,7 +54,7 @@ class DistributionFinder:
             root = self._bundle.relpath(path) if isinstance(path, str) else None
             for normalized, distinfo in self._bundle.index.distributions.get(root, ()):
                 if wanted is None or wanted == normalized:
-                    yield cls(self._bundle, distinfo, normalized)  # type: ignore[call-arg]
+                    yield cls(self._hook, distinfo, normalized)  # type: ignore[call-arg]
 
 
 def _bundle_distribution_class() -> "type[Distribution]":
@@ -66,14 +67,16 @@ def _bundle_distribution_class() -> "type[Distribution]":
 
 def _define_distribution_class() -> "type[Distribution]":
     import os
-    import pathlib
     from importlib.metadata import Distribution
+
+    from .resources import BundlePath
 
     class BundleDistribution(Distribution):
         """A ``*.dist-info`` directory in the bundle."""
 
-        def __init__(self, bundle: "Bundle", distinfo: str, normalized: str) -> None:
-            self._bundle = bundle
+        def __init__(self, hook: "PathHook", distinfo: str, normalized: str) -> None:
+            self._hook = hook
+            self._bundle = hook.bundle
             self._distinfo = distinfo
             self._normalized = normalized
 
@@ -83,9 +86,9 @@ def _define_distribution_class() -> "type[Distribution]":
             except FileNotFoundError:
                 return None
 
-        def locate_file(self, path: "str | os.PathLike[str]") -> pathlib.Path:
-            parent = self._distinfo.rpartition("/")[0]
-            return pathlib.Path(self._bundle.path(parent), path)
+        def locate_file(self, path: "str | os.PathLike[str]") -> BundlePath:
+            parent = BundlePath(self._bundle, self._hook.cache, self._distinfo.rpartition("/")[0])
+            return parent.joinpath(str(path))
 
         @property
         def _normalized_name(self) -> str:

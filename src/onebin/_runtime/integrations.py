@@ -1,0 +1,103 @@
+"""Registrations with the APIs that dispatch on importer or path types.
+
+``pkg_resources`` and ``importlib.resources.as_file`` know zipimport's and pathlib's types, not
+the bundle's. Just as they register zipimport's themselves, these functions register the
+bundle's, right after those modules are imported (``AFTER_IMPORT``, keyed by module name).
+"""
+
+TYPE_CHECKING = False  # the runtime cannot import typing when it starts
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from types import ModuleType
+    from typing import Any
+
+    from .finder import PathHook
+
+
+def _as_file(common: "ModuleType", hook: "PathHook") -> None:
+    """``as_file(files(pkg) / name)`` gives a file in the per-app cache, not a temporary copy."""
+    import contextlib
+    import pathlib
+
+    from .resources import BundlePath
+
+    fallback = common.as_file.dispatch(object)
+
+    def bundle_as_file(path: BundlePath) -> "Any":
+        try:
+            return contextlib.nullcontext(pathlib.Path(path.real_path()))
+        except OSError:
+            return fallback(path)
+
+    common.as_file.register(BundlePath, bundle_as_file)
+
+
+def _pkg_resources(pkg_resources: "Any", hook: "PathHook") -> None:
+    """Resources, distributions and namespace packages of the bundle, for pkg_resources."""
+    import os
+
+    from .finder import BundleFinder, BundleLoader
+
+    bundle = hook.bundle
+
+    class Provider(pkg_resources.NullProvider):  # type: ignore[misc]
+        """Resources of a module in the bundle (or beside it in the cache, once written)."""
+
+        def _relpath(self, path: str) -> "str | None":
+            return bundle.relpath(path)
+
+        def _has(self, path: str) -> bool:
+            rel = self._relpath(path)
+            if rel is None:
+                return os.path.exists(path)
+            return rel in bundle.index.files or rel in bundle.index.dirs
+
+        def _isdir(self, path: str) -> bool:
+            rel = self._relpath(path)
+            return os.path.isdir(path) if rel is None else rel in bundle.index.dirs
+
+        def _listdir(self, path: str) -> "list[str]":
+            rel = self._relpath(path)
+            return os.listdir(path) if rel is None else bundle.children(rel)
+
+        def _get(self, path: str) -> bytes:
+            rel = self._relpath(path)
+            if rel is None:
+                with open(path, "rb") as f:
+                    return f.read()
+            return bundle.read(rel)
+
+        def get_resource_filename(self, manager: object, resource_name: str) -> str:
+            path = self._fn(self.module_path, resource_name)
+            rel = self._relpath(path)
+            return path if rel is None else hook.cache.path_for(rel)
+
+    class Metadata(Provider):
+        """The files of a *.dist-info directory in the bundle."""
+
+        def __init__(self, distinfo: str) -> None:
+            self.egg_info = bundle.path(distinfo)
+            self.module_path = None
+            self.loader = None
+
+    def find_distributions(importer: object, path_item: str, only: bool = False) -> "Iterator[Any]":
+        for _, distinfo in bundle.index.distributions.get(bundle.relpath(path_item), ()):
+            basename = distinfo.rpartition("/")[2]
+            yield pkg_resources.Distribution.from_location(path_item, basename, metadata=Metadata(distinfo))
+
+    pkg_resources.register_loader_type(BundleLoader, Provider)
+    pkg_resources.register_finder(BundleFinder, find_distributions)
+    pkg_resources.register_namespace_handler(BundleFinder, pkg_resources.file_ns_handler)
+    # Its working set was built as it was imported, before these registrations.
+    working_set = pkg_resources.working_set
+    for entry in list(working_set.entries):
+        if isinstance(entry, str) and bundle.relpath(entry) is not None:
+            for dist in find_distributions(None, entry):
+                working_set.add(dist, entry, False)
+
+
+AFTER_IMPORT: "dict[str, Callable[[Any, PathHook], None]]" = {
+    "importlib._common": _as_file,  # Python 3.10
+    "importlib.resources._common": _as_file,
+    "pkg_resources": _pkg_resources,
+}

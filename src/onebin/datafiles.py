@@ -1,0 +1,73 @@
+"""Which data files a module reaches through its own ``__file__``.
+
+A module that reads ``__file__`` and names a file or directory beside it (``"data.json"``,
+``"templates"``, ``"locale/x.mo"``), in its own directory or one above it, opens data by path.
+Those modules get real files at run time (see ``_runtime/cache.py``); the rest of the bundle
+stays in memory. The rule looks at code only, never at package names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from pathlib import Path
+
+from ._runtime.cache import unit_of
+
+_CODE_SUFFIXES = (".py", ".pyc")
+
+
+def referenced(
+    relpath: str, names: Iterable[str], files: Collection[str], dirs: Collection[str], roots: Collection[str]
+) -> set[str]:
+    """The bundle paths of the data entries that ``names`` name, looked up beside ``relpath``."""
+    root = max((r for r in roots if relpath.startswith(r + "/")), key=len, default="")
+    found = set()
+    for name in names:
+        first = name.strip("/").split("/")[0]
+        if first in ("", ".", "..") or "\n" in first:
+            continue
+        directory = relpath.rpartition("/")[0]
+        while directory and directory.startswith(root):
+            candidate = f"{directory}/{first}"
+            if _is_data(candidate, files, dirs):
+                found.add(candidate)
+                break
+            if directory == root:
+                break
+            directory = directory.rpartition("/")[0]
+    return found
+
+
+def _is_data(candidate: str, files: Collection[str], dirs: Collection[str]) -> bool:
+    if candidate in files:
+        return not candidate.endswith(_CODE_SUFFIXES)
+    return candidate in dirs and f"{candidate}/__init__.py" not in files
+
+
+def materialize_map(
+    names_of: Mapping[str, list[str]], files: Collection[str], dirs: Collection[str], roots: tuple[str, ...]
+) -> dict[str, tuple[str, ...]]:
+    """Module file -> the units it needs written, for each module that reaches data by path."""
+    result = {}
+    for relpath, names in sorted(names_of.items()):
+        entries = referenced(relpath, names, files, dirs, roots)
+        if entries:
+            units = {unit_of(relpath, roots)} | {unit_of(e, roots) for e in entries}
+            result[relpath] = tuple(sorted(units))
+    return result
+
+
+def beside_script(script: Path, names: Iterable[str]) -> list[Path]:
+    """Files and directories beside a script that its code names (not hidden, not Python)."""
+    found = []
+    for name in sorted(set(names)):
+        first = name.strip("/").split("/")[0]
+        if first in ("", ".", "..") or first.startswith(".") or "\n" in first or "\0" in first:
+            continue
+        path = script.parent / first
+        try:
+            if path.exists() and path.suffix not in _CODE_SUFFIXES and path not in found:
+                found.append(path)
+        except OSError:
+            continue
+    return found

@@ -1,0 +1,147 @@
+"""Unmodified packages find their data and metadata as in a venv, with no per-package rule."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import PACKAGES, build, needs_root_tools, run_hidden, run_traced
+
+pytestmark = [pytest.mark.e2e, needs_root_tools]
+
+APP = r"""
+import importlib.metadata as md
+import importlib.resources as resources
+import json, os, pkgutil, sys
+
+mode = sys.argv[1]
+if mode == "file":
+    import datapkg
+    print(json.dumps([datapkg.config(), datapkg.templates(), os.path.exists(datapkg.__file__)]))
+elif mode == "resources":
+    import datapkg.sub
+    root = resources.files("datapkg")
+    data = root.joinpath("data.json")
+    with resources.as_file(data) as path:
+        on_disk = open(path).read()
+    print(json.dumps([
+        json.loads(data.read_text())["answer"],
+        data.is_file(), root.joinpath("templates").is_dir(),
+        sorted(p.name for p in root.joinpath("templates").iterdir()),
+        (root / "templates" / "hello.txt").read_bytes().decode().strip(),
+        json.loads(on_disk)["answer"],
+        json.loads(pkgutil.get_data("datapkg", "data.json"))["answer"],
+        sorted(name for _, name, _ in pkgutil.iter_modules(sys.modules["datapkg"].__path__)),
+        sorted(m.name for m in pkgutil.walk_packages(sys.modules["datapkg"].__path__, "datapkg.")),
+    ]))
+elif mode == "metadata":
+    dist = md.distribution("datapkg")
+    (plugin,) = md.entry_points(group="datapkg.plugins")
+    print(json.dumps([
+        md.version("datapkg"), dist.metadata["Name"], md.requires("datapkg"),
+        plugin.name, plugin.load()(),
+        sorted(str(f) for f in dist.files if str(f).startswith("datapkg/") and str(f).endswith(".json")),
+        [f.read_text().strip() for f in dist.files if str(f).endswith("hello.txt")],
+        "Metadata-Version" in dist.read_text("METADATA"),
+        sorted(d.metadata["Name"] for d in md.distributions()),
+    ]))
+elif mode == "pkg_resources":
+    import pkg_resources
+    (ep,) = pkg_resources.iter_entry_points("datapkg.plugins")
+    filename = pkg_resources.resource_filename("datapkg", "data.json")
+    print(json.dumps([
+        pkg_resources.get_distribution("datapkg").version, ep.load()(),
+        json.loads(pkg_resources.resource_string("datapkg", "data.json"))["answer"],
+        pkg_resources.resource_exists("datapkg", "templates/hello.txt"),
+        sorted(pkg_resources.resource_listdir("datapkg", "templates")),
+        json.load(open(filename))["answer"],
+    ]))
+elif mode == "order":
+    import nsdemo.a, nsdemo.b, json as stdlib_json
+    sys.path.insert(0, sys.argv[2])
+    import datapkg_override
+    print(json.dumps([nsdemo.a.NAME + nsdemo.b.NAME, stdlib_json.dumps([1]), datapkg_override.WHERE]))
+"""
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("data")
+    (root / "app.py").write_text(APP)
+    (root / "datapkg_override.py").write_text("WHERE = 'bundled'\n")
+    names = ["datapkg", "nsdemo-a", "nsdemo-b", "fakejson"]
+    build(*(PACKAGES / n for n in names), "setuptools<81", "app.py", "-o", "app", cwd=root)
+    return root / "app"
+
+
+def run(app: Path, tmp_path: Path, *args: str) -> object:
+    env = {**os.environ, "ONEBIN_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([app, *args], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_files_beside_dunder_file(app: Path, tmp_path: Path) -> None:
+    assert run(app, tmp_path, "file") == [{"name": "datapkg", "answer": 42}, ["bye.txt", "hello.txt"], True]
+
+
+def test_importlib_resources_and_pkgutil(app: Path, tmp_path: Path) -> None:
+    assert run(app, tmp_path, "resources") == [
+        42,
+        True,
+        True,
+        ["bye.txt", "hello.txt"],
+        "Hello, {name}!",
+        42,
+        42,
+        ["sub"],
+        ["datapkg.sub", "datapkg.sub.plugin"],
+    ]
+
+
+def test_importlib_metadata(app: Path, tmp_path: Path) -> None:
+    version, name, requires, ep, loaded, jsons, texts, has_meta, names = run(app, tmp_path, "metadata")  # type: ignore[misc]
+    assert (version, name, requires, ep, loaded) == ("2.0.1", "datapkg", None, "hello", "plugin says hello")
+    assert jsons == ["datapkg/data.json"] and texts == ["Hello, {name}!"] and has_meta
+    assert {"datapkg", "nsdemo-a", "nsdemo-b", "fakejson", "setuptools"} <= set(names)
+
+
+def test_pkg_resources(app: Path, tmp_path: Path) -> None:
+    assert run(app, tmp_path, "pkg_resources") == ["2.0.1", "plugin says hello", 42, True, ["bye.txt", "hello.txt"], 42]
+
+
+def test_import_order_is_a_venvs(app: Path, tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "datapkg_override.py").write_text("WHERE = 'plugin dir'\n")
+    assert run(app, tmp_path, "order", str(plugins)) == ["ab", "[1]", "plugin dir"]
+
+
+def test_data_is_written_once_to_a_private_cache(app: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    run(app, tmp_path, "file")
+    (app_dir,) = (cache / "apps").iterdir()
+    assert stat.S_IMODE(app_dir.stat().st_mode) == 0o700
+    data = next(app_dir.rglob("data.json"))
+    assert stat.S_IMODE(data.stat().st_mode) & 0o222 == 0  # read-only
+    env_cmd = ["env", f"ONEBIN_CACHE_DIR={cache}", str(app), "file"]
+    proc, trace = run_traced(Path("/usr/bin/env"), *env_cmd[1:], cwd=tmp_path)
+    assert proc.returncode == 0
+    assert not [line for line in trace if "O_CREAT" in line or "mkdir" in line or "rename" in line]
+
+
+def test_an_unwritable_cache_is_reported_not_a_crash(app: Path, tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "ONEBIN_CACHE_DIR": "/proc/onebin-cannot-write"}
+    proc = subprocess.run([app, "file"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert "cache directory cannot be written" in proc.stderr
+    assert "ONEBIN_CACHE_DIR" in proc.stderr
+    assert "Traceback" in proc.stderr  # the app's own open() fails, as it would with the file missing
+
+
+def test_with_python_hidden(app: Path) -> None:
+    proc = run_hidden(app, "metadata")
+    assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,1 @@
+raise ImportError("the bundled fake json shadowed the stdlib")
