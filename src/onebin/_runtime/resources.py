@@ -61,7 +61,7 @@ class BundlePath:
     def read_text(self, encoding: str | None = None, errors: str | None = None) -> str:
         return self.read_bytes().decode(encoding or "utf-8", errors or "strict")
 
-    def open(self, mode: str = "r", *args: object, **kwargs: object) -> "io.IOBase":
+    def open(self, mode: str = "r", *args: object, **kwargs: object) -> "io._IOBase":
         if "w" in mode or "a" in mode or "+" in mode or "x" in mode:
             raise PermissionError(30, "The bundle is read-only", str(self))
         data = io.BytesIO(self.read_bytes())
