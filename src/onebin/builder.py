@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shlex
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -50,9 +52,14 @@ def build(
     console_script: str | None = None,
     module: str | None = None,
     python: str | None = None,
+    check: Sequence[str] | None = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> BuildResult:
-    """Builds one executable from ``sources`` (pip requirements, projects, wheels, a script)."""
+    """Builds one executable from ``sources`` (pip requirements, projects, wheels, a script).
+
+    With ``check``, the new executable is run with those arguments before it is put in place;
+    the build fails, writing nothing, if that exits with an error.
+    """
     started = time.monotonic()
     out = _check_output(Path(output))
     target = Target.find(python)
@@ -79,7 +86,8 @@ def build(
         modules = tree.modules(target.ext_suffix)
         log(f"compiling {sum(1 for k, _ in modules.values() if k in (fmt.SOURCE, fmt.PACKAGE))} modules")
         compiled = compiler.compile_all(modules, main)
-        written = write_executable(out, launcher.read_bytes(), tree, modules, preload, main, compiled, target)
+        verify = (lambda path: _check_run(path, check, log)) if check is not None else (lambda path: None)
+        written = write_executable(out, launcher.read_bytes(), tree, modules, preload, main, compiled, target, verify)
     return BuildResult(
         out,
         written.size,
@@ -117,3 +125,21 @@ def _add_script_data(tree: Tree, script: Path, compiler: BundleCompiler) -> list
             tree.files[relpath] = path
             added.append(path.name)
     return added
+
+
+def _check_run(executable: Path, args: Sequence[str], log: Callable[[str], None]) -> None:
+    """Runs the freshly built executable as the smoke test of --check."""
+    shown = " ".join(shlex.quote(a) for a in ["app", *args])
+    log(f"checking: {shown}")
+    try:
+        proc = subprocess.run(
+            [str(executable), *args], capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"--check: `{shown}` did not finish within 300 s; nothing was written") from None
+    if proc.returncode != 0:
+        detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()[-1:] or ["no output"]
+        raise BuildError(
+            f"--check: `{shown}` failed with exit code {proc.returncode} ({detail[0]}); nothing was written. "
+            "Run the same command on the built app to see why, e.g. with a missing package added to the sources"
+        )

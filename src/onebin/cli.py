@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -61,8 +62,22 @@ def _parser() -> argparse.ArgumentParser:
         "--python", metavar="INTERPRETER", help="the CPython 3.10+ to bundle (default: the one running onebin)"
     )
     b.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="the executable to write")
+    b.add_argument(
+        "--check",
+        metavar="ARGS",
+        type=_shell_words,
+        help="a smoke test: run the new executable with these arguments (one shell-quoted string, "
+        "e.g. --check='--version') and fail the build, writing nothing, if it fails",
+    )
     b.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     return parser
+
+
+def _shell_words(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"cannot split {text!r} into arguments: {exc}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             console_script=args.console_script,
             module=args.module,
             python=args.python,
+            check=args.check,
             log=log,
         )
     except OnebinError as exc:

@@ -164,7 +164,8 @@ def link_tree(tree: Tree, target: Target, log: Callable[[str], None]) -> dict[st
         linkage = link(objects, extensions)
         required = [m for m in linkage.missing if not m.needed_by.startswith(dynload)]
         if required:
-            needs = "; ".join(f"{m.needed_by} needs {m.name}" for m in required)
+            owners = tree.owners()
+            needs = "; ".join(f"{owners.get(m.needed_by, 'the app')} ({m.needed_by}) needs {m.name}" for m in required)
             raise BuildError(
                 f"libraries that the bundled code needs are not on this machine: {needs}. "
                 "Install them on the build machine (they are then bundled), or leave out the package that needs them"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -78,8 +78,10 @@ def write_executable(
     main: Entry,
     compiled: Compiled,
     target: Target,
+    verify: Callable[[Path], None] = lambda path: None,
 ) -> Written:
-    """Writes the executable atomically: a failure leaves ``out`` as it was."""
+    """Writes the executable atomically: a failure, of the writing or of ``verify`` (called with
+    the complete file before it takes the place of ``out``), leaves ``out`` as it was."""
     tmp = out.with_name(f".{out.name}.onebin-{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
@@ -112,6 +114,7 @@ def write_executable(
             }
             size = writer.finish(tree.roots, compiled.runtime, index)
         os.chmod(tmp, 0o755)
+        verify(tmp)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)

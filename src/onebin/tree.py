@@ -11,6 +11,7 @@ Paths are relative to the executable, which stands for an installation prefix::
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -109,6 +110,19 @@ class Tree:
                     break
         return dict(sorted(found.items()))
 
+    def owners(self) -> dict[str, str]:
+        """Bundle path -> "name version" of the distribution whose RECORD lists it."""
+        owners: dict[str, str] = {}
+        for relpath in self.files:
+            directory, _, name = relpath.rpartition("/")
+            if name == "RECORD" and directory.endswith(".dist-info"):
+                root = directory.rpartition("/")[0]
+                dist = " ".join(directory.rpartition("/")[2][: -len(".dist-info")].split("-")[:2])
+                for row in csv.reader(_read(self.files[relpath]).decode("utf-8", "replace").splitlines()):
+                    if row:
+                        owners.setdefault(f"{root}/{row[0]}", dist)
+        return owners
+
     def native_files(self) -> Iterator[tuple[str, Path | bytes]]:
         """The ELF shared objects in the tree."""
         for relpath, source in self.files.items():
@@ -126,6 +140,10 @@ def _outranks(kind: int, suffix: str, current: tuple[int, str] | None, suffixes:
     order = [s for s, _ in suffixes]
     current_suffix = next(s for s in order if current[1].endswith(s))
     return order.index(suffix) < order.index(current_suffix)
+
+
+def _read(source: Path | bytes) -> bytes:
+    return source if isinstance(source, bytes) else source.read_bytes()
 
 
 def _head(path: Path) -> bytes:

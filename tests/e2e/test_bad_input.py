@@ -24,6 +24,7 @@ def _old_python(version: str) -> Path:
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     (tmp_path / "hello.py").write_text("print('hi')\n")
+    (tmp_path / "fail.py").write_text("raise SystemExit('smoke test failed')\n")
     (tmp_path / "out").write_text("precious")
     return tmp_path
 
@@ -61,6 +62,10 @@ CASES = {
     "output-is-directory": (["hello.py", "-o", "."], "-o .: is a directory"),
     "output-dir-missing": (["hello.py", "-o", "no/such/dir/app"], "the directory no/such/dir does not exist"),
     "nothing": ([], "nothing to build"),
+    "check-fails": (
+        ["fail.py", "--check=--version"],
+        "--check: `app --version` failed with exit code 1 (smoke test failed)",
+    ),
 }
 
 
@@ -75,7 +80,7 @@ def test_bad_input(workdir: Path, name: str) -> None:
     assert len(errors) == 1 and message in errors[0], proc.stderr
     assert "Traceback" not in proc.stderr
     assert (workdir / "out").read_text() == "precious"
-    assert sorted(p.name for p in workdir.iterdir()) == ["hello.py", "out"]
+    assert sorted(p.name for p in workdir.iterdir()) == ["fail.py", "hello.py", "out"]
 
 
 @pytest.mark.parametrize("version", ["2.7", "3.9"])
