@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 import subprocess
@@ -87,7 +88,13 @@ def build(
         log(f"compiling {sum(1 for k, _ in modules.values() if k in (fmt.SOURCE, fmt.PACKAGE))} modules")
         compiled = compiler.compile_all(modules, main)
         verify = (lambda path: _check_run(path, check, log)) if check is not None else (lambda path: None)
-        written = write_executable(out, launcher.read_bytes(), tree, modules, preload, main, compiled, target, verify)
+        inputs = list(installed.inputs)
+        if parsed.script:
+            digest = hashlib.sha256(parsed.script.read_bytes()).hexdigest()
+            inputs.append((parsed.script.name, "", "", digest))  # no path: builds elsewhere are identical
+        written = write_executable(
+            out, launcher.read_bytes(), tree, modules, preload, main, compiled, target, inputs, verify
+        )
     return BuildResult(
         out,
         written.size,

@@ -78,6 +78,7 @@ def write_executable(
     main: Entry,
     compiled: Compiled,
     target: Target,
+    inputs: Sequence[tuple[str, str, str, str]] = (),
     verify: Callable[[Path], None] = lambda path: None,
 ) -> Written:
     """Writes the executable atomically: a failure, of the writing or of ``verify`` (called with
@@ -110,6 +111,7 @@ def write_executable(
                     "python": ".".join(map(str, target.version)),
                     "entry": main.description,
                     "onebin": __version__,
+                    "inputs": tuple(inputs),
                 },
             }
             size = writer.finish(tree.roots, compiled.runtime, index)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -69,10 +70,12 @@ def _looks_like_path(source: str) -> bool:
 
 @dataclass(frozen=True)
 class Installed:
-    """The staging site-packages, and the distributions the user named directly."""
+    """The staging site-packages, the distributions the user named directly, and what pip
+    installed: (name, version, where from, sha256 of the archive or "")."""
 
     site_packages: Path
     requested: tuple[str, ...]
+    inputs: tuple[tuple[str, str, str, str], ...] = ()
 
 
 def install(sources: Sources, target: Target, staging: Path, log: Callable[[str], None]) -> Installed:
@@ -106,10 +109,16 @@ def install(sources: Sources, target: Target, staging: Path, log: Callable[[str]
     for line in proc.stderr.splitlines():
         if line.strip():
             log(f"pip: {line.strip()}")
-    requested = tuple(
-        item["metadata"]["name"] for item in json.loads(report.read_text())["install"] if item.get("requested")
-    )
-    return Installed(site, requested)
+    items = json.loads(report.read_text())["install"]
+    requested = tuple(item["metadata"]["name"] for item in items if item.get("requested"))
+    return Installed(site, requested, tuple(sorted(_input(item) for item in items)))
+
+
+def _input(item: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(name, version, url, sha256) of one distribution in pip's installation report."""
+    info = item.get("download_info", {})
+    hashes = info.get("archive_info", {}).get("hashes", {})
+    return item["metadata"]["name"], item["metadata"]["version"], info.get("url", ""), hashes.get("sha256", "")
 
 
 def _pip_failure(stderr: str, args: Sequence[str]) -> str:

@@ -85,7 +85,8 @@ class Index:
     ``main`` describes the entry point: (code_offset, code_size, file).
     ``materialize`` maps a module that reads its own ``__file__`` to find data beside it to the
     units (top-level directories) it needs as real files (see cache.py).
-    ``info`` holds the Python version, the entry point, the builder's version and the app's id.
+    ``info`` holds the Python version, the entry point, the builder's version, the app's id and
+    the build's inputs: (name, version, url, sha256) of each distribution and of the script.
     """
 
     def __init__(self, data: "dict[str, Any]") -> None:
@@ -149,3 +150,16 @@ class Bundle:
                 children.setdefault(parent, []).append(name)
             self._children = {k: sorted(v) for k, v in children.items()}
         return self._children.get(relpath, [])
+
+
+def read_executable(path: str) -> "tuple[Trailer, Bundle]":
+    """Reads the payload of an executable file (for ``onebin inspect``); raises PayloadError."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < TRAILER_SIZE:
+        raise PayloadError("too short to hold a payload")
+    trailer = Trailer.parse(data[-TRAILER_SIZE:], len(data))
+    payload = memoryview(data)[trailer.payload_offset : trailer.payload_offset + trailer.payload_size]
+    start, length = trailer.sections["index"]
+    index = Index.load(payload[start : start + length])
+    return trailer, Bundle(path, payload, index, trailer.payload_offset)
