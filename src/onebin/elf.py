@@ -1,14 +1,18 @@
-"""Just enough of ELF for shared libraries: their SONAME and needs, and dropping RUNPATH.
+"""Just enough of ELF for shared libraries: their SONAME and needs, the glibc versions they need,
+and dropping RUNPATH.
 
 Only 64-bit little-endian objects (x86_64, aarch64) are read; anything else is "not ELF".
 """
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 
 DT_NULL, DT_NEEDED, DT_STRTAB, DT_SONAME, DT_RPATH, DT_RUNPATH = 0, 1, 5, 14, 15, 29
+DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFE, 0x6FFFFFFF
+_GLIBC_VERSION = re.compile(r"GLIBC_([0-9]+(?:\.[0-9]+)+)")
 _PT_LOAD, _PT_DYNAMIC = 1, 2
 _ET_EXEC, _ET_DYN = 2, 3
 
@@ -33,7 +37,18 @@ def is_shared_object(head: bytes) -> bool:
 
 def _dynamic(data: bytes) -> tuple[int, list[tuple[int, int]], int]:
     """(file offset of the dynamic array, its entries, file offset of the string table)."""
-    if not (is_shared_object(data) or data[:4] == b"\x7fELF" and data[4:6] == b"\x02\x01" and data[16] == _ET_EXEC):
+    start, entries, loads = _segments(data)
+    if start is None:
+        raise ELFError("no dynamic section")
+    strtab = next((v for t, v in entries if t == DT_STRTAB), None)
+    if strtab is None:
+        raise ELFError("no string table")
+    return start, entries, _file_offset(loads, strtab, "string table")
+
+
+def _segments(data: bytes) -> tuple[int | None, list[tuple[int, int]], list[tuple[int, int, int]]]:
+    """(file offset of the dynamic array or None, its entries, the loaded segments' (vaddr, offset, size))."""
+    if not (is_shared_object(data) or data[:6] == b"\x7fELF\x02\x01" and data[16:17] == bytes([_ET_EXEC])):
         raise ELFError("not an ELF64 little-endian executable or shared object")
     try:
         (phoff,) = struct.unpack_from("<Q", data, 0x20)
@@ -48,7 +63,7 @@ def _dynamic(data: bytes) -> tuple[int, list[tuple[int, int]], int]:
             elif p_type == _PT_DYNAMIC:
                 dyn = (p_offset, p_filesz)
         if dyn is None:
-            raise ELFError("no dynamic section")
+            return None, [], loads
         entries = []
         for off in range(dyn[0], dyn[0] + dyn[1] - 15, 16):
             tag, val = struct.unpack_from("<qQ", data, off)
@@ -57,13 +72,14 @@ def _dynamic(data: bytes) -> tuple[int, list[tuple[int, int]], int]:
                 break
     except struct.error:
         raise ELFError("truncated ELF headers") from None
-    strtab = next((v for t, v in entries if t == DT_STRTAB), None)
-    if strtab is None:
-        raise ELFError("no string table")
-    for vaddr, offset, size in loads:
-        if vaddr <= strtab < vaddr + size:
-            return dyn[0], entries, strtab - vaddr + offset
-    raise ELFError("string table outside the loaded segments")
+    return dyn[0], entries, loads
+
+
+def _file_offset(loads: list[tuple[int, int, int]], vaddr: int, what: str) -> int:
+    for start, offset, size in loads:
+        if start <= vaddr < start + size:
+            return vaddr - start + offset
+    raise ELFError(f"{what} outside the loaded segments")
 
 
 def read(data: bytes) -> SharedObject:
@@ -93,3 +109,52 @@ def without_runpath(data: bytes) -> bytes:
     kept += [(DT_NULL, 0)] * (len(entries) - len(kept))
     packed = b"".join(struct.pack("<qQ", t, v) for t, v in kept)
     return data[:start] + packed + data[start + len(packed) :]
+
+
+def version_needs(data: bytes) -> dict[str, tuple[str, ...]]:
+    """The symbol versions an object needs, by library (DT_VERNEED): {"libc.so.6": ("GLIBC_2.34", ...)}.
+
+    A static executable, which has no dynamic section, needs none.
+    """
+    _, entries, loads = _segments(data)
+    tags = {t: v for t, v in entries if t in (DT_STRTAB, DT_VERNEED, DT_VERNEEDNUM)}
+    if DT_VERNEED not in tags or DT_STRTAB not in tags:
+        return {}
+    strtab = _file_offset(loads, tags[DT_STRTAB], "string table")
+    at = _file_offset(loads, tags[DT_VERNEED], "version needs")
+    needs: dict[str, tuple[str, ...]] = {}
+    try:
+        for _ in range(tags.get(DT_VERNEEDNUM, 0xFFFF)):
+            _, count, file, aux, following = struct.unpack_from("<HHIII", data, at)
+            needs[_string(data, strtab + file)] = _version_names(data, at + aux, count, strtab)
+            if following == 0:
+                break
+            at += following
+    except (struct.error, ValueError):
+        raise ELFError("truncated symbol version needs") from None
+    return needs
+
+
+def _version_names(data: bytes, at: int, count: int, strtab: int) -> tuple[str, ...]:
+    names = []
+    for _ in range(count):
+        _, _, _, name, following = struct.unpack_from("<IHHII", data, at)
+        names.append(_string(data, strtab + name))
+        at += following
+    return tuple(names)
+
+
+def _string(data: bytes, offset: int) -> str:
+    return data[offset : data.index(b"\0", offset)].decode("utf-8", "replace")
+
+
+def glibc_version(name: str) -> tuple[int, ...] | None:
+    """The version in a glibc symbol version name ("GLIBC_2.2.5" -> (2, 2, 5)); None for others."""
+    match = _GLIBC_VERSION.fullmatch(name)
+    return tuple(int(part) for part in match.group(1).split(".")) if match else None
+
+
+def glibc_floor(data: bytes) -> tuple[int, ...] | None:
+    """The newest glibc version an object needs (the oldest glibc it runs on), or None if none."""
+    versions = [glibc_version(name) for names in version_needs(data).values() for name in names]
+    return max((v for v in versions if v is not None), default=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +32,14 @@ class PayloadWriter:
         self._start = out.tell()
         self._size = 0
         self._digest = hashlib.sha256()
-        self._seen: dict[bytes, tuple[int, int]] = {}
+        self._seen: dict[bytes, tuple[int, int, int]] = {}
 
-    def add(self, data: bytes) -> tuple[int, int]:
-        """Stores ``data``; returns its (offset, size) in the payload."""
+    def add(self, data: bytes) -> tuple[int, int, int]:
+        """Stores ``data``; returns its (offset, size, crc32) in the payload."""
         digest = hashlib.sha256(data).digest()
         found = self._seen.get(digest)
         if found is None:
-            found = self._seen[digest] = self._append(data)
+            found = self._seen[digest] = (*self._append(data), zlib.crc32(data))
         return found
 
     def _append(self, data: bytes) -> tuple[int, int]:
@@ -54,12 +55,18 @@ class PayloadWriter:
 
     def finish(self, paths: Sequence[str], runtime: Sequence[tuple[str, str, bytes]], index: dict[str, Any]) -> int:
         """Writes the sections and the trailer; returns the size of the whole file."""
-        sections = {
-            "paths": self._append("\n".join(paths).encode()),
-            "runtime": self._append(marshal.dumps(tuple(runtime))),
-            "index": self._append(marshal.dumps(index)),
+        blobs = {
+            "paths": "\n".join(paths).encode(),
+            "runtime": marshal.dumps(tuple(runtime)),
+            "index": marshal.dumps(index),
         }
-        self._out.write(Trailer(self._start, self._size, sections).pack())
+        sections = {name: self._append(data) for name, data in blobs.items()}
+        trailer = Trailer(self._start, self._size, sections)
+        crc = zlib.crc32(trailer.head())
+        for name in Trailer.SECTIONS:
+            crc = zlib.crc32(blobs[name], crc)
+        trailer.crc = crc
+        self._out.write(trailer.pack())
         return self._start + self._size + TRAILER_SIZE
 
 
@@ -94,7 +101,7 @@ def write_executable(
             index_modules = {}
             for key, (kind, rel) in modules.items():
                 code = compiled.code_of.get(rel)
-                index_modules[key] = (kind, rel) + (writer.add(code) if code else (0, 0))
+                index_modules[key] = (kind, rel) + (writer.add(code) if code else (0, 0, 0))
             main_blob = writer.add(compiled.main)
             distributions = _distributions(tree)
             index: dict[str, Any] = {

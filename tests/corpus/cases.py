@@ -54,7 +54,7 @@ class Command:
 class Case:
     """One app: what `onebin build` gets, and the commands to compare.
 
-    The entry point is ``script`` (the content of ``<id>.py``, run as ``python <id>.py``), else
+    The entry point is ``script`` (the content of ``smoke_<id>.py``, run as ``python smoke_<id>.py``), else
     ``console_script`` (``-c NAME``, run as ``venv/bin/NAME``), else ``module`` (``-m NAME``, run
     as ``python -m NAME``). ``local_packages`` are directories under ``packages/``, installed like
     requirements. The executable is named after the console script, the module or the case.
@@ -79,7 +79,7 @@ class Case:
             return self.console_script
         if self.module:
             return self.module.rpartition(".")[2]
-        return self.id.replace("-", "_")
+        return "smoke_" + self.id.replace("-", "_")  # never a package's name: the script would shadow it
 
 
 def files(**contents: str) -> Mapping[str, str]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
-from onebin._runtime.bundle import TRAILER_SIZE, Bundle, Index, PayloadError, Trailer
+from onebin._runtime.bundle import TRAILER_SIZE, Bundle, Index, PayloadError, Trailer, read_executable
 from onebin.payload import PayloadWriter
 
 LAUNCHER = b"\x7fELF pretend launcher"
@@ -24,7 +25,7 @@ def _write() -> bytes:
         "modules": {},
         "preload": {},
         "distributions": {},
-        "main": (0, 0, "app/main.py"),
+        "main": (0, 0, 0, "app/main.py"),
         "materialize": {},
         "info": {"id": "test"},
     }
@@ -39,6 +40,26 @@ def _open(data: bytes) -> Bundle:
     payload = memoryview(data)[trailer.payload_offset : trailer.payload_offset + trailer.payload_size]
     start, length = trailer.sections["index"]
     return Bundle("/opt/app", payload, Index.load(payload[start : start + length]))
+
+
+def test_checksums_catch_a_flipped_byte(tmp_path: Path) -> None:
+    data = bytearray(_write())
+    (tmp_path / "good").write_bytes(data)
+    _, bundle = read_executable(str(tmp_path / "good"))
+    assert bundle.read("lib/a.txt") == b"hello"
+    trailer = Trailer.parse(bytes(data[-TRAILER_SIZE:]), len(data))
+    blob = trailer.payload_offset  # the first blob: b"hello"
+    data[blob] ^= 1
+    (tmp_path / "blob").write_bytes(data)
+    _, damaged = read_executable(str(tmp_path / "blob"))
+    with pytest.raises(PayloadError, match="checksum mismatch in lib/a.txt"):
+        damaged.read("lib/a.txt")
+    data[blob] ^= 1
+    index_start = trailer.payload_offset + trailer.sections["index"][0]
+    data[index_start + 5] ^= 0x40
+    (tmp_path / "index").write_bytes(data)
+    with pytest.raises(PayloadError, match="header checksum mismatch"):
+        read_executable(str(tmp_path / "index"))
 
 
 def test_round_trip() -> None:

@@ -3,26 +3,29 @@
 This module is the one reader of the format, used by the runtime inside every executable and by
 ``onebin inspect``; ``onebin.payload`` is its writer. An executable is laid out as::
 
-    [launcher ELF][blobs ...][paths][runtime][index][trailer: 80 bytes]
+    [launcher ELF][blobs ...][paths][runtime][index][trailer: 88 bytes]
 
 The trailer holds the payload's offset and size, then (offset, size) pairs, relative to the
 payload's start, of three sections: ``paths`` (the sys.path roots, relative to the executable,
 one per line), ``runtime`` (the marshalled modules of this package) and ``index`` (a marshalled
-dict, see ``Index``).
+dict, see ``Index``), then a CRC-32 of the trailer's first 80 bytes and the three sections,
+which the launcher checks before it trusts any of them. Every blob has its own CR-32 in the
+index, checked when the blob is first used (``Bundle.checked``).
 """
 
 import marshal
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 TRAILER_MAGIC = b"\x7fONEBIN\x01"
-TRAILER_SIZE = 80
-FORMAT_VERSION = 1
+TRAILER_SIZE = 88
+FORMAT_VERSION = 2
 
 # Kinds of entries in Index.modules.
-SOURCE = 0  # a .py module: (kind, file, code_offset, code_size)
+SOURCE = 0  # a .py module: (kind, file, code_offset, code_size, code_crc32)
 PACKAGE = 1  # a regular package: file is its __init__.py
 EXTENSION = 2  # a C extension module: file is its .so
 NAMESPACE = 3  # a directory without __init__.py (PEP 420): file is the directory
@@ -41,10 +44,13 @@ class Trailer:
 
     SECTIONS = ("paths", "runtime", "index")
 
-    def __init__(self, payload_offset: int, payload_size: int, sections: dict[str, tuple[int, int]]) -> None:
+    def __init__(
+        self, payload_offset: int, payload_size: int, sections: dict[str, tuple[int, int]], crc: int = 0
+    ) -> None:
         self.payload_offset = payload_offset
         self.payload_size = payload_size
         self.sections = sections  # {"paths": (offset, size), ...}
+        self.crc = crc  # of head() and the sections' bytes
 
     @classmethod
     def parse(cls, data: bytes, file_size: int) -> "Trailer":
@@ -62,27 +68,31 @@ class Trailer:
             if start + length > size:
                 raise PayloadError("the %s section lies outside the payload" % name)
             sections[name] = (start, length)
-        return cls(offset, size, sections)
+        return cls(offset, size, sections, int.from_bytes(data[80:84], "little"))
 
-    def pack(self) -> bytes:
-        """The trailer's bytes."""
+    def head(self) -> bytes:
+        """The trailer's first 80 bytes: everything but the checksum."""
         fields = [self.payload_offset, self.payload_size]
         for name in self.SECTIONS:
             fields.extend(self.sections[name])
         body = b"".join(v.to_bytes(8, "little") for v in fields)
         return TRAILER_MAGIC + FORMAT_VERSION.to_bytes(4, "little") + bytes(4) + body
 
+    def pack(self) -> bytes:
+        """The trailer's bytes."""
+        return self.head() + self.crc.to_bytes(4, "little") + bytes(4)
+
 
 class Index:
     """What the payload holds, as the builder described it.
 
     ``roots`` are the sys.path entries, relative to the executable (also in the paths section).
-    ``files`` maps every file's path, relative to the executable, to (offset, size) of its bytes.
+    ``files`` maps every file's path, relative to the executable, to (offset, size, crc32).
     ``dirs`` is the set of directories. ``modules`` maps "<directory>/<name>" to the entry for
     the module ``name`` found in that directory, with the precedence FileFinder would apply.
     ``preload`` maps a native file to the bundled libraries it needs, in load order.
     ``distributions`` maps each sys.path root to its ``*.dist-info`` directories.
-    ``main`` describes the entry point: (code_offset, code_size, file).
+    ``main`` describes the entry point: (code_offset, code_size, code_crc32, file).
     ``materialize`` maps a module that reads its own ``__file__`` to find data beside it to the
     units (top-level directories) it needs as real files (see cache.py).
     ``info`` holds the Python version, the entry point, the builder's version, the app's id and
@@ -112,8 +122,17 @@ class Index:
 class Bundle:
     """The payload of one executable, mapped in memory, with paths rooted at the executable."""
 
-    def __init__(self, root: str, payload: bytes | memoryview, index: Index, payload_offset: int = 0) -> None:
+    def __init__(
+        self,
+        root: str,
+        payload: bytes | memoryview,
+        index: Index,
+        payload_offset: int = 0,
+        verify: "Callable[[int, int, int, str], object] | None" = None,
+    ) -> None:
         self._children: dict[str, list[str]] | None = None
+        self._verify = verify  # (offset, size, crc32, name): raises or ends the process if wrong
+        self._verified: set[int] = set()
         self.root = root
         self.payload_offset = payload_offset  # where the payload starts in the executable
         self.prefix = root + "/"
@@ -134,12 +153,19 @@ class Bundle:
         """A read-only view of bytes in the payload."""
         return self.payload[offset : offset + size]
 
+    def checked(self, offset: int, size: int, crc: int, name: str) -> bytes | memoryview:
+        """The blob, once its checksum has been verified (once per blob)."""
+        if self._verify is not None and offset not in self._verified:
+            self._verify(offset, size, crc, name)
+            self._verified.add(offset)
+        return self.payload[offset : offset + size]
+
     def read(self, relpath: str) -> bytes:
         """The bytes of a bundled file; raises FileNotFoundError if there is none."""
         entry = self.index.files.get(relpath)
         if entry is None:
             raise FileNotFoundError(2, "No such file in the bundle", self.path(relpath))
-        return bytes(self.blob(*entry))
+        return bytes(self.checked(entry[0], entry[1], entry[2], relpath))
 
     def children(self, relpath: str) -> list[str]:
         """The names in a bundled directory, sorted."""
@@ -158,8 +184,21 @@ def read_executable(path: str) -> "tuple[Trailer, Bundle]":
         data = f.read()
     if len(data) < TRAILER_SIZE:
         raise PayloadError("too short to hold a payload")
+    import zlib
+
     trailer = Trailer.parse(data[-TRAILER_SIZE:], len(data))
     payload = memoryview(data)[trailer.payload_offset : trailer.payload_offset + trailer.payload_size]
+    crc = zlib.crc32(trailer.head())
+    for name in Trailer.SECTIONS:
+        start, length = trailer.sections[name]
+        crc = zlib.crc32(payload[start : start + length], crc)
+    if crc != trailer.crc:
+        raise PayloadError("header checksum mismatch")
     start, length = trailer.sections["index"]
     index = Index.load(payload[start : start + length])
-    return trailer, Bundle(path, payload, index, trailer.payload_offset)
+
+    def verify(offset: int, size: int, expected: int, name: str) -> None:
+        if offset + size > len(payload) or zlib.crc32(payload[offset : offset + size]) != expected:
+            raise PayloadError("checksum mismatch in %s" % name)
+
+    return trailer, Bundle(path, payload, index, trailer.payload_offset, verify)

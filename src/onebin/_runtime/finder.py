@@ -40,7 +40,7 @@ class PathHook:
         relpath = self.bundle.relpath(path)
         if relpath is not None and relpath in self.bundle.index.dirs:
             return BundleFinder(self, relpath)
-        if relpath is not None and relpath == self.bundle.index.main[2]:
+        if relpath is not None and relpath == self.bundle.index.main[3]:
             return MainFinder(self)
         raise ImportError("not a directory of the bundle", path=path)
 
@@ -117,13 +117,13 @@ class MainFinder:
 
     def __init__(self, hook: PathHook) -> None:
         self._hook = hook
-        self.path = hook.bundle.path(hook.bundle.index.main[2])
+        self.path = hook.bundle.path(hook.bundle.index.main[3])
 
     def find_spec(self, fullname: str, target: object = None) -> "_ModuleSpec | None":
         if fullname != "__main__":
             return None
-        offset, size, relpath = self._hook.bundle.index.main
-        loader = BundleLoader(self._hook, fullname, (_bundle.SOURCE, relpath, offset, size))
+        offset, size, crc, relpath = self._hook.bundle.index.main
+        loader = BundleLoader(self._hook, fullname, (_bundle.SOURCE, relpath, offset, size, crc))
         spec = ModuleSpec(fullname, loader, origin=self.path)
         spec.has_location = True
         return spec
@@ -138,11 +138,11 @@ class MainFinder:
 class BundleLoader:
     """Loads a pure-Python module from its bytecode in the bundle; serves its files too.
 
-    ``entry`` is the module's index entry: (kind, file, code offset, code size); a size of 0
-    means the source did not compile, and importing it raises the SyntaxError.
+    ``entry`` is the module's index entry: (kind, file, code offset, code size, code crc32); a
+    size of 0 means the source did not compile, and importing it raises the SyntaxError.
     """
 
-    def __init__(self, hook: PathHook, fullname: str, entry: "tuple[int, str, int, int]") -> None:
+    def __init__(self, hook: PathHook, fullname: str, entry: "tuple[int, str, int, int, int]") -> None:
         self._hook = hook
         self._bundle = hook.bundle
         self.name = fullname
@@ -167,7 +167,8 @@ class BundleLoader:
         if self._entry[3] == 0:
             source = self._bundle.read(self._entry[1])
             return compile(source, self.path, "exec", dont_inherit=True)  # raises its SyntaxError
-        code: CodeType = marshal.loads(self._bundle.blob(self._entry[2], self._entry[3]))
+        _, relpath, offset, size, crc = self._entry
+        code: CodeType = marshal.loads(self._bundle.checked(offset, size, crc, relpath))
         return code
 
     def get_source(self, fullname: str) -> str:

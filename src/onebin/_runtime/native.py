@@ -46,7 +46,8 @@ class NativeLoader:
         return self._memfd(relpath)
 
     def _memfd(self, relpath: str) -> str:
-        offset, size = self._bundle.index.files[relpath]
+        offset, size, crc = self._bundle.index.files[relpath]
+        self._bundle.checked(offset, size, crc, relpath)  # a damaged library would crash the process
         fd = posix.memfd_create(relpath.rpartition("/")[2], posix.MFD_CLOEXEC)
         try:
             self._copy_into(fd, offset, size)

@@ -37,8 +37,8 @@
 #endif
 
 #define TRAILER_MAGIC "\x7fONEBIN\x01"
-#define TRAILER_SIZE 80
-#define FORMAT_VERSION 1
+#define TRAILER_SIZE 88
+#define FORMAT_VERSION 2
 
 /* The sections of the payload; offsets are relative to the payload's start. */
 typedef struct {
@@ -81,6 +81,55 @@ static int
 section_fits(const Section *s, uint64_t payload_size)
 {
     return s->offset <= payload_size && s->size <= payload_size - s->offset;
+}
+
+/* ---- CRC-32 (IEEE, as zlib.crc32), slicing by 8: the payload's checksums ---- */
+
+static uint32_t crc_table[8][256];
+
+static void
+crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++) {
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        }
+        crc_table[0][i] = c;
+    }
+    for (int t = 1; t < 8; t++) {
+        for (int i = 0; i < 256; i++) {
+            uint32_t c = crc_table[t - 1][i];
+            crc_table[t][i] = (c >> 8) ^ crc_table[0][c & 0xFF];
+        }
+    }
+}
+
+static uint32_t
+crc_update(uint32_t crc, const unsigned char *p, size_t n)
+{
+    crc = ~crc;
+    while (n >= 8) {
+        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+        crc = crc_table[7][lo & 0xFF] ^ crc_table[6][(lo >> 8) & 0xFF] ^ crc_table[5][(lo >> 16) & 0xFF]
+              ^ crc_table[4][lo >> 24] ^ crc_table[3][p[4]] ^ crc_table[2][p[5]] ^ crc_table[1][p[6]]
+              ^ crc_table[0][p[7]];
+        p += 8;
+        n -= 8;
+    }
+    while (n--) {
+        crc = crc_table[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+    }
+    return ~crc;
+}
+
+/* A damaged payload ends the process at once with one line: nothing of it can be trusted. */
+static void
+die_damaged(const char *what)
+{
+    fprintf(stderr, "%s: this executable is damaged (%s); rebuild it\n", bundle.executable, what);
+    fflush(stderr);
+    _exit(2);
 }
 
 /* Maps this executable and locates its payload; returns NULL or a message saying what is wrong. */
@@ -138,6 +187,14 @@ bundle_open(Bundle *b)
         }
     }
     b->payload = b->file + b->payload_offset;
+    /* The trailer, paths, runtime and index are checked now; each blob when first used. */
+    uint32_t crc = crc_update(0, t, TRAILER_SIZE - 8);
+    for (int i = 0; i < 3; i++) {
+        crc = crc_update(crc, b->payload + sections[i]->offset, sections[i]->size);
+    }
+    if (crc != read_u32(t + 80)) {
+        return "this executable is damaged (header checksum mismatch); rebuild it";
+    }
     return NULL;
 }
 
@@ -160,9 +217,31 @@ onebin_dlopen(PyObject *self, PyObject *args)
     return PyLong_FromVoidPtr(handle);
 }
 
+static PyObject *
+onebin_check(PyObject *self, PyObject *args)
+{
+    unsigned long long offset, size;
+    unsigned int expected;
+    const char *name;
+    if (!PyArg_ParseTuple(args, "KKIs:check", &offset, &size, &expected, &name)) {
+        return NULL;
+    }
+    if (offset > bundle.payload_size || size > bundle.payload_size - offset) {
+        die_damaged("an index entry points outside the payload");
+    }
+    if (crc_update(0, bundle.payload + offset, (size_t)size) != expected) {
+        char what[512];
+        snprintf(what, sizeof(what), "checksum mismatch in %s", name);
+        die_damaged(what);
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef onebin_methods[] = {
     {"dlopen", onebin_dlopen, METH_VARARGS,
      "dlopen(path, global=False) -> handle: load a shared library with RTLD_NOW."},
+    {"check", onebin_check, METH_VARARGS,
+     "check(offset, size, crc32, name): verify a payload blob; a mismatch ends the process."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -467,6 +546,7 @@ exec_app_if_own_script(const PyConfig *config)
 int
 main(int argc, char **argv)
 {
+    crc_init();
     const char *problem = bundle_open(&bundle);
     if (problem != NULL) {
         fprintf(stderr, "%s: %s\n", argc > 0 ? argv[0] : "onebin", problem);
