@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass
 from email.parser import HeaderParser
 from typing import Any
 
-from . import elf
+from . import __version__, elf
 from ._runtime import bundle as fmt
 from .errors import OnebinError
 from .natives import LIBRARY_DIR
@@ -121,8 +121,11 @@ def read_contents(path: str) -> Contents:
     trailer, bundle, data = _open(path)
     try:
         return _contents(path, data, trailer, bundle)
+    except fmt.PayloadError as exc:
+        raise InspectError(f"{path}: a damaged onebin executable ({exc}); {_REBUILD}") from None
     except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise InspectError(f"{path}: a damaged onebin executable (its index is inconsistent: {exc!r}); {_REBUILD}")
+        # A well-formed index that does not describe its payload: bytes changed after the build.
+        raise InspectError(f"{path}: a damaged onebin executable (an inconsistent index: {exc!r}); {_REBUILD}") from None
 
 
 def _open(path: str) -> tuple[fmt.Trailer, fmt.Bundle, bytes]:
@@ -141,14 +144,28 @@ def _open(path: str) -> tuple[fmt.Trailer, fmt.Bundle, bytes]:
 
 
 def _payload_problem(path: str, reason: str) -> str:
-    if "format version" in reason:
-        return f"{path}: {reason}; inspect it with the onebin version that built it, or {_REBUILD}"
-    if reason.startswith(("no onebin trailer", "too short")):
-        with open(path, "rb") as f:
-            if fmt.TRAILER_MAGIC not in f.read():
-                return f"{path}: not a onebin executable ({reason}); inspect a file that `onebin build` wrote"
+    with open(path, "rb") as f:
+        data = f.read()
+    version = _format_version(data)
+    if version is not None and version != fmt.FORMAT_VERSION:
+        return (
+            f"{path}: its payload has format version {version}, and onebin {__version__} reads version "
+            f"{fmt.FORMAT_VERSION}; inspect it with the onebin that built it, or {_REBUILD}"
+        )
+    if version is None and reason.startswith(("no onebin trailer", "too short")):
+        if fmt.TRAILER_MAGIC not in data:
+            return f"{path}: not a onebin executable ({reason}); inspect a file that `onebin build` wrote"
         reason = "a onebin launcher without a trailer at its end: the file was cut short, or bytes were appended"
     return f"{path}: a damaged onebin executable ({reason}); {_REBUILD}"
+
+
+def _format_version(data: bytes) -> int | None:
+    """The format version in a trailer near the end of ``data`` (of any onebin's layout), if any."""
+    tail = data[-1024:]
+    at = tail.rfind(fmt.TRAILER_MAGIC)
+    if at < 0 or len(tail) < at + 12:
+        return None
+    return int.from_bytes(tail[at + 8 : at + 12], "little")
 
 
 def _contents(path: str, data: bytes, trailer: fmt.Trailer, bundle: fmt.Bundle) -> Contents:
@@ -194,8 +211,8 @@ def _glibc_floors(launcher: bytes, bundle: fmt.Bundle) -> Iterator[tuple[str, tu
 
 
 def _elf_files(bundle: fmt.Bundle) -> Iterator[str]:
-    for relpath, (offset, size) in bundle.index.files.items():
-        if size >= 18 and bytes(bundle.blob(offset, 4)) == b"\x7fELF":
+    for relpath, entry in bundle.index.files.items():
+        if entry[1] >= 18 and bytes(bundle.blob(entry[0], 4)) == b"\x7fELF":
             yield relpath
 
 
@@ -223,7 +240,8 @@ def _modules(bundle: fmt.Bundle) -> Iterator[Module]:
     roots = sorted(bundle.index.roots, key=len, reverse=True)  # the innermost root names a module
     order = {root: i for i, root in enumerate(bundle.index.roots)}
     found = []
-    for key, (kind, relpath, _, code_size) in bundle.index.modules.items():
+    for key, entry in bundle.index.modules.items():
+        kind, relpath, code_size = entry[0], entry[1], entry[3]  # then the bytecode's offset, size...
         root = next((r for r in roots if key.startswith(r + "/")), "")
         name = key[len(root) + 1 :] if root else key
         if posixpath.basename(name) == "__init__":
@@ -288,10 +306,10 @@ def summary(contents: Contents, modules: bool = False) -> str:
 
 
 def _header(c: Contents) -> str:
-    launcher, end = _size(c.payload_offset), c.payload_offset + c.payload_size
+    launcher = _size(c.payload_offset)
     rows = [
         ("file", c.file),
-        ("size", f"{_size(c.size)} (launcher {launcher}, payload {_size(c.payload_size)}: bytes {c.payload_offset}-{end})"),
+        ("size", f"{_size(c.size)} (launcher {launcher}, payload {_size(c.payload_size)} at offset {c.payload_offset})"),
         ("sha256", c.sha256),
         ("python", c.python),
         ("entry point", c.entry),
@@ -307,7 +325,7 @@ def _glibc(c: Contents) -> str:
         return "none (no file needs a versioned glibc symbol)"
     names = ["the launcher" if p == LAUNCHER else p for p in c.glibc_min_required_by]
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
-    return f"glibc {c.glibc_min} or newer (needed by {', '.join(names[:3])}{more})"
+    return f"{c.glibc_min} (needed by {', '.join(names[:3])}{more})"
 
 
 def _distribution_table(c: Contents) -> str:
