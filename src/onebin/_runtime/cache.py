@@ -1,18 +1,24 @@
-"""Real files for package data, in a private per-app cache directory, written on first need.
+"""Real files in a private per-app cache directory, written on first need and checked on use.
 
 Most data is served from memory (``importlib.resources``, ``pkgutil.get_data``, ``get_data``).
 A path is only needed when code opens a file beside itself through ``__file__``, or asks for
-one (``importlib.resources.as_file``, ``pkg_resources.resource_filename``). The builder marks
-the modules that read their own ``__file__`` and name a data file or directory beside them; when
-such a module is imported, the top-level package holding it (its "unit") is written here, and
-its ``__file__`` then points here. Nothing else is ever written: apps that need no path write
-nothing.
+one (``importlib.resources.as_file``, ``pkg_resources.resource_filename``), and for native
+libraries when memory loading is refused (no ``/proc``, a noexec policy for memfds). The builder
+marks the modules that read their own ``__file__`` and name a data file or directory beside
+them; when such a module is imported, the top-level package holding it (its "unit") is written
+here, and its ``__file__`` then points here. Apps that need no path write nothing.
 
 Layout: ``$ONEBIN_CACHE_DIR`` (else ``$XDG_CACHE_HOME/onebin``, else ``~/.cache/onebin``)
-``/apps/<app id>/<path in the bundle>``. The app id is a hash of the payload, so a new build
-gets a new directory and an unchanged one reuses it. Each unit is written to a private temporary
-directory and renamed into place: readers see all of it or none of it, and concurrent starts
-race harmlessly (the loser removes its copy).
+``/apps/<app id>/`` holding each unit at its path in the bundle, ``native/`` for native files,
+and ``.manifest/`` recording (size, mtime, inode) of each file written. The app id is a hash of
+the payload: a new build gets a new directory, an unchanged one reuses it.
+
+Trust: every directory on the way must belong to this user (or root) and be writable by no one
+else; directories are created 0700 and files 0500, with O_EXCL|O_NOFOLLOW. A unit is written to a
+private temporary directory and renamed into place, so readers see all of it or none of it and
+concurrent starts race harmlessly. Each process checks a unit's files against its manifest
+(a stat each) the first time it uses it; a file whose content is not what the index says is
+replaced, not trusted.
 """
 
 import posix
@@ -24,19 +30,20 @@ if TYPE_CHECKING:
 
 _DIR_MODE = 0o700
 _FILE_MODE = 0o500
+_S_IFMT, _S_IFDIR, _S_IFREG, _S_ISVTX = 0o170000, 0o040000, 0o100000, 0o1000
 
 
 class CacheUnavailable(OSError):
-    """The cache directory cannot be created or written."""
+    """The cache directory cannot be used: not writable, or not safe."""
 
 
 class Cache:
-    """The materialized units of one app."""
+    """The files an app has written to its cache directory."""
 
     def __init__(self, bundle: "Bundle") -> None:
         self._bundle = bundle
         self._base: str | None = None
-        self._ready: dict[str, str] = {}  # unit -> its real path
+        self._ready: dict[str, str] = {}  # unit -> its real path, checked in this process
         self._warned = False
 
     def real_path(self, relpath: str) -> str | None:
@@ -51,8 +58,7 @@ class Cache:
                 return None
         elif not self._ready:
             return None
-        unit = unit_of(relpath, self._bundle.index.roots)
-        if unit in self._ready:
+        if unit_of(relpath, self._bundle.index.roots) in self._ready:
             return self._base_path() + "/" + relpath
         return None
 
@@ -61,55 +67,106 @@ class Cache:
         self.materialize(unit_of(relpath, self._bundle.index.roots))
         return self._base_path() + "/" + relpath
 
+    def native_path(self, relpath: str) -> str:
+        """A real copy of a native file, for when it cannot be loaded from memory."""
+        return self.materialize("native/" + relpath)
+
     def materialize(self, unit: str) -> str:
-        """Writes ``unit`` (once per app version); returns its real path."""
+        """Writes ``unit`` if it is not there or not intact; returns its real path."""
         found = self._ready.get(unit)
         if found is not None:
             return found
-        base = self._base_path()
-        final = base + "/" + unit
-        if not _exists(final):
-            _makedirs(final.rpartition("/")[0])
-            if self._is_root(unit):
-                self._write_root_files(unit, final)
-            else:
-                self._write_directory(unit, final)
+        final = self._base_path() + "/" + unit
+        files = self._unit_files(unit)
+        fresh = bool(files and files[0][0]) and unit not in self._bundle.index.roots and not _exists(final)
+        if fresh and self._write_directory(final, files):
+            self._record(unit, final, files)
+        else:
+            self._repair(unit, final, files)
         self._ready[unit] = final
         return final
 
-    def _is_root(self, unit: str) -> bool:
-        return unit in self._bundle.index.roots
-
-    def _write_directory(self, unit: str, final: str) -> None:
-        tmp = "%s.tmp-%d" % (final, posix.getpid())
+    def _unit_files(self, unit: str) -> "list[tuple[str, str]]":
+        """(path inside the unit, bundle path) of each file of ``unit``, sorted."""
+        if unit.startswith("native/"):
+            return [("", unit[len("native/") :])]
+        if unit in self._bundle.index.roots:  # the files directly in a root: a script and its data
+            return [(r.rpartition("/")[2], r) for r in self._bundle.index.files if r.rpartition("/")[0] == unit]
         prefix = unit + "/"
+        return [(r[len(prefix) :], r) for r in self._bundle.index.files if r.startswith(prefix)]
+
+    def _write_directory(self, final: str, files: "list[tuple[str, str]]") -> bool:
+        """Writes a whole unit at once; False if another process did it first."""
+        _makedirs(final.rpartition("/")[0])
+        tmp = "%s.tmp-%d" % (final, posix.getpid())
         try:
             posix.mkdir(tmp, _DIR_MODE)
-            for relpath in self._bundle.index.files:
-                if relpath.startswith(prefix):
-                    path = tmp + "/" + relpath[len(prefix) :]
-                    _makedirs(path.rpartition("/")[0])
-                    _write_file(path, self._bundle.read(relpath))
+            for inner, relpath in files:
+                path = tmp + "/" + inner
+                _makedirs(path.rpartition("/")[0])
+                _write_file(path, self._bundle.read(relpath))
             posix.rename(tmp, final)
         except OSError:
             _remove_tree(tmp)
-            if not _exists(final):  # else another process got there first
+            if not _exists(final):
                 raise
+            return False
+        return True
 
-    def _write_root_files(self, unit: str, final: str) -> None:
-        # The files directly in a sys.path root (a script and what lies beside it).
-        _makedirs(final)
-        for relpath in self._bundle.index.files:
-            directory, _, name = relpath.rpartition("/")
-            if directory == unit and not _exists(final + "/" + name):
-                tmp = "%s/.%s.tmp-%d" % (final, name, posix.getpid())
-                _write_file(tmp, self._bundle.read(relpath))
-                posix.rename(tmp, final + "/" + name)
+    def _repair(self, unit: str, final: str, files: "list[tuple[str, str]]") -> None:
+        """Checks each file against the manifest (a stat), or else its content against the
+        index; rewrites what is missing or not as built."""
+        try:
+            with open(self._manifest(unit), "rb") as f:
+                recorded = f.read().decode().splitlines()
+        except OSError:
+            recorded = []
+        expected = [_join(inner, "") + "\t" for inner, _ in files]
+        changed = len(recorded) != len(files)
+        for i, (inner, relpath) in enumerate(files):
+            path = _join(final, inner)
+            line = expected[i] + _stat_line(path)
+            if i < len(recorded) and recorded[i] == line and not line.endswith(("\tmissing", "\tuntrusted")):
+                continue
+            changed = True
+            if not line.endswith(("\tmissing", "\tuntrusted")) and self._content_matches(path, relpath):
+                continue
+            directory, _, name = path.rpartition("/")
+            _makedirs(directory)
+            tmp = "%s/.%s.tmp-%d" % (directory, name, posix.getpid())
+            _unlink(tmp)
+            _write_file(tmp, self._bundle.read(relpath))
+            posix.rename(tmp, path)
+        if changed:
+            self._record(unit, final, files)
+
+    def _content_matches(self, path: str, relpath: str) -> bool:
+        import _onebin  # the launcher's; imported here so the builder can import unit_of()
+
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return False
+        return bool(_onebin.crc32(data) == self._bundle.index.files[relpath][2])
+
+    def _record(self, unit: str, final: str, files: "list[tuple[str, str]]") -> None:
+        lines = "".join(inner + "\t" + _stat_line(_join(final, inner)) + "\n" for inner, _ in files)
+        manifest = self._manifest(unit)
+        tmp = "%s.tmp-%d" % (manifest, posix.getpid())
+        _unlink(tmp)
+        _write_file(tmp, lines.encode(), 0o600)
+        posix.rename(tmp, manifest)
+
+    def _manifest(self, unit: str) -> str:
+        return self._base_path() + "/.manifest/" + unit.replace("%", "%25").replace("/", "%2F")
 
     def _base_path(self) -> str:
         if self._base is None:
-            base = _cache_home() + "/apps/" + self._bundle.index.info["id"]
-            _makedirs(base)
+            home = _cache_home()
+            base = home + "/apps/" + self._bundle.index.info["id"]
+            _makedirs(base + "/.manifest")
+            _check_private(base)
             self._base = base
         return self._base
 
@@ -142,17 +199,46 @@ def _cache_home() -> str:
     environ = posix.environ
     for key, suffix in ((b"ONEBIN_CACHE_DIR", ""), (b"XDG_CACHE_HOME", "/onebin")):
         value = environ.get(key)
-        if value:
+        if value and value.startswith(b"/"):
             return value.decode() + suffix
     home = environ.get(b"HOME")
-    if not home:
-        raise CacheUnavailable("neither ONEBIN_CACHE_DIR, XDG_CACHE_HOME nor HOME is set")
+    if not home or not home.startswith(b"/"):
+        raise CacheUnavailable("neither ONEBIN_CACHE_DIR, XDG_CACHE_HOME nor HOME names a directory")
     return home.decode() + "/.cache/onebin"
+
+
+def _check_private(path: str) -> None:
+    """Every directory from / to ``path`` belongs to this user or root, and no one else can
+    write to it (but sticky directories such as /tmp, owned by root)."""
+    uid = posix.geteuid()
+    current = ""
+    for part in path.split("/")[1:]:
+        current += "/" + part
+        st = posix.stat(current)
+        if st.st_uid not in (0, uid):
+            raise CacheUnavailable("%s belongs to another user" % current)
+        writable_by_others = st.st_mode & 0o022
+        if writable_by_others and not (st.st_mode & _S_ISVTX and st.st_uid == 0 and current != path):
+            raise CacheUnavailable("%s is writable by other users" % current)
+
+
+def _stat_line(path: str) -> str:
+    try:
+        st = posix.lstat(path)
+    except OSError:
+        return "missing"
+    if st.st_mode & _S_IFMT != _S_IFREG or st.st_uid != posix.geteuid() or st.st_mode & 0o222:
+        return "untrusted"
+    return "%d %d %d" % (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _join(directory: str, inner: str) -> str:
+    return directory + "/" + inner if inner else directory
 
 
 def _exists(path: str) -> bool:
     try:
-        posix.stat(path)
+        posix.lstat(path)
     except OSError:
         return False
     return True
@@ -170,9 +256,9 @@ def _makedirs(path: str) -> None:
         pass
 
 
-def _write_file(path: str, data: bytes) -> None:
+def _write_file(path: str, data: bytes, mode: int = _FILE_MODE) -> None:
     flags = posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | posix.O_NOFOLLOW | posix.O_CLOEXEC
-    fd = posix.open(path, flags, _FILE_MODE)
+    fd = posix.open(path, flags, mode)
     try:
         view = memoryview(data)
         while view:
@@ -181,19 +267,29 @@ def _write_file(path: str, data: bytes) -> None:
         posix.close(fd)
 
 
+def _unlink(path: str) -> None:
+    try:
+        posix.unlink(path)
+    except OSError:
+        pass
+
+
 def _remove_tree(path: str) -> None:
     try:
         entries = posix.listdir(path)
     except OSError:
+        _unlink(path)
         return
     for name in entries:
         child = path + "/" + name
         try:
-            posix.unlink(child)
-        except IsADirectoryError:
-            _remove_tree(child)
+            st = posix.lstat(child)
         except OSError:
+            continue
+        if st.st_mode & _S_IFMT == _S_IFDIR:
             _remove_tree(child)
+        else:
+            _unlink(child)
     try:
         posix.rmdir(path)
     except OSError:

@@ -33,8 +33,8 @@ class PathHook:
 
     def __init__(self, bundle: _bundle.Bundle) -> None:
         self.bundle = bundle
-        self.natives = _native.NativeLoader(bundle)
         self.cache = _cache.Cache(bundle)
+        self.natives = _native.NativeLoader(bundle, self.cache)
 
     def __call__(self, path: str) -> "BundleFinder | MainFinder":
         relpath = self.bundle.relpath(path)
@@ -205,8 +205,13 @@ class ExtensionLoader:
         self.path = hook.bundle.path(relpath)
 
     def create_module(self, spec: "_ModuleSpec") -> "ModuleType":
-        memfd_path = self._natives.load_extension_file(self._relpath)
-        module: ModuleType = _imp.create_dynamic(ModuleSpec(spec.name, self, origin=memfd_path))
+        path = self._natives.load_extension_file(self._relpath)
+        try:
+            module: ModuleType = _imp.create_dynamic(ModuleSpec(spec.name, self, origin=path))
+        except ImportError as exc:
+            if not self._natives.fall_back(exc):
+                raise
+            return self.create_module(spec)
         try:
             module.__file__ = self.path
         except AttributeError:

@@ -1,7 +1,7 @@
 """Shared libraries and C extension modules loaded from memory.
 
 Each file is copied, inside the kernel, from the executable into a memfd, and dlopen()ed as
-``/proc/self/fd/N``. The libraries an extension needs (a wheel's ``*.libs/``, or the libssl
+``/proc/self/fd/N`` (or, where that is refused, from a verified copy in the per-app cache). The libraries an extension needs (a wheel's ``*.libs/``, or the libssl
 that ``_ssl`` needs) are loaded first, in dependency order, so that the dynamic loader finds
 their SONAMEs already loaded and never searches the disk.
 
@@ -18,32 +18,60 @@ import _onebin
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
     from .bundle import Bundle
+    from .cache import Cache
 
 _SENDFILE_CHUNK = 1 << 30
 
 
 class NativeLoader:
-    """Loads the bundle's native files: libraries with dlopen, extensions via _imp."""
+    """Loads the bundle's native files: libraries with dlopen, extensions via _imp.
 
-    def __init__(self, bundle: "Bundle") -> None:
+    From memfds when the system allows it; otherwise (no /proc, memfds refused or not
+    executable) from verified copies in the per-app cache, which it then uses for good.
+    """
+
+    def __init__(self, bundle: "Bundle", cache: "Cache") -> None:
         self._bundle = bundle
+        self._cache = cache
+        self._in_memory = True
         self._libraries: dict[str, int] = {}  # relpath -> dlopen handle
         self._used_fds: set[int] = set()
         self._executable: tuple[int, tuple[int, int]] | None = None  # fd, (st_dev, st_ino)
 
     def load_extension_file(self, relpath: str) -> str:
-        """Loads what the extension ``relpath`` needs; returns a path to a memfd copy of it."""
+        """Loads what the extension ``relpath`` needs; returns a path to a copy of it to load."""
         for library in self._bundle.index.preload.get(relpath, ()):
             if library not in self._libraries:
-                path = self._memfd(library)
-                try:
-                    self._libraries[library] = _onebin.dlopen(path)
-                except OSError as exc:
-                    raise ImportError(
-                        "cannot load %s, needed by %s: %s" % (library, relpath, exc),
-                        path=self._bundle.path(relpath),
-                    ) from None
-        return self._memfd(relpath)
+                self._libraries[library] = self._dlopen(library, relpath)
+        return self._loadable_path(relpath)
+
+    def fall_back(self, problem: BaseException) -> bool:
+        """Switches to cache copies if ``problem`` says memory loading is refused; True if so."""
+        message = str(problem)
+        refused = "map segment" in message or "ermission denied" in message or "not permitted" in message
+        if self._in_memory and refused:
+            self._in_memory = False
+            return True
+        return False
+
+    def _dlopen(self, library: str, needed_by: str) -> int:
+        try:
+            return _onebin.dlopen(self._loadable_path(library))
+        except OSError as exc:
+            if self.fall_back(exc):
+                return self._dlopen(library, needed_by)
+            raise ImportError(
+                "cannot load %s, needed by %s: %s" % (library, needed_by, exc),
+                path=self._bundle.path(needed_by),
+            ) from None
+
+    def _loadable_path(self, relpath: str) -> str:
+        if self._in_memory:
+            try:
+                return self._memfd(relpath)
+            except OSError:
+                self._in_memory = False
+        return self._cache.native_path(relpath)
 
     def _memfd(self, relpath: str) -> str:
         offset, size, crc = self._bundle.index.files[relpath]
@@ -56,7 +84,9 @@ class NativeLoader:
             posix.close(fd)
             raise
         self._used_fds.add(fd)
-        return "/proc/self/fd/%d" % fd
+        path = "/proc/self/fd/%d" % fd
+        posix.stat(path)  # no /proc: OSError, and the cache instead
+        return path
 
     def _copy_into(self, fd: int, offset: int, size: int) -> None:
         start = self._bundle.payload_offset + offset

@@ -137,10 +137,16 @@ static const char *
 bundle_open(Bundle *b)
 {
     ssize_t n = readlink("/proc/self/exe", b->executable, sizeof(b->executable) - 1);
-    if (n < 0) {
-        return "cannot find this executable through /proc/self/exe (is /proc mounted?)";
+    if (n >= 0) {
+        b->executable[n] = '\0';
+    } else {
+        /* No /proc: the path this process was started with, as the kernel passed it on. */
+        const char *execfn = (const char *)getauxval(AT_EXECFN);
+        if (execfn == NULL || realpath(execfn, b->executable) == NULL) {
+            return "cannot find this executable's file: mount /proc, or run it by its path";
+        }
+        n = (ssize_t)strlen(b->executable);
     }
-    b->executable[n] = '\0';
     const char *slash = strrchr(b->executable, '/');
     if (slash == NULL || (size_t)n + 3 >= sizeof(b->interpreter)) {
         return "this executable's path is not usable";
@@ -149,7 +155,10 @@ bundle_open(Bundle *b)
              (int)(slash - b->executable), b->executable, slash + 1);
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        return "cannot open this executable through /proc/self/exe (is /proc mounted?)";
+        fd = open(b->executable, O_RDONLY | O_CLOEXEC);
+    }
+    if (fd < 0) {
+        return "cannot open this executable's file to read its payload";
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || (uint64_t)st.st_size < TRAILER_SIZE) {
@@ -237,7 +246,20 @@ onebin_check(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static PyObject *
+onebin_crc32(PyObject *self, PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    uint32_t crc = crc_update(0, view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    return PyLong_FromUnsignedLong(crc);
+}
+
 static PyMethodDef onebin_methods[] = {
+    {"crc32", onebin_crc32, METH_O, "crc32(data) -> int: the CRC-32 of data, as zlib.crc32."},
     {"dlopen", onebin_dlopen, METH_VARARGS,
      "dlopen(path, global=False) -> handle: load a shared library with RTLD_NOW."},
     {"check", onebin_check, METH_VARARGS,
