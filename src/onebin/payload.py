@@ -16,6 +16,7 @@ from ._runtime.bundle import TRAILER_SIZE, Trailer
 from ._runtime.metadata import normalize
 from .compile import Compiled
 from .entry import Entry
+from .errors import BuildError
 from .target import Target
 from .tree import Tree
 
@@ -125,6 +126,9 @@ def write_executable(
         os.chmod(tmp, 0o755)
         verify(tmp)
         os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BuildError(f"-o {out}: cannot write it ({exc.strerror or exc}); choose another output path") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

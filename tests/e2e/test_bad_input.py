@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import run_onebin
+from conftest import ONEBIN, PACKAGES, run_onebin
 
 pytestmark = pytest.mark.e2e
 
@@ -25,6 +29,8 @@ def _old_python(version: str) -> Path:
 def workdir(tmp_path: Path) -> Path:
     (tmp_path / "hello.py").write_text("print('hi')\n")
     (tmp_path / "fail.py").write_text("raise SystemExit('smoke test failed')\n")
+    with zipfile.ZipFile(tmp_path / "demo-1.0-cp311-cp311-win_amd64.whl", "w") as wheel:
+        wheel.writestr("demo.py", "")
     (tmp_path / "out").write_text("precious")
     return tmp_path
 
@@ -62,6 +68,18 @@ CASES = {
     "output-is-directory": (["hello.py", "-o", "."], "-o .: is a directory"),
     "output-dir-missing": (["hello.py", "-o", "no/such/dir/app"], "the directory no/such/dir does not exist"),
     "nothing": ([], "nothing to build"),
+    "conflicting-requirements": (
+        ["packaging==23.2", "packaging==24.0"],
+        "pip could not install packaging==23.2 packaging==24.0",
+    ),
+    "two-scripts": (["hello.py", "fail.py"], "fail.py: only one script can be the entry point"),
+    "several-console-scripts": (
+        [str(PACKAGES / "twoscripts")],
+        "first, second are all console scripts of what you named: choose one with -c NAME",
+    ),
+    "wrong-platform-wheel": (["demo-1.0-cp311-cp311-win_amd64.whl"], "is not a supported wheel on this platform"),
+    "broken-pyproject": ([str(PACKAGES / "broken")], "pip could not install"),
+    "read-only-output": (["hello.py", "-o", "/proc/onebin-app"], "-o /proc/onebin-app: cannot write it"),
     "check-fails": (
         ["fail.py", "--check=--version"],
         "--check: `app --version` failed with exit code 1 (smoke test failed)",
@@ -80,7 +98,12 @@ def test_bad_input(workdir: Path, name: str) -> None:
     assert len(errors) == 1 and message in errors[0], proc.stderr
     assert "Traceback" not in proc.stderr
     assert (workdir / "out").read_text() == "precious"
-    assert sorted(p.name for p in workdir.iterdir()) == ["fail.py", "hello.py", "out"]
+    assert sorted(p.name for p in workdir.iterdir()) == [
+        "demo-1.0-cp311-cp311-win_amd64.whl",
+        "fail.py",
+        "hello.py",
+        "out",
+    ]
 
 
 @pytest.mark.parametrize("version", ["2.7", "3.9"])
@@ -104,3 +127,23 @@ def test_no_c_compiler(workdir: Path, tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert "no C compiler found" in proc.stderr
     assert (workdir / "out").read_text() == "precious"
+
+
+def test_an_interrupted_build_leaves_nothing(workdir: Path) -> None:
+    (workdir / "np.py").write_text("import numpy\n")
+    build = subprocess.Popen(
+        [ONEBIN, "build", "numpy", "np.py", "-o", "out"], cwd=workdir, stderr=subprocess.PIPE, text=True
+    )
+    time.sleep(3)
+    build.send_signal(signal.SIGINT)
+    _, err = build.communicate(timeout=60)
+    assert build.returncode == 130, err
+    assert "interrupted; nothing was written" in err and "Traceback" not in err
+    assert (workdir / "out").read_text() == "precious"
+    assert not [p for p in workdir.iterdir() if p.name.startswith(".out")]
+
+
+def test_a_successful_build_replaces_the_output(workdir: Path) -> None:
+    proc = run_onebin("build", "-q", "hello.py", "-o", "out", cwd=workdir)
+    assert proc.returncode == 0, proc.stderr
+    assert subprocess.run([workdir / "out"], capture_output=True, text=True).stdout == "hi\n"

@@ -1,0 +1,6 @@
+def first():
+    print("first")
+
+
+def second():
+    print("second")
