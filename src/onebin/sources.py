@@ -109,16 +109,40 @@ def install(sources: Sources, target: Target, staging: Path, log: Callable[[str]
     for line in proc.stderr.splitlines():
         if line.strip():
             log(f"pip: {line.strip()}")
+    _forget_local_paths(site)
     items = json.loads(report.read_text())["install"]
     requested = tuple(item["metadata"]["name"] for item in items if item.get("requested"))
     return Installed(site, requested, tuple(sorted(_input(item) for item in items)))
 
 
 def _input(item: dict[str, Any]) -> tuple[str, str, str, str]:
-    """(name, version, url, sha256) of one distribution in pip's installation report."""
+    """(name, version, url, sha256) of one distribution in pip's installation report; no local
+    path, so that builds in other directories are identical."""
     info = item.get("download_info", {})
     hashes = info.get("archive_info", {}).get("hashes", {})
-    return item["metadata"]["name"], item["metadata"]["version"], info.get("url", ""), hashes.get("sha256", "")
+    url = info.get("url", "")
+    url = "" if url.startswith("file:") else url
+    return item["metadata"]["name"], item["metadata"]["version"], url, hashes.get("sha256", "")
+
+
+def _forget_local_paths(site: Path) -> None:
+    """Drops pip's direct_url.json (PEP 610) where it records a path of this machine.
+
+    It would make the executable differ with the directory it was built in, and tell whoever
+    runs it where the build machine kept its projects.
+    """
+    for direct_url in sorted(site.glob("*.dist-info/direct_url.json")):
+        if not json.loads(direct_url.read_text()).get("url", "").startswith("file:"):
+            continue
+        direct_url.unlink()
+        record = direct_url.with_name("RECORD")
+        if record.exists():
+            kept = [
+                line
+                for line in record.read_text().splitlines(keepends=True)
+                if not line.startswith(f"{direct_url.parent.name}/direct_url.json,")
+            ]
+            record.write_text("".join(kept))
 
 
 def _pip_failure(stderr: str, args: Sequence[str]) -> str:
