@@ -4,7 +4,8 @@
 ``summary`` into the text a person reads. The JSON schema (version 1; keys are only ever added)::
 
     schema            1
-    file, size        the path inspected, and its size in bytes
+    file              the path inspected
+    size              its size in bytes
     sha256            of the whole file
     payload_offset    where the payload starts in the file (the launcher ELF comes before it)
     payload_size      its length in bytes; the 80-byte trailer follows it
@@ -35,7 +36,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from email.parser import HeaderParser
 from typing import Any
@@ -45,7 +46,17 @@ from ._runtime import bundle as fmt
 from .errors import OnebinError
 from .natives import LIBRARY_DIR
 
-__all__ = ["Contents", "InspectError", "as_json", "read_contents", "summary"]
+__all__ = [
+    "Contents",
+    "Distribution",
+    "Input",
+    "InspectError",
+    "Module",
+    "NativeLibrary",
+    "as_json",
+    "read_contents",
+    "summary",
+]
 
 LAUNCHER = "(launcher)"
 _KINDS = {fmt.SOURCE: "source", fmt.PACKAGE: "package", fmt.EXTENSION: "extension", fmt.NAMESPACE: "namespace"}
@@ -124,8 +135,10 @@ def read_contents(path: str) -> Contents:
     except fmt.PayloadError as exc:
         raise InspectError(f"{path}: a damaged onebin executable ({exc}); {_REBUILD}") from None
     except (KeyError, TypeError, ValueError, IndexError) as exc:
-        # A well-formed index that does not describe its payload: bytes changed after the build.
-        raise InspectError(f"{path}: a damaged onebin executable (an inconsistent index: {exc!r}); {_REBUILD}") from None
+        # An index that unmarshals but lacks the shape this onebin reads: written by another.
+        raise InspectError(
+            f"{path}: a damaged onebin executable (an inconsistent index: {exc!r}); {_REBUILD}"
+        ) from None
 
 
 def _open(path: str) -> tuple[fmt.Trailer, fmt.Bundle, bytes]:
@@ -134,7 +147,9 @@ def _open(path: str) -> tuple[fmt.Trailer, fmt.Bundle, bytes]:
     except FileNotFoundError:
         raise InspectError(f"{path}: no such file; pass the path of an executable that `onebin build` wrote") from None
     except IsADirectoryError:
-        raise InspectError(f"{path}: is a directory; pass the path of an executable that `onebin build` wrote") from None
+        raise InspectError(
+            f"{path}: is a directory; pass the path of an executable that `onebin build` wrote"
+        ) from None
     except OSError as exc:
         raise InspectError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
     except fmt.PayloadError as exc:
@@ -241,7 +256,7 @@ def _modules(bundle: fmt.Bundle) -> Iterator[Module]:
     order = {root: i for i, root in enumerate(bundle.index.roots)}
     found = []
     for key, entry in bundle.index.modules.items():
-        kind, relpath, code_size = entry[0], entry[1], entry[3]  # then the bytecode's offset, size...
+        kind, relpath, code_size = entry[0], entry[1], entry[3]  # (kind, file, code offset, code size, ...)
         root = next((r for r in roots if key.startswith(r + "/")), "")
         name = key[len(root) + 1 :] if root else key
         if posixpath.basename(name) == "__init__":
@@ -309,7 +324,10 @@ def _header(c: Contents) -> str:
     launcher = _size(c.payload_offset)
     rows = [
         ("file", c.file),
-        ("size", f"{_size(c.size)} (launcher {launcher}, payload {_size(c.payload_size)} at offset {c.payload_offset})"),
+        (
+            "size",
+            f"{_size(c.size)} (launcher {launcher}, payload {_size(c.payload_size)} at offset {c.payload_offset})",
+        ),
         ("sha256", c.sha256),
         ("python", c.python),
         ("entry point", c.entry),
@@ -337,7 +355,10 @@ def _library_table(c: Contents) -> str:
     libraries = c.native_libraries
     local = sum(1 for lib in libraries if lib.origin == "build-machine")
     title = f"native libraries ({len(libraries)}: {local} from the build machine, {len(libraries) - local} from wheels or the app)"
-    rows = [(lib.path, lib.soname or "-", _size(lib.size), _origin(lib), f"glibc {lib.glibc_min or '-'}") for lib in libraries]
+    rows = [
+        (lib.path, lib.soname or "-", _size(lib.size), _origin(lib), f"glibc {lib.glibc_min or '-'}")
+        for lib in libraries
+    ]
     return "\n".join([title, *_table(rows, indent=2, right={2})])
 
 
@@ -350,14 +371,14 @@ def _origin(library: NativeLibrary) -> str:
 def _module_table(c: Contents, each: bool) -> str:
     total = sum(m.size + m.code_size for m in c.modules)
     title = f"modules ({len(c.modules)}, {_size(total)} of files and bytecode)"
+    rows: list[tuple[str, ...]]
     if each:
-        rows = [(m.name, m.kind, _size(m.size), _size(m.code_size), m.path) for m in c.modules]
-        header = ("name", "kind", "file", "bytecode", "path")
+        rows = [("name", "kind", "file", "bytecode", "path")]
+        rows += [(m.name, m.kind, _size(m.size), _size(m.code_size), m.path) for m in c.modules]
     else:
-        rows = [_root_row(c, root) for root in c.roots]
-        header = ("sys.path root", "modules", "files", "bytecode")
+        rows = [("sys.path root", "modules", "files", "bytecode"), *(_root_row(c, root) for root in c.roots)]
         title += "; --modules lists each"
-    return "\n".join([title, *_table([header, *rows], indent=2, right={1, 2, 3} - ({1} if each else set()))])
+    return "\n".join([title, *_table(rows, indent=2, right={2, 3} if each else {1, 2, 3})])
 
 
 def _root_row(c: Contents, root: str) -> tuple[str, ...]:
@@ -370,12 +391,12 @@ def _input_table(c: Contents) -> str:
     return "\n".join([f"build inputs ({len(rows)})", *_table(rows, indent=2)])
 
 
-def _table(rows: list[tuple[str, ...]], indent: int = 0, right: set[int] = frozenset()) -> list[str]:
+def _table(rows: Sequence[Sequence[str]], indent: int = 0, right: Collection[int] = ()) -> list[str]:
     """Rows as lines of aligned columns; columns in ``right`` are right-aligned."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
     lines = []
     for row in rows:
-        cells = [cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
         lines.append((" " * indent + "  ".join(cells)).rstrip())
     return lines
 

@@ -35,11 +35,13 @@ SPEC_VERSION = "1.6"
 def cyclonedx_json(contents: Contents) -> str:
     """The SBOM of the inspected executable, as CycloneDX JSON."""
     try:
+        import cyclonedx.model.tool  # noqa: F401  (new in cyclonedx-python-lib 8)
+        import packageurl  # noqa: F401
         from cyclonedx.output.json import JsonV1Dot6
     except ImportError:
         raise InspectError(
-            "--sbom needs the cyclonedx-python-lib package, which is not installed; "
-            "install it beside onebin: pip install cyclonedx-python-lib"
+            "--sbom needs the cyclonedx-python-lib package, version 8 or newer; "
+            "install it beside onebin: pip install 'cyclonedx-python-lib>=8'"
         ) from None
     return JsonV1Dot6(_bom(contents)).output_as_string(indent=2) + "\n"
 
@@ -50,7 +52,9 @@ def write(path: str, text: str) -> None:
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
     except OSError as exc:
-        raise InspectError(f"--sbom {path}: cannot write it ({exc.strerror}); pass a writable path, or - for stdout")
+        raise InspectError(
+            f"--sbom {path}: cannot write it ({exc.strerror}); pass a writable path, or - for stdout"
+        ) from None
 
 
 def _bom(c: Contents) -> Bom:
@@ -106,7 +110,7 @@ def _distributions(c: Contents) -> Iterator[Component]:
             type=ComponentType.LIBRARY,
             name=dist.name,
             version=dist.version,
-            bom_ref=f"pkg:pypi/{_normalize(dist.name)}@{dist.version}#{dist.path}",
+            bom_ref=f"pkg:pypi/{_normalize(dist.name)}@{dist.version}",
             purl=PackageURL(type="pypi", name=_normalize(dist.name), version=dist.version),
             hashes=[_sha256(found.sha256)] if found and found.sha256 else [],
             external_references=[ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url))]
@@ -139,9 +143,10 @@ def _libraries(libraries: Iterable[NativeLibrary], top_level: bool) -> list[Comp
 
 
 def _library_name(library: NativeLibrary) -> str:
-    """libssl.so.3 -> libssl: the soname's version is its ABI's, not the release's."""
+    """libssl.so.3 -> libssl (the soname's version is its ABI's, not the release's), and
+    libgfortran-040039e1.so.5 -> libgfortran (auditwheel's hash)."""
     name = library.soname or posixpath.basename(library.path)
-    return name.partition(".so")[0] or name
+    return re.sub(r"(-[0-9a-f]{8})+$", "", name.partition(".so")[0]) or name
 
 
 def _files(c: Contents) -> Iterator[Component]:
