@@ -83,7 +83,7 @@ def build(
             tree.app_files += _add_script_data(tree, parsed.script, compiler)
             log(f"app files beside the script: {', '.join(tree.app_files)}")
         tree.files.setdefault(main.relpath, main.source)
-        preload = natives.link_tree(tree, target, log)
+        preload = natives.link_tree(tree, target, log, natives.DebugStripper(cache))
         modules = tree.modules(target.ext_suffix)
         log(f"compiling {sum(1 for k, _ in modules.values() if k in (fmt.SOURCE, fmt.PACKAGE))} modules")
         compiled = compiler.compile_all(modules, main)

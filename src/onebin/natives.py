@@ -7,8 +7,11 @@ machine without them. The runtime loads them before the extension, in the order 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,15 +145,47 @@ def _ldconfig_cache() -> dict[str, str]:
     return {}
 
 
-def link_tree(tree: Tree, target: Target, log: Callable[[str], None]) -> dict[str, tuple[str, ...]]:
-    """Strips RUNPATHs, adds the system libraries extensions need, and returns preload orders.
+class DebugStripper:
+    """Removes debug sections (binutils' ``strip --strip-debug``), cached by content.
+
+    Interpreters built from source (pyenv's) ship extension modules with their debug
+    information: about half of lib-dynload's bytes, copied into memory at every load. Symbols
+    stay. Without ``strip`` on the machine, files are bundled as they are.
+    """
+
+    def __init__(self, cache_dir: Path):
+        self._tool = shutil.which("strip")
+        self._dir = cache_dir / "stripped"
+
+    def __call__(self, data: bytes) -> bytes:
+        if self._tool is None or b".debug_info" not in data:
+            return data
+        cached = self._dir / hashlib.sha256(data).hexdigest()
+        if cached.is_file():
+            return cached.read_bytes()
+        self._dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self._dir) as tmp:
+            source, out = Path(tmp, "in"), Path(tmp, "out")
+            source.write_bytes(data)
+            proc = subprocess.run([self._tool, "--strip-debug", "-o", str(out), str(source)], capture_output=True)
+            if proc.returncode != 0 or not out.is_file():
+                return data
+            os.replace(out, cached)
+        return cached.read_bytes()
+
+
+def link_tree(
+    tree: Tree, target: Target, log: Callable[[str], None], strip: Callable[[bytes], bytes] = lambda data: data
+) -> dict[str, tuple[str, ...]]:
+    """Strips debug sections and RUNPATHs, adds the system libraries extensions need, and
+    returns preload orders.
 
     A stdlib extension whose library this machine lacks is left out, with a message; any other
     bundled file with a missing library is an error naming it.
     """
     objects = {}
     for relpath, source in list(tree.native_files()):
-        data = source if isinstance(source, bytes) else source.read_bytes()
+        data = strip(source if isinstance(source, bytes) else source.read_bytes())
         try:
             stripped = elf.without_runpath(data)
             info = elf.read(stripped)
@@ -177,5 +212,5 @@ def link_tree(tree: Tree, target: Target, log: Callable[[str], None]) -> dict[st
             tree.files.pop(m.needed_by, None)
             objects.pop(m.needed_by, None)
     for relpath, path in linkage.added.items():
-        tree.files[relpath] = elf.without_runpath(path.read_bytes())
+        tree.files[relpath] = elf.without_runpath(strip(path.read_bytes()))
     return {k: v for k, v in linkage.preload.items() if v}
