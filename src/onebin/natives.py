@@ -150,7 +150,9 @@ class DebugStripper:
 
     Interpreters built from source (pyenv's) ship extension modules with their debug
     information: about half of lib-dynload's bytes, copied into memory at every load. Symbols
-    stay. Without ``strip`` on the machine, files are bundled as they are.
+    stay. Without ``strip`` on the machine, files are bundled as they are. It is applied to the
+    interpreter's extension modules and the system libraries they need, not to wheels' files,
+    which auditwheel has already stripped and patchelf has laid out in ways binutils can break.
     """
 
     def __init__(self, cache_dir: Path):
@@ -184,8 +186,12 @@ def link_tree(
     bundled file with a missing library is an error naming it.
     """
     objects = {}
+    dynload = f"{target.stdlib_root}/lib-dynload/"
     for relpath, source in list(tree.native_files()):
-        data = strip(source if isinstance(source, bytes) else source.read_bytes())
+        data = source if isinstance(source, bytes) else source.read_bytes()
+        if relpath.startswith(dynload):
+            # Only the interpreter's own files: binutils can break wheels' patchelf-edited ones.
+            data = strip(data)
         try:
             stripped = elf.without_runpath(data)
             info = elf.read(stripped)
@@ -193,7 +199,6 @@ def link_tree(
             continue
         objects[relpath] = (Path(relpath) if isinstance(source, bytes) else source, info)
         tree.files[relpath] = stripped
-    dynload = f"{target.stdlib_root}/lib-dynload/"
     while True:
         extensions = {rel for kind, rel in tree.modules(target.ext_suffix).values() if kind == fmt.EXTENSION}
         linkage = link(objects, extensions)
