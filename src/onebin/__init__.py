@@ -2,7 +2,8 @@
 
 __version__ = "0.1.0"
 
-from .builder import BuildResult, build  # noqa: E402
+from .builder import BuildResult, Reporter, build  # noqa: E402
 from .errors import OnebinError  # noqa: E402
+from .sources import PipOptions  # noqa: E402
 
-__all__ = ["BuildResult", "OnebinError", "__version__", "build"]
+__all__ = ["BuildResult", "OnebinError", "PipOptions", "Reporter", "__version__", "build"]

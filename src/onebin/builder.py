@@ -8,7 +8,7 @@ import shlex
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from .compile import BundleCompiler, Compiler
 from .errors import BuildError
 from .launcher import launcher_for
 from .payload import write_executable
-from .sources import Sources, install
+from .sources import PipOptions, Sources, install
 from .target import Target
 from .tree import Tree
 
@@ -45,6 +45,19 @@ def cache_dir() -> Path:
     return Path(base) / "onebin"
 
 
+class Reporter:
+    """Where the build's messages go. This one drops them; the CLI's shows what its flags ask."""
+
+    def step(self, message: str) -> None:
+        """A long step starts (installing, compiling...): progress for a person watching."""
+
+    def note(self, message: str) -> None:
+        """Something the user should know: what was included, or left out, and why."""
+
+    def detail(self, message: str) -> None:
+        """pip's own output and other particulars, for --verbose."""
+
+
 def build(
     sources: Sequence[str],
     output: str | os.PathLike[str],
@@ -54,44 +67,50 @@ def build(
     module: str | None = None,
     python: str | None = None,
     check: Sequence[str] | None = None,
-    log: Callable[[str], None] = lambda message: None,
+    exclude: Sequence[str] = (),
+    pip: PipOptions | None = None,
+    reporter: Reporter | None = None,
 ) -> BuildResult:
     """Builds one executable from ``sources`` (pip requirements, projects, wheels, a script).
 
-    With ``check``, the new executable is run with those arguments before it is put in place;
-    the build fails, writing nothing, if that exits with an error.
+    ``exclude`` lists modules or packages to leave out. With ``check``, the new executable is
+    run with those arguments before it is put in place; the build fails, writing nothing, if
+    that exits with an error.
     """
     started = time.monotonic()
+    pip = pip or PipOptions()
+    reporter = reporter or Reporter()
     out = _check_output(Path(output))
     target = Target.find(python)
     parsed = Sources.parse(sources, requirements)
-    if not parsed.script and not parsed.pip_args:
+    if not parsed.script and not parsed.pip_args and parsed.lock is None:
         raise BuildError("nothing to build: pass a script, a requirement, a project directory or -r FILE")
     cache = cache_dir()
-    log(f"target: CPython {'.'.join(map(str, target.version))} ({target.executable})")
+    reporter.step(f"target: CPython {'.'.join(map(str, target.version))} ({target.executable})")
     launcher = launcher_for(target, cache)
     with tempfile.TemporaryDirectory(prefix="onebin-") as tmp:
         staging = Path(tmp)
-        if parsed.pip_args:
-            log(f"installing with pip: {' '.join(parsed.pip_args)}")
-        installed = install(parsed, target, staging, log)
+        reporter.step("installing with pip")
+        installed = install(parsed, target, staging, reporter.detail, pip)
         main = entry.resolve(installed.site_packages, installed.requested, parsed.script, console_script, module)
-        log(f"entry point: {main.description}")
+        reporter.step(f"entry point: {main.description}")
         tree = Tree.assemble(target, installed.site_packages, parsed.script)
         compiler = BundleCompiler(Compiler(target, cache), tree, staging / "generated")
         if parsed.script:
             tree.app_files += _add_script_data(tree, parsed.script, compiler)
-            log(f"app files beside the script: {', '.join(tree.app_files)}")
+            reporter.note(f"app files beside the script: {', '.join(tree.app_files)}")
+        _exclude(tree, exclude, reporter)
         tree.files.setdefault(main.relpath, main.source)
-        preload = natives.link_tree(tree, target, log, natives.DebugStripper(cache))
+        preload = natives.link_tree(tree, target, reporter.note, natives.DebugStripper(cache))
         modules = tree.modules(target.ext_suffix)
-        log(f"compiling {sum(1 for k, _ in modules.values() if k in (fmt.SOURCE, fmt.PACKAGE))} modules")
+        reporter.step(f"compiling {sum(1 for k, _ in modules.values() if k in (fmt.SOURCE, fmt.PACKAGE))} modules")
         compiled = compiler.compile_all(modules, main)
-        verify = (lambda path: _check_run(path, check, log)) if check is not None else (lambda path: None)
         inputs = list(installed.inputs)
         if parsed.script:
             digest = hashlib.sha256(parsed.script.read_bytes()).hexdigest()
             inputs.append((parsed.script.name, "", "", digest))  # no path: builds elsewhere are identical
+        verify = (lambda path: _check_run(path, check, reporter)) if check is not None else (lambda path: None)
+        reporter.step("writing the executable")
         written = write_executable(
             out, launcher.read_bytes(), tree, modules, preload, main, compiled, target, inputs, verify
         )
@@ -105,6 +124,14 @@ def build(
         tuple(tree.app_files),
         time.monotonic() - started,
     )
+
+
+def _exclude(tree: Tree, modules: Sequence[str], reporter: Reporter) -> None:
+    for module in modules:
+        gone = tree.exclude(module)
+        if not gone:
+            raise BuildError(f"--exclude {module}: no such module or package in the build; check its dotted name")
+        reporter.note(f"left out {module}: {len(gone)} files")
 
 
 def _check_output(out: Path) -> Path:
@@ -134,10 +161,10 @@ def _add_script_data(tree: Tree, script: Path, compiler: BundleCompiler) -> list
     return added
 
 
-def _check_run(executable: Path, args: Sequence[str], log: Callable[[str], None]) -> None:
+def _check_run(executable: Path, args: Sequence[str], reporter: Reporter) -> None:
     """Runs the freshly built executable as the smoke test of --check."""
     shown = " ".join(shlex.quote(a) for a in ["app", *args])
-    log(f"checking: {shown}")
+    reporter.step(f"checking: {shown}")
     try:
         proc = subprocess.run(
             [str(executable), *args], capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL

@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
+import shutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from . import __version__
-from .builder import BuildResult, build
-from .errors import OnebinError
+from . import __version__, options
+from .builder import BuildResult, Reporter, build
+from .errors import ConfigError, OnebinError
 from .inspect import as_json, read_contents, summary
+from .sources import PipOptions
 
 _BUILD_EXAMPLES = """\
 examples:
@@ -24,6 +27,13 @@ examples:
       a script and the requirements it imports
   onebin build ./myproject -o myapp
       a project directory; its one [project.scripts] entry is the entry point
+
+Every option can also live in the project's pyproject.toml, under the same name:
+  [tool.onebin]
+  console-script = "myapp"
+  output = "dist/myapp"
+  exclude = ["myproject.tests"]
+The command line wins over the file. With no SOURCE, the current directory's project is built.
 
 The executable needs no Python on the machine that runs it: the interpreter, the standard
 library, every dependency and the shared libraries they need are inside, loaded from memory.
@@ -55,34 +65,10 @@ def _parser() -> argparse.ArgumentParser:
         "sources",
         nargs="*",
         metavar="SOURCE",
-        help="a requirement (flake8==7.*), a project directory, a wheel, or one script (app.py)",
+        help="a requirement (flake8==7.*), a project directory, a wheel, or one script (app.py); "
+        "default: the current directory, if it holds a project",
     )
-    b.add_argument(
-        "-r",
-        "--requirement",
-        action="append",
-        default=[],
-        metavar="FILE",
-        dest="requirements",
-        help="install from this requirements file (repeatable)",
-    )
-    entry = b.add_mutually_exclusive_group()
-    entry.add_argument(
-        "-c", "--console-script", metavar="NAME", help="run this console script of the installed distributions"
-    )
-    entry.add_argument("-m", "--module", metavar="MODULE[:FUNCTION]", help="run this module, or call this function")
-    b.add_argument(
-        "--python", metavar="INTERPRETER", help="the CPython 3.10+ to bundle (default: the one running onebin)"
-    )
-    b.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="the executable to write")
-    b.add_argument(
-        "--check",
-        metavar="ARGS",
-        type=_shell_words,
-        help="a smoke test: run the new executable with these arguments (one shell-quoted string, "
-        "e.g. --check='--version') and fail the build, writing nothing, if it fails",
-    )
-    b.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    options.add_arguments(b)
     _inspect_parser(commands)
     return parser
 
@@ -103,43 +89,95 @@ def _inspect_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     i.add_argument("-v", "--modules", action="store_true", help="list every module, not only a count per root")
 
 
-def _shell_words(text: str) -> list[str]:
-    try:
-        return shlex.split(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"cannot split {text!r} into arguments: {exc}") from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the onebin command; returns its exit code."""
     args = _parser().parse_args(argv)
     if args.command == "inspect":
         return _inspect(args)
-    log = (lambda message: None) if args.quiet else _progress
     try:
+        chosen = _build_options(args)
+        reporter = TerminalReporter(quiet=bool(chosen["quiet"]), verbose=bool(chosen["verbose"]))
+        pip = PipOptions(
+            index_url=chosen["index_url"],
+            extra_index_url=tuple(chosen["extra_index_url"] or ()),
+            find_links=tuple(chosen["find_links"] or ()),
+            no_index=bool(chosen["no_index"]),
+            constraint=tuple(chosen["constraint"] or ()),
+            require_hashes=bool(chosen["require_hashes"]),
+            pre=bool(chosen["pre"]),
+        )
         result = build(
-            args.sources,
-            args.output,
-            requirements=args.requirements,
-            console_script=args.console_script,
-            module=args.module,
-            python=args.python,
-            check=args.check,
-            log=log,
+            chosen["sources"],
+            chosen["output"],
+            requirements=chosen["requirement"] or (),
+            console_script=chosen["console_script"],
+            module=chosen["module"],
+            python=chosen["python"],
+            check=chosen["check"],
+            exclude=chosen["exclude"] or (),
+            pip=pip,
+            reporter=reporter,
         )
     except OnebinError as exc:
+        _clear_progress()
         print(f"onebin: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        _clear_progress()
         print("onebin: interrupted; nothing was written", file=sys.stderr)
         return 130
-    if not args.quiet:
+    reporter.done()
+    if not chosen["quiet"]:
         print(_summary(result))
     return 0
 
 
-def _progress(message: str) -> None:
-    print(f"onebin: {message}", file=sys.stderr, flush=True)
+def _build_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The command line's options over [tool.onebin]'s, with the sources to build."""
+    sources = list(args.sources)
+    pyproject = options.find_pyproject(sources)
+    config = options.read_pyproject(pyproject) if pyproject else {}
+    chosen = options.merge(args, config)
+    if not sources and not chosen["requirement"]:
+        sources = list(config.get("sources", ())) or (["."] if Path("pyproject.toml").is_file() else [])
+    chosen["sources"] = sources
+    if not chosen["output"]:
+        raise ConfigError("no output: pass -o OUTPUT, or set output in [tool.onebin] of pyproject.toml")
+    return chosen
+
+
+class TerminalReporter(Reporter):
+    """Progress on one rewritten line on a terminal; silent in pipes and CI unless --verbose."""
+
+    def __init__(self, *, quiet: bool, verbose: bool):
+        self._quiet = quiet
+        self._verbose = verbose
+        self._live = sys.stderr.isatty() and not quiet and not verbose and not os.environ.get("CI")
+
+    def step(self, message: str) -> None:
+        if self._verbose:
+            print(f"onebin: {message}", file=sys.stderr, flush=True)
+        elif self._live:
+            width = shutil.get_terminal_size().columns - 1
+            print(f"\r\033[K{f'onebin: {message} ...'[:width]}", end="", file=sys.stderr, flush=True)
+
+    def note(self, message: str) -> None:
+        if not self._quiet:
+            self.done()
+            print(f"onebin: {message}", file=sys.stderr, flush=True)
+
+    def detail(self, message: str) -> None:
+        if self._verbose:
+            print(f"onebin: {message}", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self._live:
+            _clear_progress()
+
+
+def _clear_progress() -> None:
+    if sys.stderr.isatty():
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 def _summary(result: BuildResult) -> str:

@@ -1,6 +1,6 @@
 """The exceptions of the build side: one root, a few kinds, each message naming the fix."""
 
-__all__ = ["BuildError", "EntryPointError", "OnebinError", "SourceError", "TargetError"]
+__all__ = ["BuildError", "ConfigError", "EntryPointError", "OnebinError", "SourceError", "TargetError"]
 
 
 class OnebinError(Exception):
@@ -21,3 +21,7 @@ class EntryPointError(OnebinError):
 
 class BuildError(OnebinError):
     """The executable cannot be produced: no C compiler, a missing library, an output problem."""
+
+
+class ConfigError(OnebinError):
+    """[tool.onebin] in pyproject.toml is not valid: an unknown key, a value of the wrong type."""

@@ -11,10 +11,51 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+from packaging.pylock import (
+    PackageArchive,
+    PackageSdist,
+    PackageWheel,
+    Pylock,
+    PylockValidationError,
+    is_valid_pylock_path,
+)
 from packaging.requirements import InvalidRequirement, Requirement
 
 from .errors import SourceError
 from .target import Target
+
+
+@dataclass(frozen=True)
+class PipOptions:
+    """pip's options that onebin passes through, as the user gave them."""
+
+    index_url: str | None = None
+    extra_index_url: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    constraint: tuple[str, ...] = ()
+    require_hashes: bool = False
+    pre: bool = False
+
+    def args(self) -> list[str]:
+        """The options as pip's command-line arguments."""
+        args = ["--index-url", self.index_url] if self.index_url else []
+        for flag, values in (
+            ("--extra-index-url", self.extra_index_url),
+            ("--find-links", self.find_links),
+            ("--constraint", self.constraint),
+        ):
+            for value in values:
+                args += [flag, value]
+        for flag, on in (("--no-index", self.no_index), ("--require-hashes", self.require_hashes), ("--pre", self.pre)):
+            if on:
+                args.append(flag)
+        return args
 
 
 @dataclass
@@ -23,6 +64,7 @@ class Sources:
 
     script: Path | None = None
     pip_args: list[str] = field(default_factory=list)
+    lock: Path | None = None  # a PEP 751 pylock.toml: installs exactly what it lists
 
     @classmethod
     def parse(cls, sources: Sequence[str], requirement_files: Sequence[str]) -> Sources:
@@ -57,6 +99,8 @@ class Sources:
         for name in requirement_files:
             if not Path(name).is_file():
                 problems.append(f"-r {name}: no such requirements file")
+            elif is_valid_pylock_path(Path(name)):
+                result.lock = Path(name).resolve()
             else:
                 result.pip_args += ["-r", str(Path(name).resolve())]
         if problems:
@@ -78,10 +122,17 @@ class Installed:
     inputs: tuple[tuple[str, str, str, str], ...] = ()
 
 
-def install(sources: Sources, target: Target, staging: Path, log: Callable[[str], None]) -> Installed:
+def install(
+    sources: Sources, target: Target, staging: Path, log: Callable[[str], None], pip: PipOptions | None = None
+) -> Installed:
     """Installs ``sources`` with pip, for ``target``, into ``staging``."""
     site = staging / "site-packages"
-    if not sources.pip_args:
+    requirements = list(sources.pip_args)
+    if sources.lock is not None:
+        pinned = staging / "pylock-requirements.txt"
+        pinned.write_text("".join(line + "\n" for line in lock_requirements(sources.lock)))
+        requirements += ["--no-deps", "-r", str(pinned)]  # the lock lists every package already
+    if not requirements:
         site.mkdir(parents=True)
         return Installed(site, ())
     report = staging / "pip-report.json"
@@ -100,12 +151,13 @@ def install(sources: Sources, target: Target, staging: Path, log: Callable[[str]
         "--progress-bar",
         "off",
         "--quiet",
-        *sources.pip_args,
+        *(pip or PipOptions()).args(),
+        *requirements,
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "PIP_TARGET"}
     proc = subprocess.run(command, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        raise SourceError(_pip_failure(proc.stderr, sources.pip_args))
+        raise SourceError(_pip_failure(proc.stderr, sources.pip_args or [f"-r {sources.lock}"]))
     for line in proc.stderr.splitlines():
         if line.strip():
             log(f"pip: {line.strip()}")
@@ -153,3 +205,33 @@ def _pip_failure(stderr: str, args: Sequence[str]) -> str:
         f"pip could not install {' '.join(args)}: {reason} "
         "(check the names and versions, and that the package index is reachable)"
     )
+
+
+def lock_requirements(path: Path) -> list[str]:
+    """A PEP 751 lock file as pip requirement lines: exact versions (or URLs), markers, hashes.
+
+    pip then picks each package's artifact for the target interpreter and checks its hash;
+    nothing is resolved, since a lock lists every package.
+    """
+    try:
+        lock = Pylock.from_dict(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, PylockValidationError) as exc:
+        raise SourceError(f"-r {path}: not a valid pylock.toml lock file ({exc}); regenerate it") from None
+    lines = []
+    for package in lock.packages:
+        if package.directory is not None:
+            line = f"{package.name} @ {(path.parent / package.directory.path).resolve().as_uri()}"
+        elif package.archive is not None:
+            where = package.archive.url or (path.parent / str(package.archive.path)).resolve().as_uri()
+            line = f"{package.name} @ {where}"
+        elif package.vcs is not None:
+            line = f"{package.name} @ {package.vcs.type}+{package.vcs.url}@{package.vcs.commit_id}"
+        else:
+            line = f"{package.name}=={package.version}"
+        if package.marker is not None:
+            line += f" ; {package.marker}"
+        artifacts: list[PackageWheel | PackageSdist | PackageArchive] = [*(package.wheels or ())]
+        artifacts += [a for a in (package.sdist, package.archive) if a is not None]
+        hashes = sorted({a.hashes["sha256"] for a in artifacts if "sha256" in a.hashes})
+        lines.append(line + "".join(f" --hash=sha256:{h}" for h in hashes))
+    return lines

@@ -51,6 +51,20 @@ class Tree:
         tree._add_walk(f"{stdlib}/site-packages", site_packages, _skip_site_packages)
         return tree
 
+    def exclude(self, module: str) -> list[str]:
+        """Removes the module or package ``module`` (dotted) from every root; returns what went."""
+        parts = module.replace(".", "/")
+        gone = []
+        for root in self.roots:
+            base = f"{root}/{parts}"
+            for relpath in list(self.files):
+                stem, dot, _ = relpath.rpartition("/")[2].partition(".")
+                is_module_file = relpath.rpartition("/")[0] + "/" + stem == base and dot
+                if relpath.startswith(base + "/") or is_module_file:
+                    del self.files[relpath]
+                    gone.append(relpath)
+        return gone
+
     def add_directory(self, relpath: str, directory: Path) -> None:
         """Adds every file under ``directory`` but hidden ones and caches, at ``relpath``."""
         self._add_walk(relpath, directory, _skip_hidden)

@@ -78,7 +78,7 @@ CASES = {
         "first, second are all console scripts of what you named: choose one with -c NAME",
     ),
     "wrong-platform-wheel": (["demo-1.0-cp311-cp311-win_amd64.whl"], "is not a supported wheel on this platform"),
-    "broken-pyproject": ([str(PACKAGES / "broken")], "pip could not install"),
+    "broken-pyproject": ([str(PACKAGES / "broken")], "pyproject.toml: cannot be read as TOML"),
     "read-only-output": (["hello.py", "-o", "/proc/onebin-app"], "-o /proc/onebin-app: cannot write it"),
     "check-fails": (
         ["fail.py", "--check=--version"],
