@@ -23,6 +23,7 @@ RUNTIME_PACKAGE = "_onebin_runtime"
 RUNTIME_MODULES = (
     "__init__",
     "bundle",
+    "trace",
     "cache",
     "resources",
     "integrations",

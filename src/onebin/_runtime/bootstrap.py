@@ -15,6 +15,7 @@ import _onebin
 from . import bundle as _bundle
 from . import finder as _finder
 from . import metadata as _metadata
+from . import trace as _trace
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ _hook: "_finder.PathHook | None" = None
 def install() -> None:
     """Serves the bundle's sys.path entries from memory; called before `encodings` is imported."""
     global _hook
+    _trace.configure()
     payload = _onebin.payload
     index = _bundle.Index.load(payload[_onebin.index_offset : _onebin.index_offset + _onebin.index_size])
     bundle = _bundle.Bundle(_onebin.executable, payload, index, _onebin.payload_offset, _onebin.check)

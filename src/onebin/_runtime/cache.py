@@ -24,6 +24,8 @@ replaced, not trusted.
 import posix
 import sys
 
+from . import trace as _trace
+
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
     from .bundle import Bundle
@@ -257,6 +259,8 @@ def _makedirs(path: str) -> None:
 
 
 def _write_file(path: str, data: bytes, mode: int = _FILE_MODE) -> None:
+    if _trace.ON:
+        _trace.emit("write %s" % path.replace(".tmp-%d" % posix.getpid(), ""))
     flags = posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | posix.O_NOFOLLOW | posix.O_CLOEXEC
     fd = posix.open(path, flags, mode)
     try:

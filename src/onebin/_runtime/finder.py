@@ -15,6 +15,7 @@ from . import cache as _cache
 from . import integrations as _integrations
 from . import native as _native
 from . import resources as _resources
+from . import trace as _trace
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
 
 _bootstrap = sys.modules["_frozen_importlib"]
 ModuleSpec: "Callable[..., _ModuleSpec]" = _bootstrap.ModuleSpec
-
-_VERBOSE = sys.flags.verbose
 
 
 class PathHook:
@@ -82,8 +81,8 @@ class BundleFinder:
         spec.has_location = True
         if kind == _bundle.PACKAGE:
             spec.submodule_search_locations = [self._subdir(key)]
-        if _VERBOSE:
-            print("# onebin: %s from %s" % (fullname, relpath), file=sys.stderr)
+        if _trace.ON:
+            _trace.emit("import %s from %s" % (fullname, relpath))
         return spec
 
     def _subdir(self, relpath: str) -> str:

@@ -15,6 +15,8 @@ import posix
 
 import _onebin
 
+from . import trace as _trace
+
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
     from .bundle import Bundle
@@ -68,10 +70,17 @@ class NativeLoader:
     def _loadable_path(self, relpath: str) -> str:
         if self._in_memory:
             try:
-                return self._memfd(relpath)
+                path = self._memfd(relpath)
             except OSError:
                 self._in_memory = False
-        return self._cache.native_path(relpath)
+            else:
+                if _trace.ON:
+                    _trace.emit("load %s from memory (%s)" % (relpath, path))
+                return path
+        path = self._cache.native_path(relpath)
+        if _trace.ON:
+            _trace.emit("load %s from the cache (%s)" % (relpath, path))
+        return path
 
     def _memfd(self, relpath: str) -> str:
         offset, size, crc = self._bundle.index.files[relpath]

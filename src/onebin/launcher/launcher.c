@@ -578,7 +578,11 @@ main(int argc, char **argv)
         fprintf(stderr, "onebin: cannot register the _onebin module\n");
         return 2;
     }
-    int interpreter = started_as_interpreter();
+    /* ONEBIN_PYTHON=1: the debug hatch, a Python prompt (or -c, -m) inside the bundle. It is
+     * removed from the environment, so the app's own children are not affected by it. */
+    const char *hatch = getenv("ONEBIN_PYTHON");
+    int interpreter = started_as_interpreter() || (hatch != NULL && strcmp(hatch, "1") == 0);
+    unsetenv("ONEBIN_PYTHON");
     PyPreConfig preconfig;
     PyPreConfig_InitPythonConfig(&preconfig);
     preconfig.use_environment = interpreter;
