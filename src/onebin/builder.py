@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import datafiles, entry, natives
+from . import datafiles, entry, licenses, natives
 from ._runtime import bundle as fmt
 from .compile import BundleCompiler, Compiler
 from .errors import BuildError
@@ -101,7 +101,9 @@ def build(
             reporter.note(f"app files beside the script: {', '.join(tree.app_files)}")
         _exclude(tree, exclude, reporter)
         tree.files.setdefault(main.relpath, main.source)
-        preload = natives.link_tree(tree, target, reporter.note, natives.DebugStripper(cache))
+        linkage = natives.link_tree(tree, target, reporter.note, natives.DebugStripper(cache))
+        licenses.add_system_licenses(tree, linkage.added, linkage.preload, reporter.note)
+        licenses.warn_gpl_distributions(tree, reporter.note)
         modules = tree.modules(target.ext_suffix)
         reporter.step(f"compiling {sum(1 for k, _ in modules.values() if k in (fmt.SOURCE, fmt.PACKAGE))} modules")
         compiled = compiler.compile_all(modules, main)
@@ -112,7 +114,7 @@ def build(
         verify = (lambda path: _check_run(path, check, reporter)) if check is not None else (lambda path: None)
         reporter.step("writing the executable")
         written = write_executable(
-            out, launcher.read_bytes(), tree, modules, preload, main, compiled, target, inputs, verify
+            out, launcher.read_bytes(), tree, modules, linkage.preload, main, compiled, target, inputs, verify
         )
     return BuildResult(
         out,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__, options
+from . import __version__, licenses, options
 from .builder import BuildResult, Reporter, build
 from .errors import ConfigError, OnebinError
 from .inspect import as_json, read_contents, summary
@@ -86,6 +86,9 @@ def _inspect_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     output = i.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON (its schema: pydoc onebin.inspect)")
     output.add_argument("--sbom", metavar="PATH", help="write a CycloneDX 1.6 JSON SBOM to PATH (- for stdout)")
+    output.add_argument(
+        "--licenses", action="store_true", help="print the licence texts of CPython, each distribution and library"
+    )
     i.add_argument("-v", "--modules", action="store_true", help="list every module, not only a count per root")
 
 
@@ -198,6 +201,8 @@ def _inspect(args: argparse.Namespace) -> int:
                 sbom.write(args.sbom, text)
                 print(f"onebin: wrote {args.sbom} (CycloneDX {sbom.SPEC_VERSION})", file=sys.stderr)
                 return 0
+        elif args.licenses:
+            text = licenses.report(args.file)
         else:
             text = json.dumps(as_json(contents), indent=2) if args.json else summary(contents, args.modules)
     except OnebinError as exc:

@@ -129,7 +129,7 @@ class Contents:
 
 def read_contents(path: str) -> Contents:
     """Reads the executable at ``path``; raises InspectError naming the problem and the fix."""
-    trailer, bundle, data = _open(path)
+    trailer, bundle, data = open_executable(path)
     try:
         return _contents(path, data, trailer, bundle)
     except fmt.PayloadError as exc:
@@ -141,7 +141,8 @@ def read_contents(path: str) -> Contents:
         ) from None
 
 
-def _open(path: str) -> tuple[fmt.Trailer, fmt.Bundle, bytes]:
+def open_executable(path: str) -> tuple[fmt.Trailer, fmt.Bundle, bytes]:
+    """The trailer, bundle and bytes of an executable; raises InspectError naming the problem."""
     try:
         trailer, bundle = fmt.read_executable(path)
     except FileNotFoundError:

@@ -178,9 +178,9 @@ class DebugStripper:
 
 def link_tree(
     tree: Tree, target: Target, log: Callable[[str], None], strip: Callable[[bytes], bytes] = lambda data: data
-) -> dict[str, tuple[str, ...]]:
-    """Strips debug sections and RUNPATHs, adds the system libraries extensions need, and
-    returns preload orders.
+) -> Linkage:
+    """Strips debug sections and RUNPATHs, adds the system libraries extensions need; returns
+    those libraries and each extension's preload order.
 
     A stdlib extension whose library this machine lacks is left out, with a message; any other
     bundled file with a missing library is an error naming it.
@@ -218,4 +218,5 @@ def link_tree(
             objects.pop(m.needed_by, None)
     for relpath, path in linkage.added.items():
         tree.files[relpath] = elf.without_runpath(strip(path.read_bytes()))
-    return {k: v for k, v in linkage.preload.items() if v}
+    linkage.preload = {k: v for k, v in linkage.preload.items() if v}
+    return linkage
