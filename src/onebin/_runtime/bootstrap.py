@@ -30,7 +30,9 @@ def install() -> None:
     _trace.configure()
     payload = _onebin.payload
     index = _bundle.Index.load(payload[_onebin.index_offset : _onebin.index_offset + _onebin.index_size])
-    bundle = _bundle.Bundle(_onebin.executable, payload, index, _onebin.payload_offset, _onebin.check)
+    bundle = _bundle.Bundle(
+        _onebin.executable, payload, index, _onebin.payload_offset, _onebin.check, _onebin.release
+    )
     _hook = _finder.PathHook(bundle)
     sys.path_hooks.insert(0, _hook)
     # sys.path is set later, in the main phase, from the launcher's copy of the same roots.

@@ -128,10 +128,12 @@ class Bundle:
         payload: bytes | memoryview,
         index: Index,
         payload_offset: int = 0,
-        verify: "Callable[[int, int, int, str], object] | None" = None,
+        verify: "Callable[..., object] | None" = None,
+        release: "Callable[[int, int], object] | None" = None,
     ) -> None:
         self._children: dict[str, list[str]] | None = None
-        self._verify = verify  # (offset, size, crc32, name): raises or ends the process if wrong
+        self._verify = verify  # (offset, size, crc32, name, release): raises or ends the process
+        self._release = release  # (offset, size): drop the mapping's pages of a range
         self._verified: set[int] = set()
         self.root = root
         self.payload_offset = payload_offset  # where the payload starts in the executable
@@ -160,12 +162,24 @@ class Bundle:
             self._verified.add(offset)
         return self.payload[offset : offset + size]
 
+    def verify_and_release(self, offset: int, size: int, crc: int, name: str) -> None:
+        """Verifies a blob that is about to be copied elsewhere, and drops its pages."""
+        if self._verify is not None:
+            self._verify(offset, size, crc, name, True)
+
+    def release(self, offset: int, size: int) -> None:
+        """Drops the pages of a blob that has been used (copied or unmarshalled)."""
+        if self._release is not None:
+            self._release(offset, size)
+
     def read(self, relpath: str) -> bytes:
         """The bytes of a bundled file; raises FileNotFoundError if there is none."""
         entry = self.index.files.get(relpath)
         if entry is None:
             raise FileNotFoundError(2, "No such file in the bundle", self.path(relpath))
-        return bytes(self.checked(entry[0], entry[1], entry[2], relpath))
+        data = bytes(self.checked(entry[0], entry[1], entry[2], relpath))
+        self.release(entry[0], entry[1])
+        return data
 
     def children(self, relpath: str) -> list[str]:
         """The names in a bundled directory, sorted."""

@@ -168,6 +168,7 @@ class BundleLoader:
             return compile(source, self.path, "exec", dont_inherit=True)  # raises its SyntaxError
         _, relpath, offset, size, crc = self._entry
         code: CodeType = marshal.loads(self._bundle.checked(offset, size, crc, relpath))
+        self._bundle.release(offset, size)
         return code
 
     def get_source(self, fullname: str) -> str:

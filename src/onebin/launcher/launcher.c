@@ -226,22 +226,59 @@ onebin_dlopen(PyObject *self, PyObject *args)
     return PyLong_FromVoidPtr(handle);
 }
 
+/* Drops this process's pages of a payload range (whole pages only): they are clean file pages,
+ * re-read from the page cache if touched again. Keeps RSS to what is in use. */
+static void
+release_range(uint64_t offset, uint64_t size)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)(bundle.payload + offset) + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t)(bundle.payload + offset + size)) & ~(page - 1);
+    if (end > start) {
+        madvise((void *)start, end - start, MADV_DONTNEED);
+    }
+}
+
+#define CHECK_CHUNK (1u << 20)
+
 static PyObject *
 onebin_check(PyObject *self, PyObject *args)
 {
     unsigned long long offset, size;
     unsigned int expected;
     const char *name;
-    if (!PyArg_ParseTuple(args, "KKIs:check", &offset, &size, &expected, &name)) {
+    int release = 0;
+    if (!PyArg_ParseTuple(args, "KKIs|p:check", &offset, &size, &expected, &name, &release)) {
         return NULL;
     }
     if (offset > bundle.payload_size || size > bundle.payload_size - offset) {
         die_damaged("an index entry points outside the payload");
     }
-    if (crc_update(0, bundle.payload + offset, (size_t)size) != expected) {
+    uint32_t crc = 0;
+    for (uint64_t done = 0; done < size; done += CHECK_CHUNK) {
+        uint64_t n = size - done < CHECK_CHUNK ? size - done : CHECK_CHUNK;
+        crc = crc_update(crc, bundle.payload + offset + done, (size_t)n);
+        if (release) {
+            release_range(offset + done, n);  /* a large library must not stay resident twice */
+        }
+    }
+    if (crc != expected) {
         char what[512];
         snprintf(what, sizeof(what), "checksum mismatch in %s", name);
         die_damaged(what);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+onebin_release(PyObject *self, PyObject *args)
+{
+    unsigned long long offset, size;
+    if (!PyArg_ParseTuple(args, "KK:release", &offset, &size)) {
+        return NULL;
+    }
+    if (offset <= bundle.payload_size && size <= bundle.payload_size - offset) {
+        release_range(offset, size);
     }
     Py_RETURN_NONE;
 }
@@ -263,7 +300,10 @@ static PyMethodDef onebin_methods[] = {
     {"dlopen", onebin_dlopen, METH_VARARGS,
      "dlopen(path, global=False) -> handle: load a shared library with RTLD_NOW."},
     {"check", onebin_check, METH_VARARGS,
-     "check(offset, size, crc32, name): verify a payload blob; a mismatch ends the process."},
+     "check(offset, size, crc32, name, release=False): verify a payload blob (a mismatch ends the\n"
+     "process); with release, drop its pages as they are checked."},
+    {"release", onebin_release, METH_VARARGS,
+     "release(offset, size): drop this process's pages of a payload range."},
     {NULL, NULL, 0, NULL},
 };
 
