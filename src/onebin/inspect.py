@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass
 from email.parser import HeaderParser
 from typing import Any
 
-from . import __version__, elf
+from . import __version__, elf, hashing
 from ._runtime import bundle as fmt
 from .errors import OnebinError
 from .natives import LIBRARY_DIR
@@ -144,7 +144,7 @@ def read_contents(path: str) -> Contents:
 def open_executable(path: str) -> tuple[fmt.Trailer, fmt.Bundle, bytes]:
     """The trailer, bundle and bytes of an executable; raises InspectError naming the problem."""
     try:
-        trailer, bundle = fmt.read_executable(path)
+        trailer, bundle = fmt.read_executable(path, hashing.digest)
     except FileNotFoundError:
         raise InspectError(f"{path}: no such file; pass the path of an executable that `onebin build` wrote") from None
     except IsADirectoryError:

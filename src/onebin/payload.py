@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from . import __version__
+from . import __version__, hashing
 from ._runtime.bundle import TRAILER_SIZE, Trailer
 from ._runtime.metadata import normalize
 from .compile import Compiled
@@ -36,11 +35,11 @@ class PayloadWriter:
         self._seen: dict[bytes, tuple[int, int, int]] = {}
 
     def add(self, data: bytes) -> tuple[int, int, int]:
-        """Stores ``data``; returns its (offset, size, crc32) in the payload."""
+        """Stores ``data``; returns its (offset, size, hash) in the payload."""
         digest = hashlib.sha256(data).digest()
         found = self._seen.get(digest)
         if found is None:
-            found = self._seen[digest] = (*self._append(data), zlib.crc32(data))
+            found = self._seen[digest] = (*self._append(data), hashing.digest(data))
         return found
 
     def _append(self, data: bytes) -> tuple[int, int]:
@@ -63,10 +62,10 @@ class PayloadWriter:
         }
         sections = {name: self._append(data) for name, data in blobs.items()}
         trailer = Trailer(self._start, self._size, sections)
-        crc = zlib.crc32(trailer.head())
+        hash = hashing.digest(trailer.head())
         for name in Trailer.SECTIONS:
-            crc = zlib.crc32(blobs[name], crc)
-        trailer.crc = crc
+            hash = hashing.digest(blobs[name], hash)
+        trailer.hash = hash
         self._out.write(trailer.pack())
         return self._start + self._size + TRAILER_SIZE
 

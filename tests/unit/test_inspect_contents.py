@@ -13,6 +13,7 @@ from onebin import elf
 from onebin import inspect as inspection
 from onebin._runtime import bundle as fmt
 from onebin.cli import main
+from onebin.hashing import digest
 from onebin.payload import PayloadWriter
 
 LAUNCHER = Path("/bin/true")
@@ -97,7 +98,7 @@ def contents(app: Path) -> inspection.Contents:
 
 
 def test_header_facts(app: Path, contents: inspection.Contents) -> None:
-    trailer, _ = fmt.read_executable(str(app))
+    trailer, _ = fmt.read_executable(str(app), digest)
     assert (contents.python, contents.entry, contents.id, contents.onebin) == (
         "3.11.7",
         "script app.py",
@@ -219,7 +220,7 @@ def test_another_format_version_says_which(app: Path, tmp_path: Path) -> None:
 
 
 def test_a_damaged_library_is_reported(app: Path, tmp_path: Path) -> None:
-    trailer, bundle = fmt.read_executable(str(app))
+    trailer, bundle = fmt.read_executable(str(app), digest)
     data = bytearray(app.read_bytes())
     data[trailer.payload_offset + bundle.index.files["lib/libz.so.1"][0] + 3000] ^= 0xFF
     (tmp_path / "damaged").write_bytes(data)

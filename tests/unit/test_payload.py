@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from onebin._runtime.bundle import TRAILER_SIZE, Bundle, Index, PayloadError, Trailer, read_executable
+from onebin.hashing import digest
 from onebin.payload import PayloadWriter
 
 LAUNCHER = b"\x7fELF pretend launcher"
@@ -45,13 +46,13 @@ def _open(data: bytes) -> Bundle:
 def test_checksums_catch_a_flipped_byte(tmp_path: Path) -> None:
     data = bytearray(_write())
     (tmp_path / "good").write_bytes(data)
-    _, bundle = read_executable(str(tmp_path / "good"))
+    _, bundle = read_executable(str(tmp_path / "good"), digest)
     assert bundle.read("lib/a.txt") == b"hello"
     trailer = Trailer.parse(bytes(data[-TRAILER_SIZE:]), len(data))
     blob = trailer.payload_offset  # the first blob: b"hello"
     data[blob] ^= 1
     (tmp_path / "blob").write_bytes(data)
-    _, damaged = read_executable(str(tmp_path / "blob"))
+    _, damaged = read_executable(str(tmp_path / "blob"), digest)
     with pytest.raises(PayloadError, match="checksum mismatch in lib/a.txt"):
         damaged.read("lib/a.txt")
     data[blob] ^= 1
@@ -59,7 +60,7 @@ def test_checksums_catch_a_flipped_byte(tmp_path: Path) -> None:
     data[index_start + 5] ^= 0x40
     (tmp_path / "index").write_bytes(data)
     with pytest.raises(PayloadError, match="header checksum mismatch"):
-        read_executable(str(tmp_path / "index"))
+        read_executable(str(tmp_path / "index"), digest)
 
 
 def test_round_trip() -> None:

@@ -30,9 +30,7 @@ def install() -> None:
     _trace.configure()
     payload = _onebin.payload
     index = _bundle.Index.load(payload[_onebin.index_offset : _onebin.index_offset + _onebin.index_size])
-    bundle = _bundle.Bundle(
-        _onebin.executable, payload, index, _onebin.payload_offset, _onebin.check, _onebin.release
-    )
+    bundle = _bundle.Bundle(_onebin.executable, payload, index, _onebin.payload_offset, _onebin.check, _onebin.release)
     _hook = _finder.PathHook(bundle)
     sys.path_hooks.insert(0, _hook)
     # sys.path is set later, in the main phase, from the launcher's copy of the same roots.
@@ -55,11 +53,11 @@ def main_code() -> "CodeType":
     """Prepares __main__ as `python app.py` would and returns the app's code."""
     assert _hook is not None, "install() runs first"
     bundle = _hook.bundle
-    code_offset, code_size, code_crc, relpath = bundle.index.main
+    code_offset, code_size, code_hash, relpath = bundle.index.main
     main = sys.modules["__main__"]
     main.__file__ = bundle.path(relpath)
     # No __spec__, as for a script, but a loader, which serves tracebacks' source lines.
-    loader = _finder.BundleLoader(_hook, "__main__", (_bundle.SOURCE, relpath, code_offset, code_size, code_crc))
+    loader = _finder.BundleLoader(_hook, "__main__", (_bundle.SOURCE, relpath, code_offset, code_size, code_hash))
     real = _hook.cache.real_path(relpath)
     if real is not None:
         main.__file__ = real

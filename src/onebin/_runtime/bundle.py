@@ -8,9 +8,10 @@ This module is the one reader of the format, used by the runtime inside every ex
 The trailer holds the payload's offset and size, then (offset, size) pairs, relative to the
 payload's start, of three sections: ``paths`` (the sys.path roots, relative to the executable,
 one per line), ``runtime`` (the marshalled modules of this package) and ``index`` (a marshalled
-dict, see ``Index``), then a CRC-32 of the trailer's first 80 bytes and the three sections,
-which the launcher checks before it trusts any of them. Every blob has its own CR-32 in the
-index, checked when the blob is first used (``Bundle.checked``).
+dict, see ``Index``), then a 64-bit hash (launcher/onebin_hash.h: XXH64 over 1 MiB chunks) of
+the trailer's first 80 bytes and the three sections, which the launcher checks before it trusts
+any of them. Every blob has its own hash in the index, checked when the blob is first used
+(``Bundle.checked``).
 """
 
 import marshal
@@ -22,10 +23,10 @@ if TYPE_CHECKING:
 
 TRAILER_MAGIC = b"\x7fONEBIN\x01"
 TRAILER_SIZE = 88
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 # Kinds of entries in Index.modules.
-SOURCE = 0  # a .py module: (kind, file, code_offset, code_size, code_crc32)
+SOURCE = 0  # a .py module: (kind, file, code_offset, code_size, code_hash)
 PACKAGE = 1  # a regular package: file is its __init__.py
 EXTENSION = 2  # a C extension module: file is its .so
 NAMESPACE = 3  # a directory without __init__.py (PEP 420): file is the directory
@@ -45,12 +46,12 @@ class Trailer:
     SECTIONS = ("paths", "runtime", "index")
 
     def __init__(
-        self, payload_offset: int, payload_size: int, sections: dict[str, tuple[int, int]], crc: int = 0
+        self, payload_offset: int, payload_size: int, sections: dict[str, tuple[int, int]], hash: int = 0
     ) -> None:
         self.payload_offset = payload_offset
         self.payload_size = payload_size
         self.sections = sections  # {"paths": (offset, size), ...}
-        self.crc = crc  # of head() and the sections' bytes
+        self.hash = hash  # of head() and the sections' bytes
 
     @classmethod
     def parse(cls, data: bytes, file_size: int) -> "Trailer":
@@ -68,10 +69,10 @@ class Trailer:
             if start + length > size:
                 raise PayloadError("the %s section lies outside the payload" % name)
             sections[name] = (start, length)
-        return cls(offset, size, sections, int.from_bytes(data[80:84], "little"))
+        return cls(offset, size, sections, _u64(data, 80))
 
     def head(self) -> bytes:
-        """The trailer's first 80 bytes: everything but the checksum."""
+        """The trailer's first 80 bytes: everything but the hash."""
         fields = [self.payload_offset, self.payload_size]
         for name in self.SECTIONS:
             fields.extend(self.sections[name])
@@ -80,19 +81,19 @@ class Trailer:
 
     def pack(self) -> bytes:
         """The trailer's bytes."""
-        return self.head() + self.crc.to_bytes(4, "little") + bytes(4)
+        return self.head() + self.hash.to_bytes(8, "little")
 
 
 class Index:
     """What the payload holds, as the builder described it.
 
     ``roots`` are the sys.path entries, relative to the executable (also in the paths section).
-    ``files`` maps every file's path, relative to the executable, to (offset, size, crc32).
+    ``files`` maps every file's path, relative to the executable, to (offset, size, hash).
     ``dirs`` is the set of directories. ``modules`` maps "<directory>/<name>" to the entry for
     the module ``name`` found in that directory, with the precedence FileFinder would apply.
     ``preload`` maps a native file to the bundled libraries it needs, in load order.
     ``distributions`` maps each sys.path root to its ``*.dist-info`` directories.
-    ``main`` describes the entry point: (code_offset, code_size, code_crc32, file).
+    ``main`` describes the entry point: (code_offset, code_size, code_hash, file).
     ``materialize`` maps a module that reads its own ``__file__`` to find data beside it to the
     units (top-level directories) it needs as real files (see cache.py).
     ``info`` holds the Python version, the entry point, the builder's version, the app's id and
@@ -132,7 +133,7 @@ class Bundle:
         release: "Callable[[int, int], object] | None" = None,
     ) -> None:
         self._children: dict[str, list[str]] | None = None
-        self._verify = verify  # (offset, size, crc32, name, release): raises or ends the process
+        self._verify = verify  # (offset, size, hash, name, release): raises or ends the process
         self._release = release  # (offset, size): drop the mapping's pages of a range
         self._verified: set[int] = set()
         self.root = root
@@ -155,17 +156,17 @@ class Bundle:
         """A read-only view of bytes in the payload."""
         return self.payload[offset : offset + size]
 
-    def checked(self, offset: int, size: int, crc: int, name: str) -> bytes | memoryview:
-        """The blob, once its checksum has been verified (once per blob)."""
+    def checked(self, offset: int, size: int, hash: int, name: str) -> bytes | memoryview:
+        """The blob, once its hash has been verified (once per blob)."""
         if self._verify is not None and offset not in self._verified:
-            self._verify(offset, size, crc, name)
+            self._verify(offset, size, hash, name)
             self._verified.add(offset)
         return self.payload[offset : offset + size]
 
-    def verify_and_release(self, offset: int, size: int, crc: int, name: str) -> None:
+    def verify_and_release(self, offset: int, size: int, hash: int, name: str) -> None:
         """Verifies a blob that is about to be copied elsewhere, and drops its pages."""
         if self._verify is not None:
-            self._verify(offset, size, crc, name, True)
+            self._verify(offset, size, hash, name, True)
 
     def release(self, offset: int, size: int) -> None:
         """Drops the pages of a blob that has been used (copied or unmarshalled)."""
@@ -192,27 +193,26 @@ class Bundle:
         return self._children.get(relpath, [])
 
 
-def read_executable(path: str) -> "tuple[Trailer, Bundle]":
-    """Reads the payload of an executable file (for ``onebin inspect``); raises PayloadError."""
+def read_executable(path: str, digest: "Callable[[bytes | memoryview, int], int]") -> "tuple[Trailer, Bundle]":
+    """Reads the payload of an executable file (for ``onebin inspect``), checking it with
+    ``digest(data, seed)``, the payload hash (onebin.hashing); raises PayloadError."""
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < TRAILER_SIZE:
         raise PayloadError("too short to hold a payload")
-    import zlib
-
     trailer = Trailer.parse(data[-TRAILER_SIZE:], len(data))
     payload = memoryview(data)[trailer.payload_offset : trailer.payload_offset + trailer.payload_size]
-    crc = zlib.crc32(trailer.head())
+    hash = digest(trailer.head(), 0)
     for name in Trailer.SECTIONS:
         start, length = trailer.sections[name]
-        crc = zlib.crc32(payload[start : start + length], crc)
-    if crc != trailer.crc:
+        hash = digest(payload[start : start + length], hash)
+    if hash != trailer.hash:
         raise PayloadError("header checksum mismatch")
     start, length = trailer.sections["index"]
     index = Index.load(payload[start : start + length])
 
-    def verify(offset: int, size: int, expected: int, name: str) -> None:
-        if offset + size > len(payload) or zlib.crc32(payload[offset : offset + size]) != expected:
+    def verify(offset: int, size: int, expected: int, name: str, release: bool = False) -> None:
+        if offset + size > len(payload) or digest(payload[offset : offset + size], 0) != expected:
             raise PayloadError("checksum mismatch in %s" % name)
 
     return trailer, Bundle(path, payload, index, trailer.payload_offset, verify)

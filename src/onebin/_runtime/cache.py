@@ -150,7 +150,7 @@ class Cache:
                 data = f.read()
         except OSError:
             return False
-        return bool(_onebin.crc32(data) == self._bundle.index.files[relpath][2])
+        return bool(_onebin.hash(data) == self._bundle.index.files[relpath][2])
 
     def _record(self, unit: str, final: str, files: "list[tuple[str, str]]") -> None:
         lines = "".join(inner + "\t" + _stat_line(_join(final, inner)) + "\n" for inner, _ in files)

@@ -121,8 +121,8 @@ class MainFinder:
     def find_spec(self, fullname: str, target: object = None) -> "_ModuleSpec | None":
         if fullname != "__main__":
             return None
-        offset, size, crc, relpath = self._hook.bundle.index.main
-        loader = BundleLoader(self._hook, fullname, (_bundle.SOURCE, relpath, offset, size, crc))
+        offset, size, hash, relpath = self._hook.bundle.index.main
+        loader = BundleLoader(self._hook, fullname, (_bundle.SOURCE, relpath, offset, size, hash))
         spec = ModuleSpec(fullname, loader, origin=self.path)
         spec.has_location = True
         return spec
@@ -137,7 +137,7 @@ class MainFinder:
 class BundleLoader:
     """Loads a pure-Python module from its bytecode in the bundle; serves its files too.
 
-    ``entry`` is the module's index entry: (kind, file, code offset, code size, code crc32); a
+    ``entry`` is the module's index entry: (kind, file, code offset, code size, code hash); a
     size of 0 means the source did not compile, and importing it raises the SyntaxError.
     """
 
@@ -166,8 +166,8 @@ class BundleLoader:
         if self._entry[3] == 0:
             source = self._bundle.read(self._entry[1])
             return compile(source, self.path, "exec", dont_inherit=True)  # raises its SyntaxError
-        _, relpath, offset, size, crc = self._entry
-        code: CodeType = marshal.loads(self._bundle.checked(offset, size, crc, relpath))
+        _, relpath, offset, size, hash = self._entry
+        code: CodeType = marshal.loads(self._bundle.checked(offset, size, hash, relpath))
         self._bundle.release(offset, size)
         return code
 

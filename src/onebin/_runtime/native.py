@@ -83,10 +83,10 @@ class NativeLoader:
         return path
 
     def _memfd(self, relpath: str) -> str:
-        offset, size, crc = self._bundle.index.files[relpath]
+        offset, size, hash = self._bundle.index.files[relpath]
         # A damaged library would crash the process; its pages are copied in the kernel, so the
         # check need not leave them resident in this process too.
-        self._bundle.verify_and_release(offset, size, crc, relpath)
+        self._bundle.verify_and_release(offset, size, hash, relpath)
         fd = posix.memfd_create(relpath.rpartition("/")[2], posix.MFD_CLOEXEC)
         try:
             self._copy_into(fd, offset, size)

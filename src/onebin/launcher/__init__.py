@@ -39,9 +39,8 @@ def launcher_for(target: Target, cache_dir: Path) -> Path:
     """The launcher executable for ``target``, from the cache or freshly built."""
     compiler = find_compiler(target)
     libs = _link_libraries(target)
-    key = hashlib.sha256(
-        "\n".join([SOURCE.read_text(), target.identity, compiler, *_CFLAGS, *libs]).encode()
-    ).hexdigest()[:32]
+    sources = [SOURCE.read_text(), SOURCE.with_name("onebin_hash.h").read_text()]
+    key = hashlib.sha256("\n".join([*sources, target.identity, compiler, *_CFLAGS, *libs]).encode()).hexdigest()[:32]
     cached = cache_dir / "launchers" / f"{target.short_version}-{key}"
     if cached.is_file():
         return cached

@@ -32,13 +32,15 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "onebin_hash.h"
+
 #if PY_VERSION_HEX < 0x030A0000
 #error "onebin needs CPython 3.10 or newer"
 #endif
 
 #define TRAILER_MAGIC "\x7fONEBIN\x01"
 #define TRAILER_SIZE 88
-#define FORMAT_VERSION 2
+#define FORMAT_VERSION 3
 
 /* The sections of the payload; offsets are relative to the payload's start. */
 typedef struct {
@@ -81,46 +83,6 @@ static int
 section_fits(const Section *s, uint64_t payload_size)
 {
     return s->offset <= payload_size && s->size <= payload_size - s->offset;
-}
-
-/* ---- CRC-32 (IEEE, as zlib.crc32), slicing by 8: the payload's checksums ---- */
-
-static uint32_t crc_table[8][256];
-
-static void
-crc_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) {
-            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        }
-        crc_table[0][i] = c;
-    }
-    for (int t = 1; t < 8; t++) {
-        for (int i = 0; i < 256; i++) {
-            uint32_t c = crc_table[t - 1][i];
-            crc_table[t][i] = (c >> 8) ^ crc_table[0][c & 0xFF];
-        }
-    }
-}
-
-static uint32_t
-crc_update(uint32_t crc, const unsigned char *p, size_t n)
-{
-    crc = ~crc;
-    while (n >= 8) {
-        uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-        crc = crc_table[7][lo & 0xFF] ^ crc_table[6][(lo >> 8) & 0xFF] ^ crc_table[5][(lo >> 16) & 0xFF]
-              ^ crc_table[4][lo >> 24] ^ crc_table[3][p[4]] ^ crc_table[2][p[5]] ^ crc_table[1][p[6]]
-              ^ crc_table[0][p[7]];
-        p += 8;
-        n -= 8;
-    }
-    while (n--) {
-        crc = crc_table[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
-    }
-    return ~crc;
 }
 
 /* A damaged payload ends the process at once with one line: nothing of it can be trusted. */
@@ -197,11 +159,11 @@ bundle_open(Bundle *b)
     }
     b->payload = b->file + b->payload_offset;
     /* The trailer, paths, runtime and index are checked now; each blob when first used. */
-    uint32_t crc = crc_update(0, t, TRAILER_SIZE - 8);
+    uint64_t hash = onebin_hash(t, TRAILER_SIZE - 8, 0);
     for (int i = 0; i < 3; i++) {
-        crc = crc_update(crc, b->payload + sections[i]->offset, sections[i]->size);
+        hash = onebin_hash(b->payload + sections[i]->offset, sections[i]->size, hash);
     }
-    if (crc != read_u32(t + 80)) {
+    if (hash != read_u64(t + 80)) {
         return "this executable is damaged (header checksum mismatch); rebuild it";
     }
     return NULL;
@@ -239,30 +201,29 @@ release_range(uint64_t offset, uint64_t size)
     }
 }
 
-#define CHECK_CHUNK (1u << 20)
-
 static PyObject *
 onebin_check(PyObject *self, PyObject *args)
 {
-    unsigned long long offset, size;
-    unsigned int expected;
+    unsigned long long offset, size, expected;
     const char *name;
     int release = 0;
-    if (!PyArg_ParseTuple(args, "KKIs|p:check", &offset, &size, &expected, &name, &release)) {
+    if (!PyArg_ParseTuple(args, "KKKs|p:check", &offset, &size, &expected, &name, &release)) {
         return NULL;
     }
     if (offset > bundle.payload_size || size > bundle.payload_size - offset) {
         die_damaged("an index entry points outside the payload");
     }
-    uint32_t crc = 0;
-    for (uint64_t done = 0; done < size; done += CHECK_CHUNK) {
-        uint64_t n = size - done < CHECK_CHUNK ? size - done : CHECK_CHUNK;
-        crc = crc_update(crc, bundle.payload + offset + done, (size_t)n);
+    uint64_t hash = 0;
+    uint64_t done = 0;
+    do {  /* chunk by chunk, as onebin_hash(): an empty blob is one empty chunk */
+        uint64_t n = size - done < ONEBIN_HASH_CHUNK ? size - done : ONEBIN_HASH_CHUNK;
+        hash = onebin_hash_chunk(hash, bundle.payload + offset + done, (size_t)n);
         if (release) {
             release_range(offset + done, n);  /* a large library must not stay resident twice */
         }
-    }
-    if (crc != expected) {
+        done += n;
+    } while (done < size);
+    if (hash != expected) {
         char what[512];
         snprintf(what, sizeof(what), "checksum mismatch in %s", name);
         die_damaged(what);
@@ -284,23 +245,23 @@ onebin_release(PyObject *self, PyObject *args)
 }
 
 static PyObject *
-onebin_crc32(PyObject *self, PyObject *arg)
+onebin_hash_object(PyObject *self, PyObject *arg)
 {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
         return NULL;
     }
-    uint32_t crc = crc_update(0, view.buf, (size_t)view.len);
+    uint64_t hash = onebin_hash(view.buf, (size_t)view.len, 0);
     PyBuffer_Release(&view);
-    return PyLong_FromUnsignedLong(crc);
+    return PyLong_FromUnsignedLongLong(hash);
 }
 
 static PyMethodDef onebin_methods[] = {
-    {"crc32", onebin_crc32, METH_O, "crc32(data) -> int: the CRC-32 of data, as zlib.crc32."},
+    {"hash", onebin_hash_object, METH_O, "hash(data) -> int: the payload's 64-bit hash of data."},
     {"dlopen", onebin_dlopen, METH_VARARGS,
      "dlopen(path, global=False) -> handle: load a shared library with RTLD_NOW."},
     {"check", onebin_check, METH_VARARGS,
-     "check(offset, size, crc32, name, release=False): verify a payload blob (a mismatch ends the\n"
+     "check(offset, size, hash, name, release=False): verify a payload blob (a mismatch ends the\n"
      "process); with release, drop its pages as they are checked."},
     {"release", onebin_release, METH_VARARGS,
      "release(offset, size): drop this process's pages of a payload range."},
@@ -608,7 +569,6 @@ exec_app_if_own_script(const PyConfig *config)
 int
 main(int argc, char **argv)
 {
-    crc_init();
     const char *problem = bundle_open(&bundle);
     if (problem != NULL) {
         fprintf(stderr, "%s: %s\n", argc > 0 ? argv[0] : "onebin", problem);
