@@ -32,6 +32,9 @@ elif mode == "sys":
     print(sys.executable)
     print(__file__)
     print(helper.__file__)
+elif mode == "warn":
+    import warnings
+    warnings.warn("careful")
 elif mode == "metadata":
     import importlib.metadata as md
     dist = md.distribution("pyflakes")
@@ -71,6 +74,14 @@ def test_uncaught_exception_prints_a_traceback_with_source_lines(app: Path) -> N
 @pytest.mark.parametrize("code", ["0", "3", "255"])
 def test_sys_exit_code(app: Path, code: str) -> None:
     assert run_hidden(app, "exit", code).returncode == int(code)
+
+
+def test_warnings_show_their_source_line(app: Path) -> None:
+    proc = run_hidden(app, "warn")
+    assert proc.stderr.splitlines() == [
+        "app.py:24: UserWarning: careful",
+        '  warnings.warn("careful")',
+    ]
 
 
 def test_sys_exit_message(app: Path) -> None:

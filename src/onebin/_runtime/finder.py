@@ -151,11 +151,21 @@ class BundleLoader:
     def create_module(self, spec: "_ModuleSpec") -> None:
         return None
 
+    @property
+    def co_filename(self) -> str:
+        """The file name its code carries: its path relative to its sys.path root."""
+        relpath = self._entry[1]
+        root = max((r for r in self._bundle.index.roots if relpath.startswith(r + "/")), key=len, default="")
+        return relpath[len(root) + 1 :] if root else relpath
+
     def exec_module(self, module: "ModuleType") -> None:
         real = self._hook.cache.real_path(self._entry[1])
         if real is not None:
             module.__file__ = real  # its data files were written beside it: see cache.py
-        exec(self.get_code(module.__name__), module.__dict__)
+        code = self.get_code(module.__name__)
+        if _integrations.LINECACHE is not None:
+            _integrations.remember_source(code.co_filename, self, module.__name__)
+        exec(code, module.__dict__)
         if module.__name__ in _integrations.AFTER_IMPORT:
             _integrations.AFTER_IMPORT[module.__name__](module, self._hook)
 

@@ -3,6 +3,8 @@
 ``pkg_resources`` and ``importlib.resources.as_file`` know zipimport's and pathlib's types, not
 the bundle's. Just as they register zipimport's themselves, these functions register the
 bundle's, right after those modules are imported (``AFTER_IMPORT``, keyed by module name).
+``linecache`` gets lazy entries (its own mechanism for loaders' sources) for the bundle's
+modules, so that warnings show source lines as they do in a venv.
 """
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
@@ -30,6 +32,28 @@ def _as_file(common: "ModuleType", hook: "PathHook") -> None:
             return fallback(path)
 
     common.as_file.register(BundlePath, bundle_as_file)
+
+
+LINECACHE: "dict[str, Any] | None" = None  # linecache.cache, once linecache is imported
+
+
+def remember_source(co_filename: str, loader: "Any", fullname: str) -> None:
+    """A lazy linecache entry for a module of the bundle (its source read when first needed)."""
+    if LINECACHE is not None and co_filename not in LINECACHE:
+        LINECACHE[co_filename] = (lambda: loader.get_source(fullname),)
+
+
+def _linecache(linecache: "ModuleType", hook: "PathHook") -> None:
+    import sys
+
+    global LINECACHE
+    LINECACHE = linecache.cache
+    from .finder import BundleLoader
+
+    for name, module in list(sys.modules.items()):
+        loader = getattr(module, "__loader__", None)
+        if isinstance(loader, BundleLoader):
+            remember_source(loader.co_filename, loader, name)
 
 
 def _pkg_resources(pkg_resources: "Any", hook: "PathHook") -> None:
@@ -100,4 +124,5 @@ AFTER_IMPORT: "dict[str, Callable[[Any, PathHook], None]]" = {
     "importlib._common": _as_file,  # Python 3.10
     "importlib.resources._common": _as_file,
     "pkg_resources": _pkg_resources,
+    "linecache": _linecache,
 }
