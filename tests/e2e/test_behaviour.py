@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,10 @@ elif mode == "sys":
     print(sys.executable)
     print(__file__)
     print(helper.__file__)
+elif mode == "encodings":
+    import locale
+    print(sys.stdout.encoding, sys.getfilesystemencoding(), locale.getpreferredencoding(False))
+    print("caf\u00e9")
 elif mode == "warn":
     import warnings
     warnings.warn("careful")
@@ -78,8 +84,9 @@ def test_sys_exit_code(app: Path, code: str) -> None:
 
 def test_warnings_show_their_source_line(app: Path) -> None:
     proc = run_hidden(app, "warn")
+    line = APP.splitlines().index('    warnings.warn("careful")') + 1
     assert proc.stderr.splitlines() == [
-        "app.py:24: UserWarning: careful",
+        f"app.py:{line}: UserWarning: careful",
         '  warnings.warn("careful")',
     ]
 
@@ -112,3 +119,21 @@ def test_sys_executable_and_file(app: Path) -> None:
 def test_importlib_metadata_sees_bundled_distributions(app: Path) -> None:
     proc = run_hidden(app, "metadata")
     assert proc.stdout.splitlines() == ["True", "True", "['pyflakes']"], proc.stderr
+
+
+def test_a_non_utf8_locale_behaves_as_under_python(app: Path, tmp_path: Path) -> None:
+    if not Path("/usr/share/i18n/locales/en_US").exists():
+        pytest.skip("no locale sources (apt-get install locales)")
+    subprocess.run(["localedef", "-i", "en_US", "-f", "ISO-8859-1", str(tmp_path / "en_US.ISO-8859-1")], check=True)
+    env = {"PATH": "/usr/bin:/bin", "LOCPATH": str(tmp_path), "LC_ALL": "en_US.ISO-8859-1"}
+    ours = subprocess.run([app, "encodings"], capture_output=True, env=env)
+    (tmp_path / "app.py").write_text(APP.replace("import helper", "helper = None"), encoding="utf-8")
+    python = subprocess.run([sys.executable, "-I", tmp_path / "app.py", "encodings"], capture_output=True, env=env)
+    assert ours.stdout == python.stdout == b"iso8859-1 iso8859-1 ISO-8859-1\ncaf\xe9\n"
+
+
+def test_sigterm_ends_the_app_like_python(app: Path) -> None:
+    proc = subprocess.Popen([app, "stdin"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGTERM
