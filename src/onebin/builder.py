@@ -16,6 +16,7 @@ from . import datafiles, entry, licenses, natives
 from ._runtime import bundle as fmt
 from .compile import BundleCompiler, Compiler
 from .errors import BuildError
+from .installs import InstallCache
 from .launcher import launcher_for
 from .payload import write_executable
 from .sources import PipOptions, Sources, install
@@ -91,7 +92,7 @@ def build(
     with tempfile.TemporaryDirectory(prefix="onebin-") as tmp:
         staging = Path(tmp)
         reporter.step("installing with pip")
-        installed = install(parsed, target, staging, reporter.detail, pip)
+        installed = install(parsed, target, staging, reporter.detail, pip, InstallCache(cache))
         main = entry.resolve(installed.site_packages, installed.requested, parsed.script, console_script, module)
         reporter.step(f"entry point: {main.description}")
         tree = Tree.assemble(target, installed.site_packages, parsed.script)

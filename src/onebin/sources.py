@@ -27,6 +27,7 @@ from packaging.pylock import (
 from packaging.requirements import InvalidRequirement, Requirement
 
 from .errors import SourceError
+from .installs import InstallCache
 from .target import Target
 
 
@@ -123,9 +124,34 @@ class Installed:
 
 
 def install(
-    sources: Sources, target: Target, staging: Path, log: Callable[[str], None], pip: PipOptions | None = None
+    sources: Sources,
+    target: Target,
+    staging: Path,
+    log: Callable[[str], None],
+    pip: PipOptions | None = None,
+    cache: InstallCache | None = None,
 ) -> Installed:
-    """Installs ``sources`` with pip, for ``target``, into ``staging``."""
+    """Installs ``sources`` with pip, for ``target``, into ``staging``; or, for pinned inputs
+    installed before, takes pip's result from ``cache``."""
+    pip = pip or PipOptions()
+    key = cache.key(sources.pip_args, sources.lock, pip.args(), target.identity) if cache else None
+    found = cache.get(key) if cache and key else None
+    if found is not None:
+        log("pip: the same pinned inputs were installed before; using that result")
+        return _installed(*found)
+    installed = _run_pip(sources, target, staging, log, pip)
+    if cache and key and (staging / "pip-report.json").exists():
+        cache.put(key, installed.site_packages, staging / "pip-report.json")
+    return installed
+
+
+def _installed(site: Path, report: dict[str, Any]) -> Installed:
+    items = report["install"]
+    requested = tuple(item["metadata"]["name"] for item in items if item.get("requested"))
+    return Installed(site, requested, tuple(sorted(_input(item) for item in items)))
+
+
+def _run_pip(sources: Sources, target: Target, staging: Path, log: Callable[[str], None], pip: PipOptions) -> Installed:
     site = staging / "site-packages"
     requirements = list(sources.pip_args)
     if sources.lock is not None:
@@ -151,7 +177,7 @@ def install(
         "--progress-bar",
         "off",
         "--quiet",
-        *(pip or PipOptions()).args(),
+        *pip.args(),
         *requirements,
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "PIP_TARGET"}
@@ -162,9 +188,7 @@ def install(
         if line.strip():
             log(f"pip: {line.strip()}")
     _forget_local_paths(site)
-    items = json.loads(report.read_text())["install"]
-    requested = tuple(item["metadata"]["name"] for item in items if item.get("requested"))
-    return Installed(site, requested, tuple(sorted(_input(item) for item in items)))
+    return _installed(site, json.loads(report.read_text()))
 
 
 def _input(item: dict[str, Any]) -> tuple[str, str, str, str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,11 +44,11 @@ class Tree:
             tree.roots.append(SCRIPT_ROOT)
             tree.app_files = tree._add_neighbours(script)
         tree.roots += [stdlib, f"{stdlib}/lib-dynload", f"{stdlib}/site-packages"]
-        tree._add_walk(stdlib, target.stdlib, _skip_stdlib)
+        tree._add_walk(stdlib, target.stdlib, _STDLIB)
         for so in sorted(target.dynload.glob("*.so")):
             if not so.name.startswith(_TEST_EXTENSIONS):
                 tree.files[f"{stdlib}/lib-dynload/{so.name}"] = so
-        tree._add_walk(f"{stdlib}/site-packages", site_packages, _skip_site_packages)
+        tree._add_walk(f"{stdlib}/site-packages", site_packages, _SITE_PACKAGES)
         return tree
 
     def exclude(self, module: str) -> list[str]:
@@ -67,11 +67,11 @@ class Tree:
 
     def add_directory(self, relpath: str, directory: Path) -> None:
         """Adds every file under ``directory`` but hidden ones and caches, at ``relpath``."""
-        self._add_walk(relpath, directory, _skip_hidden)
+        self._add_walk(relpath, directory, _HIDDEN)
 
-    def _add_walk(self, root: str, directory: Path, skip: Callable[[Path], bool]) -> None:
-        for path in _walk(directory, skip):
-            self.files[f"{root}/{path.relative_to(directory).as_posix()}"] = path
+    def _add_walk(self, root: str, directory: Path, skip: _Filter) -> None:
+        for relative, path in _walk(directory, skip):
+            self.files[f"{root}/{relative}"] = path
 
     def _add_neighbours(self, script: Path) -> list[str]:
         """The script, the .py files beside it, and the package directories beside it."""
@@ -84,7 +84,7 @@ class Tree:
                 self.files[f"{SCRIPT_ROOT}/{child.name}"] = child
                 added.append(child.name)
             elif child.is_dir() and _is_package_dir(child):
-                self._add_walk(f"{SCRIPT_ROOT}/{child.name}", child, _skip_site_packages)
+                self._add_walk(f"{SCRIPT_ROOT}/{child.name}", child, _SITE_PACKAGES)
                 added.append(child.name + "/")
         return added
 
@@ -171,31 +171,48 @@ def _is_package_dir(directory: Path) -> bool:
     return (directory / "__init__.py").is_file()
 
 
-def _skip_stdlib(relative: Path) -> bool:
-    parts = relative.parts
-    return (
-        parts[0] in _STDLIB_SKIP_TOP
-        or parts[0].startswith("config-")
-        or any(p in _STDLIB_TEST_DIRS or p == "__pycache__" for p in parts[:-1])
-        or relative.suffix in (".pyc", ".exe")
-    )
+@dataclass(frozen=True)
+class _Filter:
+    """What a walk leaves out: directories by name (at the top, or anywhere) and file suffixes."""
+
+    top: frozenset[str] = frozenset()
+    top_prefixes: tuple[str, ...] = ()
+    anywhere: frozenset[str] = frozenset(["__pycache__"])
+    suffixes: tuple[str, ...] = (".pyc",)
+    hidden: bool = False
+
+    def skips_dir(self, name: str, at_top: bool) -> bool:
+        return (
+            name in self.anywhere
+            or (at_top and (name in self.top or name.startswith(self.top_prefixes)))
+            or (self.hidden and name.startswith("."))
+        )
+
+    def skips_file(self, name: str) -> bool:
+        return name.endswith(self.suffixes) or (self.hidden and name.startswith("."))
 
 
-def _skip_hidden(relative: Path) -> bool:
-    return any(p.startswith(".") or p == "__pycache__" for p in relative.parts) or relative.suffix == ".pyc"
+# The stdlib without its own test suites and without what is not the stdlib (site-packages,
+# the build configuration with its static library); lib-dynload is added by itself.
+_STDLIB = _Filter(top=_STDLIB_SKIP_TOP, top_prefixes=("config-",), anywhere=_STDLIB_TEST_DIRS | {"__pycache__"}, suffixes=(".pyc", ".exe"))
+_SITE_PACKAGES = _Filter(top=frozenset(["bin"]))
+_HIDDEN = _Filter(hidden=True)
 
 
-def _skip_site_packages(relative: Path) -> bool:
-    parts = relative.parts
-    return parts[0] == "bin" or "__pycache__" in parts or relative.suffix == ".pyc"
+def _walk(directory: Path, skip: _Filter) -> Iterator[tuple[str, Path]]:
+    """(relative path, path) of the files under ``directory``, sorted, following symlinks to
+    files, pruning what ``skip`` leaves out."""
 
+    def walk(path: str, prefix: str) -> Iterator[tuple[str, Path]]:
+        try:
+            entries = sorted(os.scandir(path), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            if entry.is_dir():
+                if not skip.skips_dir(entry.name, not prefix):
+                    yield from walk(entry.path, f"{prefix}{entry.name}/")
+            elif entry.is_file() and not skip.skips_file(entry.name):
+                yield prefix + entry.name, Path(entry.path)
 
-def _walk(directory: Path, skip: Callable[[Path], bool]) -> Iterator[Path]:
-    """Files under ``directory``, sorted, following symlinks to files, skipping what ``skip`` says."""
-    for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames.sort()
-        base = Path(dirpath)
-        for name in sorted(filenames):
-            path = base / name
-            if not skip(path.relative_to(directory)) and path.is_file():
-                yield path
+    yield from walk(str(directory), "")
