@@ -151,7 +151,7 @@ def _check_output(out: Path) -> Path:
 def _add_script_data(tree: Tree, script: Path, compiler: BundleCompiler) -> list[str]:
     """Adds the data files and directories beside the script that its modules name."""
     app_modules = [rel for rel in tree.files if rel.startswith(f"{entry.SCRIPT_ROOT}/") and rel.endswith(".py")]
-    names = [n for _, found in compiler.compile(app_modules) for n in found or ()]
+    names = [n for _, found, _ in compiler.compile(app_modules) for n in found or ()]
     added = []
     for path in datafiles.beside_script(script, names):
         relpath = f"{entry.SCRIPT_ROOT}/{path.name}"

@@ -38,7 +38,8 @@ _WORKER = Path(__file__).with_name("_compile_worker.py")
 _WORKER_SOURCE = _WORKER.read_bytes()  # part of every cache key: what it computes may change
 
 
-Result = tuple[bytes | None, list[str] | None]  # (marshalled code, names if it reads __file__)
+# (marshalled code, names if it reads __file__, zlib-compressed source): see _compile_worker.py
+Result = tuple[bytes | None, list[str] | None, bytes]
 
 
 class Compiler:
@@ -55,7 +56,7 @@ class Compiler:
         keys = [self._key(name, path) for name, path in jobs]
         cached = [self._cached(key) for key in keys]
         todo = [i for i, found in enumerate(cached) if found is None]
-        results: list[Result] = [found or (None, None) for found in cached]
+        results: list[Result] = [found or (None, None, b"") for found in cached]
         if todo:
             for i, compiled in zip(todo, self._run([jobs[i] for i in todo]), strict=True):
                 results[i] = compiled
@@ -69,10 +70,10 @@ class Compiler:
     def _cached(self, key: str) -> Result | None:
         try:
             data = (self._cache / key[:2] / key).read_bytes()
-            code, names = marshal.loads(data)
+            code, names, compressed = marshal.loads(data)
         except (OSError, ValueError, EOFError, TypeError):
             return None
-        return code, names
+        return code, names, compressed
 
     def _store(self, key: str, compiled: Result) -> None:
         if compiled[0] is None:
@@ -91,7 +92,7 @@ class Compiler:
         chunks = [jobs[i::workers] for i in range(workers)]
         with ThreadPoolExecutor(workers) as pool:
             outputs = list(pool.map(self._run_worker, chunks))
-        merged: list[Result] = [(None, None)] * len(jobs)
+        merged: list[Result] = [(None, None, b"")] * len(jobs)
         for w, out in enumerate(outputs):
             merged[w::workers] = out
         return merged
@@ -120,6 +121,7 @@ class Compiled:
     """Everything compiled for one executable."""
 
     code_of: dict[str, bytes | None]  # module file -> marshalled code (None: a syntax error)
+    compressed: dict[str, bytes]  # module file -> its source, compressed with zlib
     materialize: dict[str, tuple[str, ...]]  # see datafiles.py
     runtime: list[tuple[str, str, bytes]]  # (module name, package, code), for the launcher
     main: bytes
@@ -143,7 +145,7 @@ class BundleCompiler:
         extra = [(f"{RUNTIME_PACKAGE}/{name}.py", _RUNTIME_DIR / f"{name}.py") for name in RUNTIME_MODULES]
         extra.append((main.filename, self._path(main.relpath)))
         results = self.compile(sources, extra)
-        runtime_codes = [code for code, _ in results[len(sources) : -1]]
+        runtime_codes = [code for code, _, _ in results[len(sources) : -1]]
         main_code = results[-1][0]
         if main_code is None:
             raise BuildError(f"{main.filename} does not compile for Python {version}: fix its syntax error")
@@ -155,11 +157,17 @@ class BundleCompiler:
                 (RUNTIME_PACKAGE if name == "__init__" else f"{RUNTIME_PACKAGE}.{name}", RUNTIME_PACKAGE, code)
             )
         by_file = dict(zip(sources, results[: len(sources)], strict=True))
-        names_of = {rel: names for rel, (_, names) in by_file.items() if names}
+        names_of = {rel: names for rel, (_, names, _) in by_file.items() if names}
         materialize = datafiles.materialize_map(
             names_of, self._tree.files, self._tree.directories(), tuple(self._tree.roots)
         )
-        return Compiled({rel: code for rel, (code, _) in by_file.items()}, materialize, runtime, main_code)
+        return Compiled(
+            {rel: code for rel, (code, _, _) in by_file.items()},
+            {rel: compressed for rel, (_, _, compressed) in by_file.items() if compressed},
+            materialize,
+            runtime,
+            main_code,
+        )
 
     def _path(self, relpath: str) -> Path:
         source = self._tree.files[relpath]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import __version__, hashing
-from ._runtime.bundle import TRAILER_SIZE, Trailer
+from ._runtime.bundle import TRAILER_SIZE, ZLIB, Trailer
 from ._runtime.metadata import normalize
 from .compile import Compiled
 from .entry import Entry
@@ -94,10 +94,12 @@ def write_executable(
     try:
         with open(tmp, "wb") as f:
             writer = PayloadWriter(f, launcher)
-            files = {
-                rel: writer.add(source if isinstance(source, bytes) else source.read_bytes())
-                for rel, source in tree.files.items()
-            }
+            files: dict[str, tuple[int, ...]] = {}
+            for rel, source in tree.files.items():
+                if rel in compiled.compressed:  # a module's source: read only for tracebacks
+                    files[rel] = (*writer.add(compiled.compressed[rel]), ZLIB)
+                else:
+                    files[rel] = writer.add(source if isinstance(source, bytes) else source.read_bytes())
             index_modules = {}
             for key, (kind, rel) in modules.items():
                 code = compiled.code_of.get(rel)

@@ -194,7 +194,12 @@ class _Filter:
 
 # The stdlib without its own test suites and without what is not the stdlib (site-packages,
 # the build configuration with its static library); lib-dynload is added by itself.
-_STDLIB = _Filter(top=_STDLIB_SKIP_TOP, top_prefixes=("config-",), anywhere=_STDLIB_TEST_DIRS | {"__pycache__"}, suffixes=(".pyc", ".exe"))
+_STDLIB = _Filter(
+    top=_STDLIB_SKIP_TOP,
+    top_prefixes=("config-",),
+    anywhere=_STDLIB_TEST_DIRS | {"__pycache__"},
+    suffixes=(".pyc", ".exe"),
+)
 _SITE_PACKAGES = _Filter(top=frozenset(["bin"]))
 _HIDDEN = _Filter(hidden=True)
 

@@ -31,6 +31,8 @@ PACKAGE = 1  # a regular package: file is its __init__.py
 EXTENSION = 2  # a C extension module: file is its .so
 NAMESPACE = 3  # a directory without __init__.py (PEP 420): file is the directory
 
+ZLIB = 1  # a file stored compressed (Index.files)
+
 
 class PayloadError(Exception):
     """The payload is damaged or of an unknown format."""
@@ -88,7 +90,9 @@ class Index:
     """What the payload holds, as the builder described it.
 
     ``roots`` are the sys.path entries, relative to the executable (also in the paths section).
-    ``files`` maps every file's path, relative to the executable, to (offset, size, hash).
+    ``files`` maps every file's path, relative to the executable, to (offset, size, hash) of its
+    bytes, or (offset, size, hash, ZLIB) of their zlib compression (Python sources: they are read
+    only for tracebacks and ``get_source``).
     ``dirs`` is the set of directories. ``modules`` maps "<directory>/<name>" to the entry for
     the module ``name`` found in that directory, with the precedence FileFinder would apply.
     ``preload`` maps a native file to the bundled libraries it needs, in load order.
@@ -180,6 +184,10 @@ class Bundle:
             raise FileNotFoundError(2, "No such file in the bundle", self.path(relpath))
         data = bytes(self.checked(entry[0], entry[1], entry[2], relpath))
         self.release(entry[0], entry[1])
+        if len(entry) > 3 and entry[3] == ZLIB:
+            import zlib  # an extension module: not there yet when the runtime starts
+
+            data = zlib.decompress(data)
         return data
 
     def children(self, relpath: str) -> list[str]:

@@ -143,14 +143,11 @@ class Cache:
             self._record(unit, final, files)
 
     def _content_matches(self, path: str, relpath: str) -> bool:
-        import _onebin  # the launcher's; imported here so the builder can import unit_of()
-
         try:
             with open(path, "rb") as f:
-                data = f.read()
+                return f.read() == self._bundle.read(relpath)
         except OSError:
             return False
-        return bool(_onebin.hash(data) == self._bundle.index.files[relpath][2])
 
     def _record(self, unit: str, final: str, files: "list[tuple[str, str]]") -> None:
         lines = "".join(inner + "\t" + _stat_line(_join(final, inner)) + "\n" for inner, _ in files)
