@@ -1,1 +1,0 @@
-raise ImportError("the bundled fake json shadowed the stdlib")

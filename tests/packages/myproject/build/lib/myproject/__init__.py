@@ -1,1 +1,0 @@
-"""A sample application for onebin's tests."""

@@ -1,6 +1,0 @@
-def first():
-    print("first")
-
-
-def second():
-    print("second")
