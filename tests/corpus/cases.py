@@ -500,8 +500,10 @@ import json
 import lzma
 import sqlite3
 import ssl
+import sys
 import unicodedata
 import uuid
+import warnings
 import xml.etree.ElementTree as ET
 import zlib
 
@@ -529,9 +531,13 @@ libc.qsort(arr, 5, ctypes.sizeof(ctypes.c_int), CMP(lambda a, b: a[0] - b[0]))
 print(list(arr), libc.strlen(b"onebin"))
 print(decimal.Decimal(1) / decimal.Decimal(7), unicodedata.name("\\u00e9"), uuid.uuid5(uuid.NAMESPACE_DNS, "onebin"))
 print(ET.tostring(ET.fromstring("<a><b x='1'/></a>").find("b")), json.dumps({"b": [1, 2.5, None]}, sort_keys=True))
+if sys.argv[1:] == ["warn"]:
+    warnings.warn("shown with its source line, as python shows it for __main__", DeprecationWarning)
 """
 
 CLICK = """\
+import sys
+
 import click
 
 
@@ -556,7 +562,7 @@ def hello(count, shout, name):
 @click.argument("words", nargs=-1)
 def count(words):
     \"\"\"Counts words from stdin and arguments.\"\"\"
-    stdin = click.get_text_stream("stdin").read().split()
+    stdin = sys.stdin.read().split()
     click.echo(f"{len(words) + len(stdin)} words")
 
 
@@ -567,6 +573,7 @@ if __name__ == "__main__":
 ATTRS_MARKUPSAFE = """\
 import attrs
 import markupsafe
+import markupsafe._speedups  # the C extension
 
 
 @attrs.define(order=True)
@@ -582,7 +589,7 @@ except TypeError as e:
     print(type(e).__name__, e.args[0])
 print([f.name for f in attrs.fields(Point)], attrs.has(Point))
 print(markupsafe.escape("<a href='x'>&</a>"), markupsafe.Markup("<b>%s</b>") % "<i>")
-print(markupsafe.Markup("<em>x</em> &amp; y").striptags(), markupsafe.escape.__module__)
+print(markupsafe.Markup("<em>x</em> &amp; y").striptags(), markupsafe._speedups._escape_inner("<&>"))
 """
 
 LIB2TO3 = """\
@@ -654,7 +661,8 @@ CHARSET_NORMALIZER = """\
 import charset_normalizer
 from charset_normalizer import from_bytes
 
-for text, codec in (("Bonjour, où est la crème brûlée ? Très bien, merci beaucoup.", "cp1252"),
+for text, codec in (("Le cœur déçu mais l'âme plutôt naïve, Louÿs rêva de crapaüter en canoë au-delà des îles, "
+                     "près du mälström où brûlent les novæ. Où est la crème brûlée ? Très bien, merci.", "cp1252"),
                     ("Привет, как дела? Всё хорошо, спасибо большое.", "cp1251"),
                     ("日本語のテキストです。これは文字コードの検出テストです。", "shift_jis")):
     best = from_bytes(text.encode(codec)).best()
@@ -791,7 +799,7 @@ CASES: tuple[Case, ...] = (
     Case("babel", ("babel==2.19.0",), script=BABEL, commands=(Command("locales"),)),
     Case(
         "docutils",
-        ("docutils==0.23",),
+        ("docutils==0.23", "pygments==2.21.0"),
         module="docutils",
         commands=(
             Command("version", ("--version",)),
@@ -821,7 +829,7 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case("tzdata-zoneinfo", ("tzdata==2026.6",), script=TZDATA_ZONEINFO, commands=(Command("convert"),)),
-    Case("stdlib", (), script=STDLIB, commands=(Command("sqlite3-ssl-ctypes"),)),
+    Case("stdlib", (), script=STDLIB, commands=(Command("sqlite3-ssl-ctypes"), Command("warning", ("warn",)))),
     Case(
         "click",
         ("click==8.5.1",),

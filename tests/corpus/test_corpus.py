@@ -19,6 +19,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import sysconfig
 import venv
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +33,7 @@ from conftest import build, run_hidden
 from .cases import CASES, Case, Command
 
 PACKAGES = Path(__file__).resolve().parent / "packages"
+PYTHON_DIR = f"python{sys.version_info.major}.{sys.version_info.minor}"  # onebin's default target is this Python
 ENV = {"PATH": "/usr/bin:/bin"}  # what run_hidden gives the executable (`env -i PATH=/usr/bin:/bin`)
 
 pytestmark = [
@@ -62,12 +65,22 @@ class Prepared:
         return [str(bin_dir / "python"), "-m", case.module, *command.args]
 
     def venv_paths(self) -> dict[str, str]:
-        """The venv side's paths that differ legitimately, with their placeholders."""
-        return {str(self.venv / "bin" / "python"): "<python>", str(self.venv): "<prefix>"}
+        """The venv side's paths that differ legitimately, with their replacements (see normalise)."""
+        roots = [
+            self.root / "app",
+            Path(sysconfig.get_path("stdlib")),
+            self.venv / "lib" / PYTHON_DIR / "site-packages",
+        ]
+        paths = {f"{root}/": "" for root in roots}
+        paths.update({str(self.venv / "bin" / "python"): "<python>", str(self.venv): "<prefix>"})
+        return paths
 
     def exe_paths(self) -> dict[str, str]:
         """The executable's: ``sys.executable`` is spelled ``<dir>/./<name>``, ``sys.prefix`` is the file."""
-        return {f"{self.exe.parent}/./{self.exe.name}": "<python>", str(self.exe): "<prefix>"}
+        roots = [self.exe / "app", self.exe / "lib" / PYTHON_DIR, self.exe / "lib" / PYTHON_DIR / "site-packages"]
+        paths = {f"{root}/": "" for root in roots}
+        paths.update({f"{self.exe.parent}/./{self.exe.name}": "<python>", str(self.exe): "<prefix>"})
+        return paths
 
 
 PYTEST_DURATION = re.compile(r"\b(in )\d+\.\d+s\b")
@@ -76,9 +89,15 @@ PYTEST_DURATION = re.compile(r"\b(in )\d+\.\d+s\b")
 def normalise(text: str, paths: dict[str, str]) -> str:
     """The output with what legitimately differs between a venv and a bundle replaced.
 
-    Only two things: the side's own paths (``paths``: the venv's python and prefix, or the
-    executable's ``sys.executable`` and ``sys.prefix``), longest first so a prefix never eats a
-    longer path, and the duration in pytest's summary line (``5 passed in 0.02s``).
+    - A path under a ``sys.path`` root (the script's directory, the stdlib, site-packages) is
+      named relative to that root: a bundle names its modules so (``co_filename``, as in its
+      tracebacks and warnings: ``docutils/__main__.py``), python by their absolute path.
+    - ``sys.executable`` becomes ``<python>`` (the venv's ``bin/python``, the executable spelled
+      ``<dir>/./<name>``) and ``sys.prefix`` ``<prefix>`` (the venv, the executable).
+    - The duration in pytest's summary line (``5 passed in 0.02s``).
+
+    ``paths`` is one side's, from ``Prepared.venv_paths`` or ``exe_paths``; they are replaced
+    longest first, so a prefix never eats a longer path.
     """
     for path in sorted(paths, key=len, reverse=True):
         text = text.replace(path, paths[path])
@@ -212,7 +231,7 @@ def test_matches_venv(case: Case, command: Command, preparer: Preparer) -> None:
         )
 
     expected = _run_in(cwd, command, in_venv)
-    assert expected.returncode == command.returncode, (
+    assert expected.returncode == command.returncode and (expected.stdout or expected.stderr), (
         f"the smoke command itself misbehaves in the venv (exit {expected.returncode}):\n{expected.stdout}\n{expected.stderr}"
     )
     got = _run_in(cwd, command, lambda cwd: run_hidden(prepared.exe, *command.args, cwd=cwd, input=command.stdin))
