@@ -3,28 +3,35 @@
 Reads from stdin a marshalled list of (co_filename, path) and writes to stdout a marshalled
 list, in the same order, of (code, names, compressed): ``code`` is the marshalled code object's
 bytes, or None where the source does not compile (importing the module then raises its
-SyntaxError, as in a venv); ``names`` is None unless the module reads its own ``__file__``, and
-then the string constants it mentions, which the builder matches against the files beside it;
-``compressed`` is the source compressed with zlib, as the executable stores it.
+SyntaxError, as in a venv); ``names`` are the short string constants in its code, which the
+builder matches against the files beside it, with ``"__file__"`` first if the code uses that
+name; ``compressed`` is the source compressed with zlib, as the executable stores it.
 This file runs as a script under CPython 3.10+, with nothing from onebin importable.
 """
 
-import ast
 import marshal
 import sys
 import warnings
 import zlib
 
 
-def _file_relative_names(source, tree):
-    names = set()
-    reads_file = False
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id == "__file__" and isinstance(node.ctx, ast.Load):
-            reads_file = True
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and 0 < len(node.value) < 256:
-            names.add(node.value)
-    return sorted(names) if reads_file else None
+def _names(code):
+    """The string constants of a code object and the ones nested in it; "__file__" first if
+    the code reads that name (its own, or a module's attribute)."""
+    names, reads_file, stack = set(), False, [code]
+    while stack:
+        current = stack.pop()
+        reads_file = reads_file or "__file__" in current.co_names
+        for const in current.co_consts:
+            if isinstance(const, str):
+                if 0 < len(const) < 256 and "\n" not in const:
+                    names.add(const)
+            elif hasattr(const, "co_consts"):
+                stack.append(const)
+            elif isinstance(const, (tuple, frozenset)):
+                names.update(c for c in const if isinstance(c, str) and 0 < len(c) < 256)
+    names.discard("__file__")
+    return (["__file__"] if reads_file else []) + sorted(names)
 
 
 def main():
@@ -39,10 +46,7 @@ def main():
         except (SyntaxError, ValueError):
             out.append((None, None, zlib.compress(source, 6)))
             continue
-        names = None
-        if b"__file__" in source:
-            names = _file_relative_names(source, ast.parse(source))
-        out.append((marshal.dumps(code), names, zlib.compress(source, 6)))
+        out.append((marshal.dumps(code), _names(code), zlib.compress(source, 6)))
     marshal.dump(out, sys.stdout.buffer)
 
 

@@ -115,7 +115,17 @@ def build(
         verify = (lambda path: _check_run(path, check, reporter)) if check is not None else (lambda path: None)
         reporter.step("writing the executable")
         written = write_executable(
-            out, launcher.read_bytes(), tree, modules, linkage.preload, main, compiled, target, inputs, verify
+            out,
+            launcher.read_bytes(),
+            tree,
+            modules,
+            linkage.preload,
+            linkage.needed_paths,
+            main,
+            compiled,
+            target,
+            inputs,
+            verify,
         )
     return BuildResult(
         out,

@@ -141,7 +141,10 @@ class BundleCompiler:
 
     def compile_all(self, modules: dict[str, tuple[int, str]], main: Entry) -> Compiled:
         version = self._compiler.target.short_version
-        sources = sorted({rel for kind, rel in modules.values() if kind in (fmt.SOURCE, fmt.PACKAGE)})
+        siblings = self._shadowed_sources(modules)
+        sources = sorted(
+            {rel for kind, rel in modules.values() if kind in (fmt.SOURCE, fmt.PACKAGE)} | set(siblings.values())
+        )
         extra = [(f"{RUNTIME_PACKAGE}/{name}.py", _RUNTIME_DIR / f"{name}.py") for name in RUNTIME_MODULES]
         extra.append((main.filename, self._path(main.relpath)))
         results = self.compile(sources, extra)
@@ -158,6 +161,9 @@ class BundleCompiler:
             )
         by_file = dict(zip(sources, results[: len(sources)], strict=True))
         names_of = {rel: names for rel, (_, names, _) in by_file.items() if names}
+        for extension, source in siblings.items():  # mypyc: the .py says what the .so does
+            if source in names_of:
+                names_of[extension] = names_of[source]
         materialize = datafiles.materialize_map(
             names_of, self._tree.files, self._tree.directories(), tuple(self._tree.roots)
         )
@@ -168,6 +174,14 @@ class BundleCompiler:
             runtime,
             main_code,
         )
+
+    def _shadowed_sources(self, modules: dict[str, tuple[int, str]]) -> dict[str, str]:
+        """Extension module file -> the .py of the same module beside it (as mypyc wheels ship)."""
+        return {
+            rel: f"{key}.py"
+            for key, (kind, rel) in modules.items()
+            if kind == fmt.EXTENSION and f"{key}.py" in self._tree.files
+        }
 
     def _path(self, relpath: str) -> Path:
         source = self._tree.files[relpath]

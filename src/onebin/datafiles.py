@@ -1,14 +1,16 @@
-"""Which data files a module reaches through its own ``__file__``.
+"""Which data files a module reaches by path.
 
 A module that reads ``__file__`` and names a file or directory beside it (``"data.json"``,
 ``"templates"``, ``"locale/x.mo"``), in its own directory or one above it, opens data by path.
-Those modules get real files at run time (see ``_runtime/cache.py``); the rest of the bundle
-stays in memory. The rule looks at code only, never at package names.
+So does one that names a data directory in its own directory without ``__file__``: it finds it
+through its package's ``__path__`` (jinja2's ``PackageLoader(__name__, "templates")``). Those
+modules get real files at run time (see ``_runtime/cache.py``); the rest of the bundle stays in
+memory. The rule looks at code only, never at package names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from ._runtime.cache import unit_of
@@ -17,12 +19,16 @@ _CODE_SUFFIXES = (".py", ".pyc")
 
 
 def referenced(
-    relpath: str, names: Iterable[str], files: Collection[str], dirs: Collection[str], roots: Collection[str]
+    relpath: str, names: Sequence[str], files: Collection[str], dirs: Collection[str], roots: Collection[str]
 ) -> set[str]:
-    """The bundle paths of the data entries that ``names`` name, looked up beside ``relpath``."""
+    """The bundle paths of the data entries that ``names`` name, looked up beside ``relpath``
+    (and above it, for a module that reads ``__file__``: ``names`` then starts with it)."""
+    directory = relpath.rpartition("/")[0]
+    if not (names and names[0] == "__file__"):
+        return {f"{directory}/{n}" for n in names if "/" not in n and _is_data_dir(f"{directory}/{n}", files, dirs)}
     root = max((r for r in roots if relpath.startswith(r + "/")), key=len, default="")
     found = set()
-    for name in names:
+    for name in names[1:]:
         first = name.strip("/").split("/")[0]
         if first in ("", ".", "..") or "\n" in first:
             continue
@@ -36,6 +42,10 @@ def referenced(
                 break
             directory = directory.rpartition("/")[0]
     return found
+
+
+def _is_data_dir(candidate: str, files: Collection[str], dirs: Collection[str]) -> bool:
+    return candidate in dirs and f"{candidate}/__init__.py" not in files and not candidate.endswith("__pycache__")
 
 
 def _is_data(candidate: str, files: Collection[str], dirs: Collection[str]) -> bool:

@@ -28,6 +28,7 @@ class SharedObject:
     soname: str | None
     needed: tuple[str, ...]
     runpath: tuple[str, ...]
+    needed_at: tuple[int, ...] = ()  # the file offset of each DT_NEEDED string
 
 
 def is_shared_object(head: bytes) -> bool:
@@ -93,22 +94,36 @@ def read(data: bytes) -> SharedObject:
     soname = next((string(v) for t, v in entries if t == DT_SONAME), None)
     needed = tuple(string(v) for t, v in entries if t == DT_NEEDED)
     runpath = tuple(p for t, v in entries if t in (DT_RPATH, DT_RUNPATH) for p in string(v).split(":") if p)
-    return SharedObject(soname, needed, runpath)
+    needed_at = tuple(strtab + v for t, v in entries if t == DT_NEEDED)
+    return SharedObject(soname, needed, runpath, needed_at)
 
 
 def without_runpath(data: bytes) -> bytes:
-    """A copy of the shared object with its RPATH and RUNPATH entries removed.
+    """A copy of the shared object without the build machine's RPATH and RUNPATH directories.
 
-    They name directories of the build machine, which the dynamic loader would probe at run time.
-    The dynamic array is compacted and padded with DT_NULL; nothing else moves.
+    They would be probed at run time. Only ``$ORIGIN``-relative directories stay: they name
+    the object's neighbours, which is how libraries written to the cache find each other. An
+    entry left with no directory is removed, compacting the dynamic array and padding it with
+    DT_NULL; a shortened one is rewritten in place. Nothing else moves.
     """
-    start, entries, _ = _dynamic(data)
-    kept = [(t, v) for t, v in entries if t not in (DT_RPATH, DT_RUNPATH)]
-    if len(kept) == len(entries):
-        return data
-    kept += [(DT_NULL, 0)] * (len(entries) - len(kept))
-    packed = b"".join(struct.pack("<qQ", t, v) for t, v in kept)
-    return data[:start] + packed + data[start + len(packed) :]
+    start, entries, strtab = _dynamic(data)
+    out = bytearray(data)
+    kept = []
+    for tag, value in entries:
+        if tag in (DT_RPATH, DT_RUNPATH):
+            at = strtab + value
+            old = data[at : data.index(b"\0", at)]
+            origin = [p for p in old.split(b":") if p.startswith((b"$ORIGIN", b"${ORIGIN}"))]
+            if not origin:
+                continue
+            new = b":".join(origin)
+            out[at : at + len(old)] = new + bytes(len(old) - len(new))
+        kept.append((tag, value))
+    if len(kept) < len(entries):
+        kept += [(DT_NULL, 0)] * (len(entries) - len(kept))
+        packed = b"".join(struct.pack("<qQ", t, v) for t, v in kept)
+        out[start : start + len(packed)] = packed
+    return bytes(out)
 
 
 def version_needs(data: bytes) -> dict[str, tuple[str, ...]]:

@@ -61,8 +61,8 @@ def _module_entry(spec: str) -> Entry:
         raise EntryPointError(f"-m {spec}: not a module name; write it as pkg.module or pkg.module:function")
     if function:
         return _call_entry(module, function, _wrapper_path(module), f"function {spec}")
-    # What `python -m` runs, but leaving sys.argv[0] as the executable's name.
-    source = f"import runpy\nrunpy._run_module_as_main({module!r}, alter_argv=False)\n"
+    # What `python -m` runs: sys.argv[0] becomes the module's file, as under python.
+    source = f"import runpy\nrunpy._run_module_as_main({module!r})\n"
     return Entry(source.encode(), _wrapper_path(module), _wrapper_path(module), f"module {module}")
 
 

@@ -20,7 +20,10 @@ _LICENSE_FILE = re.compile(r"(^|/)(LICEN[CS]E|COPYING|NOTICE|AUTHORS)[^/]*$", re
 
 
 def add_system_licenses(
-    tree: Tree, added: Mapping[str, Path], preload: Mapping[str, Iterable[str]], note: Callable[[str], None]
+    tree: Tree,
+    added: Mapping[str, Path],
+    preload: Mapping[str, Iterable[str | tuple[str, ...]]],
+    note: Callable[[str], None],
 ) -> None:
     """Bundles the copyright file of each library from this machine; notes GPL ones, with the
     modules that need them (``preload``: extension -> the libraries it loads)."""
@@ -34,12 +37,18 @@ def add_system_licenses(
         tree.files[f"{LICENSE_DIR}/{name}"] = text
         license = main_license(text.decode("utf-8", "replace"), name)
         if license and re.match(r"A?GPL", license):
-            users = sorted(ext.rpartition("/")[2].split(".")[0] for ext, libs in preload.items() if relpath in libs)
+            users = sorted(
+                ext.rpartition("/")[2].split(".")[0] for ext, libs in preload.items() if relpath in _flat(libs)
+            )
             note(
                 f"warning: bundling {name} (its Debian copyright file's main licence: {license}) for "
                 f"{', '.join(users) or 'the app'}: distributing this executable may bring the GPL's terms; "
                 f"--exclude {users[0] if users else 'MODULE'} leaves it out"
             )
+
+
+def _flat(items: Iterable[str | tuple[str, ...]]) -> list[str]:
+    return [name for item in items for name in ((item,) if isinstance(item, str) else item)]
 
 
 def main_license(copyright: str, library: str) -> str | None:

@@ -59,7 +59,8 @@ class Linkage:
     """The outcome: system libraries to add, each extension's preload order, what is missing."""
 
     added: dict[str, Path] = field(default_factory=dict)  # relpath in the bundle -> file here
-    preload: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    preload: dict[str, tuple[str | tuple[str, ...], ...]] = field(default_factory=dict)
+    needed_paths: dict[str, tuple[tuple[int, int, str], ...]] = field(default_factory=dict)
     missing: list[Missing] = field(default_factory=list)
 
 
@@ -90,25 +91,67 @@ def link(natives: Mapping[str, tuple[Path, elf.SharedObject]], extensions: set[s
             queue.append(added)
     for relpath in sorted(extensions):
         result.preload[relpath] = _load_order(relpath, objects, provided)
+    result.needed_paths = cycle_paths(result, objects)
     return result
 
 
 def _load_order(
     relpath: str, objects: Mapping[str, tuple[Path, elf.SharedObject]], provided: Mapping[str, str]
-) -> tuple[str, ...]:
-    order: list[str] = []
-    seen = {relpath}
+) -> tuple[str | tuple[str, ...], ...]:
+    """The bundled libraries ``relpath`` needs, dependencies first. Libraries that need each
+    other (Pillow's freetype and harfbuzz) come as one group: they must be loaded together."""
 
-    def visit(current: str) -> None:
-        for name in objects[current][1].needed:
-            dep = provided.get(name)
-            if dep and dep not in seen:
-                seen.add(dep)
+    def deps(current: str) -> list[str]:
+        return [d for d in (provided.get(n) for n in objects[current][1].needed) if d and d != relpath]
+
+    # Tarjan's strongly connected components, which it emits dependencies first.
+    order: list[str | tuple[str, ...]] = []
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for dep in deps(node):
+            if dep not in index:
                 visit(dep)
-                order.append(dep)
+                low[node] = min(low[node], low[dep])
+            elif dep in stack:
+                low[node] = min(low[node], index[dep])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            order.append(component[0] if len(component) == 1 else tuple(sorted(component)))
 
-    visit(relpath)
+    for dep in deps(relpath):
+        if dep not in index:
+            visit(dep)
     return tuple(order)
+
+
+def cycle_paths(
+    linkage: Linkage, objects: Mapping[str, tuple[Path, elf.SharedObject]]
+) -> dict[str, tuple[tuple[int, int, str], ...]]:
+    """For each library in a group that needs each other: (offset, length, library) of each of
+    its DT_NEEDED strings naming another member. The runtime writes the member's memfd path
+    there, so the dynamic loader opens the group's members by path, in one dlopen()."""
+    provided = {info.soname or rel.rpartition("/")[2]: rel for rel, (_, info) in objects.items()}
+    patches: dict[str, tuple[tuple[int, int, str], ...]] = {}
+    groups = {item for order in linkage.preload.values() for item in order if isinstance(item, tuple)}
+    for group in groups:
+        for member in group:
+            info = objects[member][1]
+            patches[member] = tuple(
+                (offset, len(name), provided[name])
+                for name, offset in zip(info.needed, info.needed_at, strict=True)
+                if provided.get(name) in group
+            )
+    return patches
 
 
 def _find_system_library(name: str, origin: Path, runpath: tuple[str, ...]) -> Path | None:

@@ -72,7 +72,7 @@ def test_without_proc_it_falls_back_to_the_cache(debian_root: Path, app: Path) -
 
 def test_without_proc_or_a_cache_it_says_what_is_missing(debian_root: Path, app: Path) -> None:
     shutil.copy(app, debian_root / "app")
-    proc = _chroot(debian_root, "sh -c 'unset HOME; exec /app'", with_proc=False)
+    proc = _chroot(debian_root, "sh -c 'ONEBIN_CACHE_DIR=/dev/null/cache exec /app'", with_proc=False)
     assert proc.returncode != 0
     assert "ONEBIN_CACHE_DIR" in proc.stderr, proc.stderr
 

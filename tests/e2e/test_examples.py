@@ -184,7 +184,7 @@ def test_module_and_function_entry_points(tmp_path: Path) -> None:
     build(PACKAGES / "myproject", "-m", "myproject", "-o", "as-module", cwd=tmp_path)
     build(PACKAGES / "myproject", "-m", "myproject.cli:main", "-o", "as-function", cwd=tmp_path)
     module = run_hidden(tmp_path / "as-module", "x", "--fail")
-    assert module.stdout.splitlines()[0] == "as module __main__ myproject.__main__"
+    assert module.stdout.splitlines()[0] == "as module __main__ myproject.__main__"  # sys.argv[0]: its file
     assert module.returncode == 3
     function = run_hidden(tmp_path / "as-function", "y")
     assert function.returncode == 0 and function.stdout.endswith("args=['y']\n")

@@ -72,6 +72,7 @@ def write_app(path: Path) -> Path:
             "preload": {
                 f"{SITE}/demo/_speed.cpython-311-x86_64-linux-gnu.so": (f"{SITE}/demo.libs/libz-0123abcd.so.1",)
             },
+            "needed_paths": {},
             "distributions": {SITE: (("demo_pkg", f"{SITE}/demo-1.2.dist-info"),)},
             "main": (*writer.add(b"main"), "app/app.py"),
             "materialize": {},

@@ -25,6 +25,7 @@ def _write() -> bytes:
         "dirs": {"lib": 0},
         "modules": {},
         "preload": {},
+        "needed_paths": {},
         "distributions": {},
         "main": (0, 0, 0, "app/main.py"),
         "materialize": {},

@@ -95,7 +95,10 @@ class Index:
     only for tracebacks and ``get_source``).
     ``dirs`` is the set of directories. ``modules`` maps "<directory>/<name>" to the entry for
     the module ``name`` found in that directory, with the precedence FileFinder would apply.
-    ``preload`` maps a native file to the bundled libraries it needs, in load order.
+    ``preload`` maps a native file to the bundled libraries it needs, in load order; a tuple in
+    that list is a group of libraries that need each other, loaded together. For those,
+    ``needed_paths`` gives (offset, length, library) of each DT_NEEDED string naming another
+    member, where the runtime writes that member's memfd path.
     ``distributions`` maps each sys.path root to its ``*.dist-info`` directories.
     ``main`` describes the entry point: (code_offset, code_size, code_hash, file).
     ``materialize`` maps a module that reads its own ``__file__`` to find data beside it to the
@@ -110,6 +113,7 @@ class Index:
         self.dirs = data["dirs"]
         self.modules = data["modules"]
         self.preload = data["preload"]
+        self.needed_paths = data["needed_paths"]
         self.distributions = data["distributions"]
         self.main = data["main"]
         self.materialize = data["materialize"]

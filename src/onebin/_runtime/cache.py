@@ -8,7 +8,8 @@ marks the modules that read their own ``__file__`` and name a data file or direc
 them; when such a module is imported, the top-level package holding it (its "unit") is written
 here, and its ``__file__`` then points here. Apps that need no path write nothing.
 
-Layout: ``$ONEBIN_CACHE_DIR`` (else ``$XDG_CACHE_HOME/onebin``, else ``~/.cache/onebin``)
+Layout: ``$ONEBIN_CACHE_DIR`` (else ``$XDG_CACHE_HOME/onebin``, else ``~/.cache/onebin``, with
+the account's home directory where HOME is not set)
 ``/apps/<app id>/`` holding each unit at its path in the bundle, ``native/`` for native files,
 and ``.manifest/`` recording (size, mtime, inode) of each file written. The app id is a hash of
 the payload: a new build gets a new directory, an unchanged one reuses it.
@@ -66,8 +67,15 @@ class Cache:
 
     def path_for(self, relpath: str) -> str:
         """A real path for a bundled file or directory, writing its unit if needed."""
-        self.materialize(unit_of(relpath, self._bundle.index.roots))
+        inside = relpath + "/-" if relpath in self._bundle.index.dirs else relpath  # a directory: its own unit
+        self.materialize(unit_of(inside, self._bundle.index.roots))
         return self._base_path() + "/" + relpath
+
+    def relpath(self, path: str) -> str | None:
+        """The bundle path of a path inside the written units, or None."""
+        if self._base is not None and path.startswith(self._base + "/"):
+            return path[len(self._base) + 1 :].rstrip("/")
+        return None
 
     def native_path(self, relpath: str) -> str:
         """A real copy of a native file, for when it cannot be loaded from memory."""
@@ -201,9 +209,14 @@ def _cache_home() -> str:
         if value and value.startswith(b"/"):
             return value.decode() + suffix
     home = environ.get(b"HOME")
-    if not home or not home.startswith(b"/"):
-        raise CacheUnavailable("neither ONEBIN_CACHE_DIR, XDG_CACHE_HOME nor HOME names a directory")
-    return home.decode() + "/.cache/onebin"
+    if home and home.startswith(b"/"):
+        return home.decode() + "/.cache/onebin"
+    try:  # no HOME (env -i, a service): the account's home directory, as os.path.expanduser
+        import pwd
+
+        return pwd.getpwuid(posix.geteuid()).pw_dir + "/.cache/onebin"
+    except (ImportError, KeyError):
+        raise CacheUnavailable("neither ONEBIN_CACHE_DIR, XDG_CACHE_HOME, HOME nor the account names a home") from None
 
 
 def _check_private(path: str) -> None:

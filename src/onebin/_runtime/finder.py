@@ -37,6 +37,12 @@ class PathHook:
 
     def __call__(self, path: str) -> "BundleFinder | MainFinder":
         relpath = self.bundle.relpath(path)
+        if relpath is None:
+            relpath = self.cache.relpath(path)  # a package written to the cache: still from memory
+            if relpath is not None and relpath in self.bundle.index.dirs:
+                finder = BundleFinder(self, relpath)
+                finder.path = path
+                return finder
         if relpath is not None and relpath in self.bundle.index.dirs:
             return BundleFinder(self, relpath)
         if relpath is not None and relpath == self.bundle.index.main[3]:
@@ -161,7 +167,13 @@ class BundleLoader:
     def exec_module(self, module: "ModuleType") -> None:
         real = self._hook.cache.real_path(self._entry[1])
         if real is not None:
-            module.__file__ = real  # its data files were written beside it: see cache.py
+            # Its data files were written beside it (cache.py): its paths lead there, while
+            # its modules are still imported from memory.
+            module.__file__ = real
+            path = getattr(module, "__path__", None)
+            if isinstance(path, list) and self._entry[0] == _bundle.PACKAGE:
+                path[:] = [real.rpartition("/")[0]]
+                self._hook.cache_finder(path[0])
         code = self.get_code(module.__name__)
         if _integrations.LINECACHE is not None:
             _integrations.remember_source(code.co_filename, self, module.__name__)
@@ -209,6 +221,7 @@ class ExtensionLoader:
     """Loads a C extension module from a memfd copy of its bundled .so file."""
 
     def __init__(self, hook: PathHook, fullname: str, relpath: str) -> None:
+        self._hook = hook
         self._natives = hook.natives
         self.name = fullname
         self._relpath = relpath
@@ -223,7 +236,7 @@ class ExtensionLoader:
                 raise
             return self.create_module(spec)
         try:
-            module.__file__ = self.path
+            module.__file__ = self._hook.cache.real_path(self._relpath) or self.path
         except AttributeError:
             pass
         return module

@@ -42,10 +42,28 @@ class NativeLoader:
 
     def load_extension_file(self, relpath: str) -> str:
         """Loads what the extension ``relpath`` needs; returns a path to a copy of it to load."""
-        for library in self._bundle.index.preload.get(relpath, ()):
-            if library not in self._libraries:
-                self._libraries[library] = self._dlopen(library, relpath)
+        for item in self._bundle.index.preload.get(relpath, ()):
+            if isinstance(item, tuple):
+                if item[0] not in self._libraries:
+                    self._load_group(item, relpath)
+            elif item not in self._libraries:
+                self._libraries[item] = self._dlopen(item, relpath)
         return self._loadable_path(relpath)
+
+    def _load_group(self, group: "tuple[str, ...]", needed_by: str) -> None:
+        """Libraries that need each other: each names the others by path, then one dlopen()
+        loads them all. (From the cache, they find each other beside them through $ORIGIN.)"""
+        paths = {member: self._loadable_path(member) for member in group}
+        if self._in_memory:
+            for member in group:
+                fd = int(paths[member].rpartition("/")[2])
+                for offset, length, other in self._bundle.index.needed_paths.get(member, ()):
+                    name = paths[other].encode()
+                    if len(name) > length:
+                        raise ImportError("cannot link %s to %s in memory" % (member, other), path=needed_by)
+                    posix.pwrite(fd, name + b"\0", offset)
+        for member in group:
+            self._libraries[member] = self._dlopen(member, needed_by, paths[member])
 
     def fall_back(self, problem: BaseException) -> bool:
         """Switches to cache copies if ``problem`` says memory loading is refused; True if so."""
@@ -56,11 +74,11 @@ class NativeLoader:
             return True
         return False
 
-    def _dlopen(self, library: str, needed_by: str) -> int:
+    def _dlopen(self, library: str, needed_by: str, path: "str | None" = None) -> int:
         try:
-            return _onebin.dlopen(self._loadable_path(library))
+            return _onebin.dlopen(path or self._loadable_path(library))
         except OSError as exc:
-            if self.fall_back(exc):
+            if path is None and self.fall_back(exc):
                 return self._dlopen(library, needed_by)
             raise ImportError(
                 "cannot load %s, needed by %s: %s" % (library, needed_by, exc),
@@ -77,7 +95,15 @@ class NativeLoader:
                 if _trace.ON:
                     _trace.emit("load %s from memory (%s)" % (relpath, path))
                 return path
-        path = self._cache.native_path(relpath)
+        try:
+            path = self._cache.native_path(relpath)
+        except OSError as exc:
+            raise ImportError(
+                "cannot load %s: memory loading is refused here (no /proc, or memfds may not be "
+                "executed) and the cache directory cannot be written (%s); mount /proc, or set "
+                "ONEBIN_CACHE_DIR to a writable directory" % (relpath, exc),
+                path=self._bundle.path(relpath),
+            ) from None
         if _trace.ON:
             _trace.emit("load %s from the cache (%s)" % (relpath, path))
         return path
