@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import datafiles
 from ._runtime import bundle as fmt
+from ._runtime.cache import unit_of
 from .entry import Entry
 from .errors import BuildError
 from .target import Target
@@ -167,6 +168,7 @@ class BundleCompiler:
         materialize = datafiles.materialize_map(
             names_of, self._tree.files, self._tree.directories(), tuple(self._tree.roots)
         )
+        self._mypyc_groups(modules, siblings, materialize)
         return Compiled(
             {rel: code for rel, (code, _, _) in by_file.items()},
             {rel: compressed for rel, (_, _, compressed) in by_file.items() if compressed},
@@ -175,13 +177,35 @@ class BundleCompiler:
             main_code,
         )
 
+    def _mypyc_groups(
+        self, modules: dict[str, tuple[int, str]], siblings: dict[str, str], materialize: dict[str, tuple[str, ...]]
+    ) -> None:
+        """mypyc compiles a distribution's modules into one shared library (``<hash>__mypyc``)
+        that initialises them without the import system, their ``__file__`` beside its own. So
+        loading it writes the units its marked modules need, and it then lives there too."""
+        roots = tuple(self._tree.roots)
+        marked: dict[str, tuple[str, ...]] = {}
+        for ext in siblings:
+            needs = materialize.get(ext) or materialize.get(unit_of(ext, roots))
+            if needs:
+                marked[ext] = needs
+        if not marked:
+            return
+        owners = self._tree.owners()
+        for key, (kind, rel) in modules.items():
+            if kind == fmt.EXTENSION and key.endswith("__mypyc"):
+                units = {unit for ext, its in marked.items() if owners.get(ext) == owners.get(rel) for unit in its}
+                if units:
+                    materialize[rel] = tuple(sorted(units | {unit_of(rel, roots)}))
+
     def _shadowed_sources(self, modules: dict[str, tuple[int, str]]) -> dict[str, str]:
         """Extension module file -> the .py of the same module beside it (as mypyc wheels ship)."""
-        return {
-            rel: f"{key}.py"
-            for key, (kind, rel) in modules.items()
-            if kind == fmt.EXTENSION and f"{key}.py" in self._tree.files
-        }
+        shadowed = {}
+        for key, (kind, rel) in modules.items():
+            source = f"{key}.py" if kind == fmt.EXTENSION else f"{key}/__init__.py"
+            if kind in (fmt.EXTENSION, fmt.EXTENSION_PACKAGE) and source in self._tree.files:
+                shadowed[rel] = source
+        return shadowed
 
     def _path(self, relpath: str) -> Path:
         source = self._tree.files[relpath]

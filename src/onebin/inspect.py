@@ -59,7 +59,13 @@ __all__ = [
 ]
 
 LAUNCHER = "(launcher)"
-_KINDS = {fmt.SOURCE: "source", fmt.PACKAGE: "package", fmt.EXTENSION: "extension", fmt.NAMESPACE: "namespace"}
+_KINDS = {
+    fmt.SOURCE: "source",
+    fmt.PACKAGE: "package",
+    fmt.EXTENSION: "extension",
+    fmt.NAMESPACE: "namespace",
+    fmt.EXTENSION_PACKAGE: "extension package",
+}
 _REBUILD = "rebuild it with `onebin build`"
 
 
@@ -268,7 +274,7 @@ def _modules(bundle: fmt.Bundle) -> Iterator[Module]:
 
 
 def _native_libraries(bundle: fmt.Bundle, floors: dict[str, tuple[int, ...] | None]) -> Iterator[NativeLibrary]:
-    extensions = {entry[1] for entry in bundle.index.modules.values() if entry[0] == fmt.EXTENSION}
+    extensions = {e[1] for e in bundle.index.modules.values() if e[0] in (fmt.EXTENSION, fmt.EXTENSION_PACKAGE)}
     owners = _owners(bundle)
     for relpath in sorted(floors):
         if relpath == LAUNCHER or relpath in extensions:

@@ -243,7 +243,8 @@ def link_tree(
         objects[relpath] = (Path(relpath) if isinstance(source, bytes) else source, info)
         tree.files[relpath] = stripped
     while True:
-        extensions = {rel for kind, rel in tree.modules(target.ext_suffix).values() if kind == fmt.EXTENSION}
+        modules = tree.modules(target.ext_suffix).values()
+        extensions = {rel for kind, rel in modules if kind in (fmt.EXTENSION, fmt.EXTENSION_PACKAGE)}
         linkage = link(objects, extensions)
         required = [m for m in linkage.missing if not m.needed_by.startswith(dynload)]
         if required:

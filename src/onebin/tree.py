@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import elf
-from ._runtime.bundle import EXTENSION, NAMESPACE, PACKAGE, SOURCE
+from ._runtime.bundle import EXTENSION, EXTENSION_PACKAGE, NAMESPACE, PACKAGE, SOURCE
 from .entry import SCRIPT_ROOT
 from .target import Target
 
@@ -109,8 +109,7 @@ class Tree:
                 continue  # not reachable by import
             if "." in directory.rpartition("/")[2]:
                 continue  # not a module name (e.g. a *.dist-info directory)
-            init = f"{directory}/__init__.py"
-            found[directory] = (PACKAGE, init) if init in self.files else (NAMESPACE, directory)
+            found[directory] = self._package(directory, ext_suffix)
         for relpath in self.files:
             directory, _, filename = relpath.rpartition("/")
             if not (directory in self.roots or directory in found and found[directory][0] != EXTENSION):
@@ -137,6 +136,15 @@ class Tree:
                         owners.setdefault(f"{root}/{row[0]}", dist)
         return owners
 
+    def _package(self, directory: str, ext_suffix: str) -> tuple[int, str]:
+        """A directory's entry: its __init__ as FileFinder ranks them (extension first)."""
+        for suffix in (ext_suffix, ".abi3.so", ".so"):
+            if f"{directory}/__init__{suffix}" in self.files:
+                return EXTENSION_PACKAGE, f"{directory}/__init__{suffix}"
+        if f"{directory}/__init__.py" in self.files:
+            return PACKAGE, f"{directory}/__init__.py"
+        return NAMESPACE, directory
+
     def native_files(self) -> Iterator[tuple[str, Path | bytes]]:
         """The ELF shared objects in the tree."""
         for relpath, source in self.files.items():
@@ -149,7 +157,7 @@ class Tree:
 def _outranks(kind: int, suffix: str, current: tuple[int, str] | None, suffixes: list[tuple[str, int]]) -> bool:
     if current is None or current[0] == NAMESPACE:
         return True
-    if current[0] == PACKAGE:
+    if current[0] in (PACKAGE, EXTENSION_PACKAGE):
         return False
     order = [s for s, _ in suffixes]
     current_suffix = next(s for s in order if current[1].endswith(s))

@@ -84,6 +84,7 @@ class Prepared:
 
 
 PYTEST_DURATION = re.compile(r"\b(in )\d+\.\d+s\b")
+PYTEST_RULE = re.compile(r"^=+ (.*<duration>.*?) =+$", re.MULTILINE)  # padded to the duration's width
 
 
 def normalise(text: str, paths: dict[str, str]) -> str:
@@ -94,14 +95,15 @@ def normalise(text: str, paths: dict[str, str]) -> str:
       tracebacks and warnings: ``docutils/__main__.py``), python by their absolute path.
     - ``sys.executable`` becomes ``<python>`` (the venv's ``bin/python``, the executable spelled
       ``<dir>/./<name>``) and ``sys.prefix`` ``<prefix>`` (the venv, the executable).
-    - The duration in pytest's summary line (``5 passed in 0.02s``).
+    - The duration in pytest's summary line (``5 passed in 0.02s``), and the width of the ``=``
+      rule around it, which follows the duration's.
 
     ``paths`` is one side's, from ``Prepared.venv_paths`` or ``exe_paths``; they are replaced
     longest first, so a prefix never eats a longer path.
     """
     for path in sorted(paths, key=len, reverse=True):
         text = text.replace(path, paths[path])
-    return PYTEST_DURATION.sub(r"\g<1><duration>", text)
+    return PYTEST_RULE.sub(r"=== \g<1> ===", PYTEST_DURATION.sub(r"\g<1><duration>", text))
 
 
 def _copy_package(name: str, dest: Path) -> Path:

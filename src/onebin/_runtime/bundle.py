@@ -30,6 +30,7 @@ SOURCE = 0  # a .py module: (kind, file, code_offset, code_size, code_hash)
 PACKAGE = 1  # a regular package: file is its __init__.py
 EXTENSION = 2  # a C extension module: file is its .so
 NAMESPACE = 3  # a directory without __init__.py (PEP 420): file is the directory
+EXTENSION_PACKAGE = 4  # a package whose __init__ is a C extension (mypyc compiles some)
 
 ZLIB = 1  # a file stored compressed (Index.files)
 
@@ -101,8 +102,9 @@ class Index:
     member, where the runtime writes that member's memfd path.
     ``distributions`` maps each sys.path root to its ``*.dist-info`` directories.
     ``main`` describes the entry point: (code_offset, code_size, code_hash, file).
-    ``materialize`` maps a module that reads its own ``__file__`` to find data beside it to the
-    units (top-level directories) it needs as real files (see cache.py).
+    ``materialize`` maps a package (a unit: a top-level directory) whose modules reach data by
+    path, or such a module directly in a sys.path root, to the units it needs as real files
+    (see cache.py and the builder's datafiles.py).
     ``info`` holds the Python version, the entry point, the builder's version, the app's id and
     the build's inputs: (name, version, url, sha256) of each distribution and of the script.
     """

@@ -50,8 +50,13 @@ class Cache:
         self._warned = False
 
     def real_path(self, relpath: str) -> str | None:
-        """The real file for ``relpath`` if its unit is (or, for a marked module, must be) written."""
-        units = self._bundle.index.materialize.get(relpath)
+        """The real file for ``relpath`` if its unit is (or, for a marked module or package,
+        must be) written."""
+        index = self._bundle.index
+        units = index.materialize.get(relpath)
+        if units is None and index.materialize:
+            unit = unit_of(relpath, index.roots)
+            units = None if unit in index.roots else index.materialize.get(unit)
         if units is not None:
             try:
                 for unit in units:
@@ -62,8 +67,12 @@ class Cache:
         elif not self._ready:
             return None
         if unit_of(relpath, self._bundle.index.roots) in self._ready:
-            return self._base_path() + "/" + relpath
+            return self._base_path() + "/" + relpath.removesuffix("/-")
         return None
+
+    def real_directory(self, relpath: str) -> str | None:
+        """The real copy of a bundled directory if its unit is written, or is to be."""
+        return self.real_path(relpath + "/-")
 
     def path_for(self, relpath: str) -> str:
         """A real path for a bundled file or directory, writing its unit if needed."""

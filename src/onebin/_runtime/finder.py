@@ -79,13 +79,13 @@ class BundleFinder:
             spec.submodule_search_locations = [self._subdir(relpath)]
             return spec
         loader: BundleLoader | ExtensionLoader
-        if kind == _bundle.EXTENSION:
-            loader = ExtensionLoader(self._hook, fullname, relpath)
+        if kind in (_bundle.EXTENSION, _bundle.EXTENSION_PACKAGE):
+            loader = ExtensionLoader(self._hook, fullname, relpath, kind == _bundle.EXTENSION_PACKAGE)
         else:
             loader = BundleLoader(self._hook, fullname, entry)
         spec = ModuleSpec(fullname, loader, origin=self._bundle.path(relpath))
         spec.has_location = True
-        if kind == _bundle.PACKAGE:
+        if kind in (_bundle.PACKAGE, _bundle.EXTENSION_PACKAGE):
             spec.submodule_search_locations = [self._subdir(key)]
         if _trace.ON:
             _trace.emit("import %s from %s" % (fullname, relpath))
@@ -220,14 +220,18 @@ class BundleLoader:
 class ExtensionLoader:
     """Loads a C extension module from a memfd copy of its bundled .so file."""
 
-    def __init__(self, hook: PathHook, fullname: str, relpath: str) -> None:
+    def __init__(self, hook: PathHook, fullname: str, relpath: str, package: bool = False) -> None:
         self._hook = hook
+        self._package = package
         self._natives = hook.natives
         self.name = fullname
         self._relpath = relpath
         self.path = hook.bundle.path(relpath)
 
     def create_module(self, spec: "_ModuleSpec") -> "ModuleType":
+        real = self._hook.cache.real_path(self._relpath)  # before its code runs (mypyc's may read it)
+        if real is not None:
+            spec.origin = real
         path = self._natives.load_extension_file(self._relpath)
         try:
             module: ModuleType = _imp.create_dynamic(ModuleSpec(spec.name, self, origin=path))
@@ -236,7 +240,7 @@ class ExtensionLoader:
                 raise
             return self.create_module(spec)
         try:
-            module.__file__ = self._hook.cache.real_path(self._relpath) or self.path
+            module.__file__ = real or self.path
         except AttributeError:
             pass
         return module
@@ -245,7 +249,7 @@ class ExtensionLoader:
         _imp.exec_dynamic(module)
 
     def is_package(self, fullname: str) -> bool:
-        return False
+        return self._package
 
     def get_code(self, fullname: str) -> None:
         return None
@@ -255,6 +259,10 @@ class ExtensionLoader:
 
     def get_filename(self, fullname: str) -> str:
         return self.path
+
+    def get_resource_reader(self, fullname: str) -> "_resources.Reader":
+        relpath = self._relpath.rpartition("/")[0]
+        return _resources.Reader(self._hook.bundle, self._hook.cache, relpath)
 
     def __repr__(self) -> str:
         return "<onebin ExtensionLoader %r>" % self.path

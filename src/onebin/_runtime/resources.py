@@ -10,6 +10,7 @@ import _io as io  # io itself is not importable yet when this module runs
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from typing import Any
 
     from .bundle import Bundle
     from .cache import Cache
@@ -97,7 +98,14 @@ class Reader:
         self._cache = cache
         self._relpath = relpath
 
-    def files(self) -> "BundlePath":
+    def files(self) -> "BundlePath | Any":
+        """The package's files: a real ``pathlib.Path`` if they were written (so that every path
+        the package derives agrees), else a BundlePath served from memory."""
+        real = self._cache.real_directory(self._relpath)
+        if real is not None:
+            import pathlib
+
+            return pathlib.Path(real)
         return BundlePath(self._bundle, self._cache, self._relpath)
 
     # The older ResourceReader interface, still used by Python 3.10's importlib.resources.
