@@ -186,7 +186,7 @@ class BundleCompiler:
         roots = tuple(self._tree.roots)
         marked: dict[str, tuple[str, ...]] = {}
         for ext in siblings:
-            needs = materialize.get(ext) or materialize.get(unit_of(ext, roots))
+            needs = materialize.get(ext)
             if needs:
                 marked[ext] = needs
         if not marked:

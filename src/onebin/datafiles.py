@@ -57,18 +57,16 @@ def _is_data(candidate: str, files: Collection[str], dirs: Collection[str]) -> b
 def materialize_map(
     names_of: Mapping[str, list[str]], files: Collection[str], dirs: Collection[str], roots: tuple[str, ...]
 ) -> dict[str, tuple[str, ...]]:
-    """What must be written when: a package (a unit) -> the units it needs written when any of
-    its modules is first imported, so all of them agree on where their files are; a module
-    directly in a sys.path root -> the units it needs (a root is not one unit: its modules are
-    unrelated)."""
-    result: dict[str, set[str]] = {}
+    """Module file -> the units it needs written when it is imported, for each module that
+    reaches data by path. (Only then: a package's other modules may be all that an app uses,
+    and they need nothing written: numpy's f2py reads its sources by path, numpy does not.)"""
+    result = {}
     for relpath, names in sorted(names_of.items()):
         entries = referenced(relpath, names, files, dirs, roots)
         if entries:
-            unit = unit_of(relpath, roots)
-            key = relpath if unit in roots else unit
-            result.setdefault(key, set()).update({unit}, (unit_of(e, roots) for e in entries))
-    return {key: tuple(sorted(units)) for key, units in sorted(result.items())}
+            units = {unit_of(relpath, roots)} | {unit_of(e, roots) for e in entries}
+            result[relpath] = tuple(sorted(units))
+    return result
 
 
 def beside_script(script: Path, names: Iterable[str]) -> list[Path]:

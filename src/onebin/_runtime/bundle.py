@@ -102,9 +102,8 @@ class Index:
     member, where the runtime writes that member's memfd path.
     ``distributions`` maps each sys.path root to its ``*.dist-info`` directories.
     ``main`` describes the entry point: (code_offset, code_size, code_hash, file).
-    ``materialize`` maps a package (a unit: a top-level directory) whose modules reach data by
-    path, or such a module directly in a sys.path root, to the units it needs as real files
-    (see cache.py and the builder's datafiles.py).
+    ``materialize`` maps a module that reaches data by path to the units (top-level
+    directories) it needs as real files (see cache.py and the builder's datafiles.py).
     ``info`` holds the Python version, the entry point, the builder's version, the app's id and
     the build's inputs: (name, version, url, sha256) of each distribution and of the script.
     """

@@ -47,16 +47,13 @@ class Cache:
         self._bundle = bundle
         self._base: str | None = None
         self._ready: dict[str, str] = {}  # unit -> its real path, checked in this process
+        self._flagged_units: set[str] | None = None  # units that some module needs written
         self._warned = False
 
     def real_path(self, relpath: str) -> str | None:
         """The real file for ``relpath`` if its unit is (or, for a marked module or package,
         must be) written."""
-        index = self._bundle.index
-        units = index.materialize.get(relpath)
-        if units is None and index.materialize:
-            unit = unit_of(relpath, index.roots)
-            units = None if unit in index.roots else index.materialize.get(unit)
+        units = self._bundle.index.materialize.get(relpath)
         if units is not None:
             try:
                 for unit in units:
@@ -71,7 +68,18 @@ class Cache:
         return None
 
     def real_directory(self, relpath: str) -> str | None:
-        """The real copy of a bundled directory if its unit is written, or is to be."""
+        """The real copy of a bundled directory if its unit is written, or if any of its
+        modules will need it written (so that paths derived from either agree)."""
+        roots = self._bundle.index.roots
+        unit = unit_of(relpath + "/-", roots)
+        if self._flagged_units is None:
+            self._flagged_units = {unit_of(m, roots) for m in self._bundle.index.materialize} - set(roots)
+        if unit in self._flagged_units and unit not in self._ready:
+            try:
+                self.materialize(unit)
+            except OSError as exc:
+                self._warn(relpath, exc)
+                return None
         return self.real_path(relpath + "/-")
 
     def path_for(self, relpath: str) -> str:
