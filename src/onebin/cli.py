@@ -14,7 +14,8 @@ from typing import Any
 from . import __version__, licenses, options
 from .builder import BuildResult, Reporter, build
 from .errors import ConfigError, OnebinError
-from .inspect import as_json, read_contents, summary
+from .inspect import as_json, read_contents
+from .report import summary
 from .sources import PipOptions
 
 _BUILD_EXAMPLES = """\

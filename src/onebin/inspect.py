@@ -36,7 +36,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import posixpath
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from email.parser import HeaderParser
 from typing import Any
@@ -55,7 +55,6 @@ __all__ = [
     "NativeLibrary",
     "as_json",
     "read_contents",
-    "summary",
 ]
 
 LAUNCHER = "(launcher)"
@@ -313,102 +312,3 @@ def as_json(contents: Contents) -> dict[str, Any]:
     """The ``--json`` document (see the module's docstring)."""
     document = asdict(contents)
     return {"schema": 1, **document}
-
-
-def summary(contents: Contents, modules: bool = False) -> str:
-    """The text ``onebin inspect`` prints; ``modules`` lists every module, not only their roots."""
-    parts = [
-        _header(contents),
-        _distribution_table(contents),
-        _library_table(contents),
-        _module_table(contents, modules),
-        _input_table(contents),
-    ]
-    return "\n\n".join(part for part in parts if part)
-
-
-def _header(c: Contents) -> str:
-    launcher = _size(c.payload_offset)
-    rows = [
-        ("file", c.file),
-        (
-            "size",
-            f"{_size(c.size)} (launcher {launcher}, payload {_size(c.payload_size)} at offset {c.payload_offset})",
-        ),
-        ("sha256", c.sha256),
-        ("python", c.python),
-        ("entry point", c.entry),
-        ("app id", c.id),
-        ("onebin", c.onebin),
-        ("glibc floor", _glibc(c)),
-    ]
-    return "\n".join(_table(rows))
-
-
-def _glibc(c: Contents) -> str:
-    if c.glibc_min is None:
-        return "none (no file needs a versioned glibc symbol)"
-    names = ["the launcher" if p == LAUNCHER else p for p in c.glibc_min_required_by]
-    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
-    return f"{c.glibc_min} (needed by {', '.join(names[:3])}{more})"
-
-
-def _distribution_table(c: Contents) -> str:
-    rows = [(d.name, d.version) for d in c.distributions]
-    return "\n".join([f"distributions ({len(rows)})", *_table(rows, indent=2)])
-
-
-def _library_table(c: Contents) -> str:
-    libraries = c.native_libraries
-    local = sum(1 for lib in libraries if lib.origin == "build-machine")
-    title = f"native libraries ({len(libraries)}: {local} from the build machine, {len(libraries) - local} from wheels or the app)"
-    rows = [
-        (lib.path, lib.soname or "-", _size(lib.size), _origin(lib), f"glibc {lib.glibc_min or '-'}")
-        for lib in libraries
-    ]
-    return "\n".join([title, *_table(rows, indent=2, right={2})])
-
-
-def _origin(library: NativeLibrary) -> str:
-    if library.origin == "distribution":
-        return f"wheel: {library.distribution}"
-    return library.origin.replace("-", " ")
-
-
-def _module_table(c: Contents, each: bool) -> str:
-    total = sum(m.size + m.code_size for m in c.modules)
-    title = f"modules ({len(c.modules)}, {_size(total)} of files and bytecode)"
-    rows: list[tuple[str, ...]]
-    if each:
-        rows = [("name", "kind", "file", "bytecode", "path")]
-        rows += [(m.name, m.kind, _size(m.size), _size(m.code_size), m.path) for m in c.modules]
-    else:
-        rows = [("sys.path root", "modules", "files", "bytecode"), *(_root_row(c, root) for root in c.roots)]
-        title += "; --modules lists each"
-    return "\n".join([title, *_table(rows, indent=2, right={2, 3} if each else {1, 2, 3})])
-
-
-def _root_row(c: Contents, root: str) -> tuple[str, ...]:
-    inside = [m for m in c.modules if m.root == root]
-    return root, str(len(inside)), _size(sum(m.size for m in inside)), _size(sum(m.code_size for m in inside))
-
-
-def _input_table(c: Contents) -> str:
-    rows = [(f"{i.name} {i.version}".strip(), f"sha256:{i.sha256}" if i.sha256 else "-", i.url) for i in c.inputs]
-    return "\n".join([f"build inputs ({len(rows)})", *_table(rows, indent=2)])
-
-
-def _table(rows: Sequence[Sequence[str]], indent: int = 0, right: Collection[int] = ()) -> list[str]:
-    """Rows as lines of aligned columns; columns in ``right`` are right-aligned."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
-    lines = []
-    for row in rows:
-        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-        lines.append((" " * indent + "  ".join(cells)).rstrip())
-    return lines
-
-
-def _size(n: int) -> str:
-    if n < 1000:
-        return f"{n} B"
-    return f"{n / 1e3:.1f} kB" if n < 1_000_000 else f"{n / 1e6:.1f} MB"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from onebin import elf
+from onebin import elf, report
 from onebin import inspect as inspection
 from onebin._runtime import bundle as fmt
 from onebin.cli import main
@@ -181,7 +181,7 @@ def test_json_keys_are_the_documented_schema(contents: inspection.Contents) -> N
 
 
 def test_summary(contents: inspection.Contents) -> None:
-    text = inspection.summary(contents)
+    text = report.summary(contents)
     assert re.search(r"^python +3\.11\.7$", text, re.MULTILINE)
     assert re.search(rf"^glibc floor +{re.escape(contents.glibc_min or '')} \(needed by ", text, re.MULTILINE)
     assert re.search(r"^  Demo_Pkg +1\.2$", text, re.MULTILINE)
@@ -191,7 +191,7 @@ def test_summary(contents: inspection.Contents) -> None:
     assert "json.decoder" not in text
     assert re.search(
         r"^  json\.decoder +source +10 B +16 B +lib/python3\.11/json/decoder\.py$",
-        inspection.summary(contents, modules=True),
+        report.summary(contents, modules=True),
         re.MULTILINE,
     )
     assert "sha256:" + "ab" * 32 in text
