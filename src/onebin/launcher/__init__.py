@@ -39,7 +39,7 @@ def launcher_for(target: Target, cache_dir: Path) -> Path:
     """The launcher executable for ``target``, from the cache or freshly built."""
     compiler = find_compiler(target)
     libs = _link_libraries(target)
-    sources = [SOURCE.read_text(), SOURCE.with_name("onebin_hash.h").read_text()]
+    sources = [SOURCE.read_text(), *(SOURCE.with_name(h).read_text() for h in ("onebin_hash.h", "onebin_payload.h"))]
     key = hashlib.sha256("\n".join([*sources, target.identity, compiler, *_CFLAGS, *libs]).encode()).hexdigest()[:32]
     cached = cache_dir / "launchers" / f"{target.short_version}-{key}"
     if cached.is_file():

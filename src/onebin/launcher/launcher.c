@@ -33,20 +33,12 @@
 #include <wchar.h>
 
 #include "onebin_hash.h"
+#include "onebin_payload.h"
 
 #if PY_VERSION_HEX < 0x030A0000
 #error "onebin needs CPython 3.10 or newer"
 #endif
 
-#define TRAILER_MAGIC "\x7fONEBIN\x01"
-#define TRAILER_SIZE 88
-#define FORMAT_VERSION 3
-
-/* The sections of the payload; offsets are relative to the payload's start. */
-typedef struct {
-    uint64_t offset;
-    uint64_t size;
-} Section;
 
 typedef struct {
     const unsigned char *file;   /* the whole executable, mapped read-only */
@@ -62,28 +54,6 @@ typedef struct {
 } Bundle;
 
 static Bundle bundle;
-
-static uint64_t
-read_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
-
-static uint32_t
-read_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static int
-section_fits(const Section *s, uint64_t payload_size)
-{
-    return s->offset <= payload_size && s->size <= payload_size - s->offset;
-}
 
 /* A damaged payload ends the process at once with one line: nothing of it can be trusted. */
 static void
@@ -134,38 +104,17 @@ bundle_open(Bundle *b)
         return "cannot map this executable into memory";
     }
     b->file = map;
-    const unsigned char *t = b->file + b->file_size - TRAILER_SIZE;
-    if (memcmp(t, TRAILER_MAGIC, 8) != 0) {
-        return "this executable is damaged (no onebin trailer at its end); rebuild it";
+    Payload p;
+    const char *problem = payload_parse(b->file, b->file_size, &p);
+    if (problem != NULL) {
+        return problem;
     }
-    if (read_u32(t + 8) != FORMAT_VERSION) {
-        return "this executable's payload has an unknown format version; rebuild it";
-    }
-    b->payload_offset = read_u64(t + 16);
-    b->payload_size = read_u64(t + 24);
-    Section *sections[] = {&b->paths, &b->runtime, &b->index};
-    for (int i = 0; i < 3; i++) {
-        sections[i]->offset = read_u64(t + 32 + 16 * i);
-        sections[i]->size = read_u64(t + 40 + 16 * i);
-    }
-    uint64_t limit = b->file_size - TRAILER_SIZE;
-    if (b->payload_offset > limit || b->payload_size != limit - b->payload_offset) {
-        return "this executable is damaged (payload size mismatch); rebuild it";
-    }
-    for (int i = 0; i < 3; i++) {
-        if (!section_fits(sections[i], b->payload_size)) {
-            return "this executable is damaged (a payload section lies outside the file); rebuild it";
-        }
-    }
-    b->payload = b->file + b->payload_offset;
-    /* The trailer, paths, runtime and index are checked now; each blob when first used. */
-    uint64_t hash = onebin_hash(t, TRAILER_SIZE - 8, 0);
-    for (int i = 0; i < 3; i++) {
-        hash = onebin_hash(b->payload + sections[i]->offset, sections[i]->size, hash);
-    }
-    if (hash != read_u64(t + 80)) {
-        return "this executable is damaged (header checksum mismatch); rebuild it";
-    }
+    b->payload = p.payload;
+    b->payload_offset = p.payload_offset;
+    b->payload_size = p.payload_size;
+    b->paths = p.paths;
+    b->runtime = p.runtime;
+    b->index = p.index;
     return NULL;
 }
 
