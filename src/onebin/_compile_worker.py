@@ -1,11 +1,12 @@
 """Compiles sources to marshalled code objects; run by the *target* interpreter.
 
 Reads from stdin a marshalled list of (co_filename, path) and writes to stdout a marshalled
-list, in the same order, of (code, names, compressed): ``code`` is the marshalled code object's
+list, in the same order, of (code, names, compressed, imports): ``code`` is the marshalled code object's
 bytes, or None where the source does not compile (importing the module then raises its
 SyntaxError, as in a venv); ``names`` are the short string constants in its code, which the
 builder matches against the files beside it, with ``"__file__"`` first if the code uses that
-name; ``compressed`` is the source compressed with zlib, as the executable stores it.
+name; ``compressed`` is the source compressed with zlib, as the executable stores it; ``imports`` are
+the names its code uses (``co_names``: imported modules among them), for ``--trim-stdlib``.
 This file runs as a script under CPython 3.10+, with nothing from onebin importable.
 """
 
@@ -34,6 +35,15 @@ def _names(code):
     return (["__file__"] if reads_file else []) + sorted(names)
 
 
+def _used_names(code):
+    names, stack = set(), [code]
+    while stack:
+        current = stack.pop()
+        names.update(current.co_names)
+        stack.extend(c for c in current.co_consts if hasattr(c, "co_consts"))
+    return sorted(names)
+
+
 def main():
     warnings.simplefilter("ignore")
     jobs = marshal.load(sys.stdin.buffer)
@@ -44,9 +54,9 @@ def main():
         try:
             code = compile(source, co_filename, "exec", dont_inherit=True, optimize=0)
         except (SyntaxError, ValueError):
-            out.append((None, None, zlib.compress(source, 6)))
+            out.append((None, None, zlib.compress(source, 6), []))
             continue
-        out.append((marshal.dumps(code), _names(code), zlib.compress(source, 6)))
+        out.append((marshal.dumps(code), _names(code), zlib.compress(source, 6), _used_names(code)))
     marshal.dump(out, sys.stdout.buffer)
 
 

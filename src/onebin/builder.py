@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import datafiles, entry, licenses, natives
+from . import datafiles, entry, licenses, natives, trim
 from ._runtime import bundle as fmt
 from .compile import BundleCompiler, Compiler
 from .errors import BuildError
@@ -69,6 +69,7 @@ def build(
     python: str | None = None,
     check: Sequence[str] | None = None,
     exclude: Sequence[str] = (),
+    trim_stdlib: bool = False,
     pip: PipOptions | None = None,
     reporter: Reporter | None = None,
 ) -> BuildResult:
@@ -102,6 +103,8 @@ def build(
             reporter.note(f"app files beside the script: {', '.join(tree.app_files)}")
         _exclude(tree, exclude, reporter)
         tree.files.setdefault(main.relpath, main.source)
+        if trim_stdlib:
+            _trim(tree, compiler, target, main, reporter)
         linkage = natives.link_tree(tree, target, reporter.note, natives.DebugStripper(cache))
         licenses.add_system_licenses(tree, linkage.added, linkage.preload, reporter.note)
         licenses.warn_gpl_distributions(tree, reporter.note)
@@ -139,6 +142,16 @@ def build(
     )
 
 
+def _trim(tree: Tree, compiler: BundleCompiler, target: Target, main: entry.Entry, reporter: Reporter) -> None:
+    reporter.step("finding the stdlib modules nothing imports")
+    tree.entry_names = [
+        n for _, names, _, imports in compiler.compile([main.relpath]) for n in [*(names or ()), *imports]
+    ]
+    unused = trim.unused_stdlib(tree, tree.modules(target.ext_suffix), compiler, target)
+    files = trim.drop(tree, unused, target)
+    reporter.note(f"--trim-stdlib left out {len(unused)} stdlib modules ({files} files): {', '.join(unused)}")
+
+
 def _exclude(tree: Tree, modules: Sequence[str], reporter: Reporter) -> None:
     for module in modules:
         gone = tree.exclude(module)
@@ -161,7 +174,7 @@ def _check_output(out: Path) -> Path:
 def _add_script_data(tree: Tree, script: Path, compiler: BundleCompiler) -> list[str]:
     """Adds the data files and directories beside the script that its modules name."""
     app_modules = [rel for rel in tree.files if rel.startswith(f"{entry.SCRIPT_ROOT}/") and rel.endswith(".py")]
-    names = [n for _, found, _ in compiler.compile(app_modules) for n in found or ()]
+    names = [n for _, found, _, _ in compiler.compile(app_modules) for n in found or ()]
     added = []
     for path in datafiles.beside_script(script, names):
         relpath = f"{entry.SCRIPT_ROOT}/{path.name}"

@@ -119,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             python=chosen["python"],
             check=chosen["check"],
             exclude=chosen["exclude"] or (),
+            trim_stdlib=bool(chosen["trim_stdlib"]),
             pip=pip,
             reporter=reporter,
         )

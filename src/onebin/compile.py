@@ -40,7 +40,7 @@ _WORKER_SOURCE = _WORKER.read_bytes()  # part of every cache key: what it comput
 
 
 # (marshalled code, names if it reads __file__, zlib-compressed source): see _compile_worker.py
-Result = tuple[bytes | None, list[str] | None, bytes]
+Result = tuple[bytes | None, list[str] | None, bytes, list[str]]
 
 
 class Compiler:
@@ -57,7 +57,7 @@ class Compiler:
         keys = [self._key(name, path) for name, path in jobs]
         cached = [self._cached(key) for key in keys]
         todo = [i for i, found in enumerate(cached) if found is None]
-        results: list[Result] = [found or (None, None, b"") for found in cached]
+        results: list[Result] = [found or (None, None, b"", []) for found in cached]
         if todo:
             for i, compiled in zip(todo, self._run([jobs[i] for i in todo]), strict=True):
                 results[i] = compiled
@@ -71,10 +71,10 @@ class Compiler:
     def _cached(self, key: str) -> Result | None:
         try:
             data = (self._cache / key[:2] / key).read_bytes()
-            code, names, compressed = marshal.loads(data)
+            code, names, compressed, imports = marshal.loads(data)
         except (OSError, ValueError, EOFError, TypeError):
             return None
-        return code, names, compressed
+        return code, names, compressed, imports
 
     def _store(self, key: str, compiled: Result) -> None:
         if compiled[0] is None:
@@ -93,7 +93,7 @@ class Compiler:
         chunks = [jobs[i::workers] for i in range(workers)]
         with ThreadPoolExecutor(workers) as pool:
             outputs = list(pool.map(self._run_worker, chunks))
-        merged: list[Result] = [(None, None, b"")] * len(jobs)
+        merged: list[Result] = [(None, None, b"", [])] * len(jobs)
         for w, out in enumerate(outputs):
             merged[w::workers] = out
         return merged
@@ -149,7 +149,7 @@ class BundleCompiler:
         extra = [(f"{RUNTIME_PACKAGE}/{name}.py", _RUNTIME_DIR / f"{name}.py") for name in RUNTIME_MODULES]
         extra.append((main.filename, self._path(main.relpath)))
         results = self.compile(sources, extra)
-        runtime_codes = [code for code, _, _ in results[len(sources) : -1]]
+        runtime_codes = [code for code, _, _, _ in results[len(sources) : -1]]
         main_code = results[-1][0]
         if main_code is None:
             raise BuildError(f"{main.filename} does not compile for Python {version}: fix its syntax error")
@@ -161,7 +161,7 @@ class BundleCompiler:
                 (RUNTIME_PACKAGE if name == "__init__" else f"{RUNTIME_PACKAGE}.{name}", RUNTIME_PACKAGE, code)
             )
         by_file = dict(zip(sources, results[: len(sources)], strict=True))
-        names_of = {rel: names for rel, (_, names, _) in by_file.items() if names}
+        names_of = {rel: names for rel, (_, names, _, _) in by_file.items() if names}
         for extension, source in siblings.items():  # mypyc: the .py says what the .so does
             if source in names_of:
                 names_of[extension] = names_of[source]
@@ -170,8 +170,8 @@ class BundleCompiler:
         )
         self._mypyc_groups(modules, siblings, materialize)
         return Compiled(
-            {rel: code for rel, (code, _, _) in by_file.items()},
-            {rel: compressed for rel, (_, _, compressed) in by_file.items() if compressed},
+            {rel: code for rel, (code, _, _, _) in by_file.items()},
+            {rel: compressed for rel, (_, _, compressed, _) in by_file.items() if compressed},
             materialize,
             runtime,
             main_code,

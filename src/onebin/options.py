@@ -75,6 +75,12 @@ OPTIONS = (
         "leave out this module or package and what is under it, e.g. mypkg.tests (repeatable)",
         "MODULE",
     ),
+    Option(
+        "trim-stdlib",
+        ("--trim-stdlib",),
+        "flag",
+        "leave out the stdlib modules no bundled code imports (it lists them); a module imported by a computed name is missed",
+    ),
     Option("index-url", ("--index-url",), "text", "pip: the package index to use instead of PyPI", "URL"),
     Option("extra-index-url", ("--extra-index-url",), "list", "pip: another package index to use (repeatable)", "URL"),
     Option(

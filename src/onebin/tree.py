@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,7 @@ class Tree:
     files: dict[str, Path | bytes] = field(default_factory=dict)
     roots: list[str] = field(default_factory=list)
     app_files: list[str] = field(default_factory=list)
+    entry_names: list[str] = field(default_factory=list)  # what the entry point's code names
 
     @classmethod
     def assemble(cls, target: Target, site_packages: Path, script: Path | None) -> Tree:
@@ -51,11 +52,12 @@ class Tree:
         tree._add_walk(f"{stdlib}/site-packages", site_packages, _SITE_PACKAGES)
         return tree
 
-    def exclude(self, module: str) -> list[str]:
-        """Removes the module or package ``module`` (dotted) from every root; returns what went."""
+    def exclude(self, module: str, roots: Iterable[str] | None = None) -> list[str]:
+        """Removes the module or package ``module`` (dotted) from every root (or those given);
+        returns what went."""
         parts = module.replace(".", "/")
         gone = []
-        for root in self.roots:
+        for root in self.roots if roots is None else roots:
             base = f"{root}/{parts}"
             for relpath in list(self.files):
                 stem, dot, _ = relpath.rpartition("/")[2].partition(".")

@@ -167,3 +167,16 @@ def test_the_python_prompt_hatch(tmp_path: Path) -> None:
     )
     assert proc.stdout.strip().endswith('[""]'), proc.stdout
     assert "the app" not in proc.stdout
+
+
+def test_trim_stdlib_is_opt_in_and_lists_what_it_dropped(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("import json, sqlite3\nprint(json.dumps(sqlite3.sqlite_version_info[:1]))\n")
+    full = run_onebin("build", "app.py", "-o", "full", cwd=tmp_path)
+    trimmed = run_onebin("build", "app.py", "--trim-stdlib", "-o", "trimmed", cwd=tmp_path)
+    assert full.returncode == trimmed.returncode == 0, trimmed.stderr
+    assert "--trim-stdlib" not in full.stderr
+    (note,) = [line for line in trimmed.stderr.splitlines() if "--trim-stdlib left out" in line]
+    assert "idlelib" in note and "turtledemo" in note and "json" not in note.split(":", 2)[2].split(", ")
+    assert (tmp_path / "trimmed").stat().st_size < (tmp_path / "full").stat().st_size
+    run = subprocess.run([tmp_path / "trimmed"], capture_output=True, text=True)
+    assert run.stdout == "[3]\n", run.stderr
