@@ -11,7 +11,8 @@ Rules for the commands, so that a venv and a bundle print the same thing:
 - no absolute paths, ``sys.executable`` or ``__file__`` in the output, no tracebacks (a bundle
   names traceback files relative to their ``sys.path`` entry);
 - every top-level requirement pinned to one version, with a cp311 manylinux wheel where it has
-  native code, so both sides install the same files.
+  native code, so both sides install the same files; the cases in ``OTHER_PYTHONS_CASES`` need one
+  for each of cp310 to cp313.
 
 The kinds of package the corpus must cover, and the cases that do:
 
@@ -878,3 +879,22 @@ CASES: tuple[Case, ...] = (
     ),
     Case("humanize", ("humanize==4.17.0",), script=HUMANIZE, commands=(Command("gettext"),)),
 )
+
+
+OTHER_PYTHONS_CASES: tuple[str, ...] = (
+    "pyyaml",  # C (libyaml)
+    "cryptography",  # Rust, abi3 (cp39-abi3 for 3.10, cp311-abi3 from 3.11), OpenSSL in the wheel
+    "pydantic",  # Rust (pydantic-core)
+    "orjson-msgpack",  # Rust and C
+    "attrs-markupsafe",  # C (markupsafe._speedups) and pure
+    "lxml",  # C (Cython, libxml2 linked in), and data read through __file__ (isoschematron)
+    "charset-normalizer",  # mypyc
+    "click",  # pure
+    "stdlib",  # the target's own extension modules and the system libraries they need
+)
+"""The cases that ``test_corpus.py`` also builds with ``--python`` for each of the other interpreters.
+
+Every pin of these has a wheel for cp310, cp311, cp312 and cp313, or is pure (checked with
+``pip download --only-binary=:all: --python INTERPRETER``). Not flake8, sqlalchemy, numpy, pillow,
+markdown or humanize: their pins need 3.11, and pins used by the default run stay as they are.
+"""

@@ -8,6 +8,12 @@ hidden (``run_hidden``: a mount namespace and ``env -i PATH=/usr/bin:/bin``). Th
 the same environment, ``PATH=/usr/bin:/bin`` and nothing else. ``normalise`` then replaces the
 paths that legitimately differ, and (returncode, stdout, stderr) must be equal.
 
+``test_matches_venv_on`` does the same for the cases in ``OTHER_PYTHONS_CASES`` with each of
+``OTHER_PYTHONS``: ``onebin build --python INTERPRETER``, and a venv of that interpreter (made
+without pip, and filled by this Python's pip with ``--python``). The paths that ``normalise``
+replaces (``pythonX.Y``, the stdlib, site-packages) are asked of the venv's interpreter, and the
+executable must report that interpreter's version. An interpreter this machine lacks is skipped.
+
 While one case's commands run, the next selected case is prepared in the background (one build
 and one venv at a time), and the directories of finished cases are removed.
 """
@@ -15,12 +21,12 @@ and one venv at a time), and the directories of finished cases are removed.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 import venv
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,12 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import build, run_hidden
+from conftest import build, run_hidden, run_onebin
 
-from .cases import CASES, Case, Command
+from .cases import CASES, OTHER_PYTHONS_CASES, Case, Command
 
 PACKAGES = Path(__file__).resolve().parent / "packages"
-PYTHON_DIR = f"python{sys.version_info.major}.{sys.version_info.minor}"  # onebin's default target is this Python
 ENV = {"PATH": "/usr/bin:/bin"}  # what run_hidden gives the executable (`env -i PATH=/usr/bin:/bin`)
 
 pytestmark = [
@@ -46,6 +51,61 @@ pytestmark = [
 
 
 @dataclass(frozen=True)
+class Interpreter:
+    """A target CPython: ``python`` is what ``onebin build --python`` gets; None for onebin's default,
+    the Python running the tests (and onebin). ``missing`` says why this machine lacks it."""
+
+    name: str
+    python: str | None = None
+    missing: str = ""
+
+
+DEFAULT = Interpreter("default")
+
+
+def _pyenv(version: str) -> Interpreter:
+    """pyenv's newest ``X.Y.Z`` build of ``version``."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    found = {
+        tuple(map(int, d.name.split("."))): d / "bin" / f"python{version}"
+        for d in root.glob(f"versions/{version}.*")
+        if re.fullmatch(r"\d+\.\d+\.\d+", d.name) and (d / "bin" / f"python{version}").is_file()
+    }
+    if not found:
+        return Interpreter(f"pyenv-{version}", missing=f"no pyenv build of Python {version} in {root}/versions")
+    return Interpreter(f"pyenv-{version}", str(found[max(found)]))
+
+
+def _system(name: str, path: str) -> Interpreter:
+    return Interpreter(name, path) if Path(path).is_file() else Interpreter(name, missing=f"no {path}")
+
+
+OTHER_PYTHONS = (_pyenv("3.10"), _pyenv("3.12"), _pyenv("3.13"), _system("debian-3.11", "/usr/bin/python3.11"))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A venv's layout, as its own interpreter tells it: ``pythonX.Y``, the stdlib, site-packages."""
+
+    python_dir: str
+    stdlib: Path
+    site_packages: Path
+
+
+LAYOUT = (
+    "import json, sys, sysconfig; "
+    "print(json.dumps(['python%d.%d' % sys.version_info[:2], sysconfig.get_path('stdlib'), sysconfig.get_path('purelib')]))"
+)
+
+
+def _layout(env_dir: Path) -> Layout:
+    proc = subprocess.run([str(env_dir / "bin" / "python"), "-c", LAYOUT], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    python_dir, stdlib, site_packages = json.loads(proc.stdout)
+    return Layout(python_dir, Path(stdlib), Path(site_packages))
+
+
+@dataclass(frozen=True)
 class Prepared:
     """A case's executable and its venv, under ``root``."""
 
@@ -53,6 +113,7 @@ class Prepared:
     root: Path
     exe: Path
     venv: Path
+    layout: Layout
 
     def venv_argv(self, command: Command) -> list[str]:
         """The venv's equivalent of running the executable with ``command``'s arguments."""
@@ -66,18 +127,15 @@ class Prepared:
 
     def venv_paths(self) -> dict[str, str]:
         """The venv side's paths that differ legitimately, with their replacements (see normalise)."""
-        roots = [
-            self.root / "app",
-            Path(sysconfig.get_path("stdlib")),
-            self.venv / "lib" / PYTHON_DIR / "site-packages",
-        ]
+        roots = [self.root / "app", self.layout.stdlib, self.layout.site_packages]
         paths = {f"{root}/": "" for root in roots}
         paths.update({str(self.venv / "bin" / "python"): "<python>", str(self.venv): "<prefix>"})
         return paths
 
     def exe_paths(self) -> dict[str, str]:
         """The executable's: ``sys.executable`` is spelled ``<dir>/./<name>``, ``sys.prefix`` is the file."""
-        roots = [self.exe / "app", self.exe / "lib" / PYTHON_DIR, self.exe / "lib" / PYTHON_DIR / "site-packages"]
+        lib = self.exe / "lib" / self.layout.python_dir
+        roots = [self.exe / "app", lib, lib / "site-packages"]
         paths = {f"{root}/": "" for root in roots}
         paths.update({f"{self.exe.parent}/./{self.exe.name}": "<python>", str(self.exe): "<prefix>"})
         return paths
@@ -113,11 +171,13 @@ def _copy_package(name: str, dest: Path) -> Path:
     return target
 
 
-def _build(case: Case, root: Path) -> Path:
-    """``onebin build`` of the case, in ``root``; returns the executable."""
+def _build(case: Case, root: Path, interpreter: Interpreter) -> Path:
+    """``onebin build`` of the case, in ``root``, for ``interpreter``; returns the executable."""
     out = root / "bin" / case.exe_name
     out.parent.mkdir(parents=True)
     sources = [*case.requirements, *(str(_copy_package(p, root / "build-src")) for p in case.local_packages)]
+    if interpreter.python is not None:
+        sources = ["--python", interpreter.python, *sources]  # options before the sources, as argparse wants
     if case.script is not None:
         app = root / "app"  # the script alone: its neighbours would be bundled too
         app.mkdir()
@@ -128,52 +188,97 @@ def _build(case: Case, root: Path) -> Path:
     else:
         assert case.module is not None
         build(*sources, "-m", case.module, "-o", out, cwd=root)
+    if interpreter.python is not None:
+        _check_python(out, interpreter.python)
     return out
 
 
-def _make_venv(case: Case, root: Path) -> Path:
-    """A venv holding pip and the case's requirements (not the setuptools that ensurepip adds)."""
+def _check_python(exe: Path, python: str) -> None:
+    """The executable bundles ``python``'s version: one built for another could print the same lines."""
+    asked = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True, timeout=60
+    )
+    assert asked.returncode == 0, asked.stderr
+    proc = run_onebin("inspect", "--json", exe)
+    assert proc.returncode == 0, f"onebin inspect failed:\n{proc.stdout}\n{proc.stderr}"
+    bundled = json.loads(proc.stdout)["python"]
+    assert bundled == asked.stdout.strip(), (
+        f"built with --python {python} ({asked.stdout.strip()}), it bundles Python {bundled}"
+    )
+
+
+def _make_venv(case: Case, root: Path, interpreter: Interpreter) -> tuple[Path, Layout]:
+    """A venv of ``interpreter`` holding the case's requirements, and its layout.
+
+    The default interpreter's venv holds pip too (not the setuptools that ensurepip adds). Another
+    interpreter's is made without pip, which Debian's python lacks, and this Python's pip installs
+    into it (``pip --python``).
+    """
     env_dir = root / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    python = str(env_dir / "bin" / "python")
-    pip = [python, "-m", "pip", "--disable-pip-version-check", "-q"]
-    uninstall = subprocess.run([*pip, "uninstall", "-y", "setuptools"], capture_output=True, text=True, timeout=300)
-    assert uninstall.returncode == 0, uninstall.stderr
+    if interpreter.python is None:
+        venv.EnvBuilder(with_pip=True).create(env_dir)
+        python = str(env_dir / "bin" / "python")
+        pip = [python, "-m", "pip", "--disable-pip-version-check", "-q"]
+        uninstall = subprocess.run([*pip, "uninstall", "-y", "setuptools"], capture_output=True, text=True, timeout=300)
+        assert uninstall.returncode == 0, uninstall.stderr
+    else:
+        proc = subprocess.run(
+            [interpreter.python, "-m", "venv", "--without-pip", str(env_dir)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, f"{interpreter.python} -m venv failed:\n{proc.stdout}\n{proc.stderr}"
+        python = str(env_dir / "bin" / "python")
+        pip = [sys.executable, "-m", "pip", "--python", python, "--disable-pip-version-check", "-q"]
     packages = [str(_copy_package(p, root / "venv-src")) for p in case.local_packages]
     if case.requirements or packages:
         proc = subprocess.run(
             [*pip, "install", *case.requirements, *packages], capture_output=True, text=True, timeout=900
         )
         assert proc.returncode == 0, f"pip install in the venv failed:\n{proc.stdout}\n{proc.stderr}"
-    return env_dir
+    return env_dir, _layout(env_dir)
+
+
+Key = tuple[Interpreter, Case]
+
+
+def _dir_name(key: Key) -> str:
+    interpreter, case = key
+    return case.id if interpreter == DEFAULT else f"{interpreter.name}-{case.id}"
 
 
 class Preparer:
-    """Builds executables and venvs for the selected cases, one case ahead of the tests."""
+    """Builds executables and venvs for the selected (interpreter, case) pairs, one ahead of the tests."""
 
-    def __init__(self, base: Path, order: list[Case]) -> None:
+    def __init__(self, base: Path, order: list[Key]) -> None:
         self.base = base
         self.order = order
         self.builds = ThreadPoolExecutor(max_workers=1, thread_name_prefix="corpus-build")
         self.venvs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="corpus-venv")
-        self.jobs: dict[str, tuple[Future[Path], Future[Path]]] = {}
+        self.jobs: dict[str, tuple[Future[Path], Future[tuple[Path, Layout]]]] = {}  # by _dir_name
 
-    def _submit(self, case: Case) -> None:
-        if case.id not in self.jobs:
-            root = self.base / case.id
+    def _submit(self, key: Key) -> None:
+        if _dir_name(key) not in self.jobs:
+            interpreter, case = key
+            root = self.base / _dir_name(key)
             root.mkdir()
-            self.jobs[case.id] = (self.builds.submit(_build, case, root), self.venvs.submit(_make_venv, case, root))
+            self.jobs[_dir_name(key)] = (
+                self.builds.submit(_build, case, root, interpreter),
+                self.venvs.submit(_make_venv, case, root, interpreter),
+            )
 
-    def get(self, case: Case) -> Prepared:
-        index = self.order.index(case)
+    def get(self, case: Case, interpreter: Interpreter = DEFAULT) -> Prepared:
+        key = (interpreter, case)
+        index = self.order.index(key)
         for done in self.order[:index]:
-            if done.id in self.jobs and all(f.done() for f in self.jobs[done.id]):
-                shutil.rmtree(self.base / done.id, ignore_errors=True)
+            if _dir_name(done) in self.jobs and all(f.done() for f in self.jobs[_dir_name(done)]):
+                shutil.rmtree(self.base / _dir_name(done), ignore_errors=True)
         for upcoming in self.order[index : index + 2]:
             self._submit(upcoming)
-        exe_future, venv_future = self.jobs[case.id]
-        exe, env_dir = exe_future.result(), venv_future.result()  # a failure fails every command of the case
-        return Prepared(case, self.base / case.id, exe, env_dir)
+        exe_future, venv_future = self.jobs[_dir_name(key)]
+        exe, (env_dir, layout) = exe_future.result(), venv_future.result()  # a failure fails every command of the case
+        return Prepared(case, self.base / _dir_name(key), exe, env_dir, layout)
 
     def close(self) -> None:
         for pool in (self.builds, self.venvs):
@@ -183,12 +288,13 @@ class Preparer:
 
 @pytest.fixture(scope="module")
 def preparer(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Preparer]:
-    order: list[Case] = []
+    order: list[Key] = []
     for item in request.session.items:
         callspec = getattr(item, "callspec", None)
         case = callspec.params.get("case") if callspec is not None else None
-        if isinstance(case, Case) and case not in order:
-            order.append(case)
+        interpreter = callspec.params.get("interpreter", DEFAULT) if callspec is not None else DEFAULT
+        if isinstance(case, Case) and not interpreter.missing and (interpreter, case) not in order:
+            order.append((interpreter, case))
     p = Preparer(tmp_path_factory.mktemp("corpus"), order)
     yield p
     p.close()
@@ -218,7 +324,32 @@ PARAMS = [pytest.param(case, command, id=f"{case.id}-{command.name}") for case i
 
 @pytest.mark.parametrize(("case", "command"), PARAMS)
 def test_matches_venv(case: Case, command: Command, preparer: Preparer) -> None:
-    prepared = preparer.get(case)
+    _compare(preparer.get(case), command)
+
+
+OTHER_CASES = [case for case in CASES if case.id in OTHER_PYTHONS_CASES]
+assert len(OTHER_CASES) == len(OTHER_PYTHONS_CASES), "OTHER_PYTHONS_CASES names an unknown case"
+OTHER_PARAMS = [
+    pytest.param(
+        interpreter,
+        case,
+        command,
+        id=f"{interpreter.name}-{case.id}-{command.name}",
+        marks=pytest.mark.skipif(bool(interpreter.missing), reason=interpreter.missing),
+    )
+    for interpreter in OTHER_PYTHONS
+    for case in OTHER_CASES
+    for command in case.commands
+]
+
+
+@pytest.mark.parametrize(("interpreter", "case", "command"), OTHER_PARAMS)
+def test_matches_venv_on(interpreter: Interpreter, case: Case, command: Command, preparer: Preparer) -> None:
+    """The same comparison, built with ``--python`` and against a venv of that interpreter."""
+    _compare(preparer.get(case, interpreter), command)
+
+
+def _compare(prepared: Prepared, command: Command) -> None:
     cwd = prepared.root / "work"
 
     def in_venv(cwd: Path) -> subprocess.CompletedProcess[str]:
