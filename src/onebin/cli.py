@@ -93,9 +93,21 @@ def _inspect_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     i.add_argument("-v", "--modules", action="store_true", help="list every module, not only a count per root")
 
 
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """The command line, with `build`'s options allowed between its sources (as pip allows)."""
+    parser = _parser()
+    if argv and argv[0] == "build":
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        build_parser: argparse.ArgumentParser = commands.choices["build"]
+        args = build_parser.parse_intermixed_args(argv[1:])
+        args.command = "build"
+        return args
+    return parser.parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the onebin command; returns its exit code."""
-    args = _parser().parse_args(argv)
+    args = _parse(list(sys.argv[1:] if argv is None else argv))
     if args.command == "inspect":
         return _inspect(args)
     try:
