@@ -36,6 +36,13 @@ def build(*args: str | os.PathLike[str], cwd: Path | None = None) -> None:
     assert proc.returncode == 0, f"onebin build failed:\n{proc.stdout}\n{proc.stderr}"
 
 
+def build_script_app(root: Path, script: str, *sources: str | os.PathLike[str]) -> Path:
+    """Writes ``script`` as ``root/app.py`` and builds it (with ``sources``) into ``root/app``."""
+    (root / "app.py").write_text(script)
+    build(*sources, "app.py", "-o", "app", cwd=root)
+    return root / "app"
+
+
 def python_hidden_script() -> str:
     """Shell commands that hide every Python installation of this machine in a mount namespace."""
     lines = ["set -e", "mount --make-rprivate /"]

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import build, needs_root_tools, run_hidden
+from conftest import build_script_app, needs_root_tools, run_hidden
 
 pytestmark = [pytest.mark.e2e, needs_root_tools]
 
@@ -72,10 +72,7 @@ if __name__ == "__main__":
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("children")
-    (root / "app.py").write_text(APP)
-    build("app.py", "-o", "app", cwd=root)
-    return root / "app"
+    return build_script_app(tmp_path_factory.mktemp("children"), APP)
 
 
 def test_multiprocessing_with_every_start_method(app: Path) -> None:

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import build
+from conftest import build_script_app
 
 from onebin._runtime.bundle import TRAILER_SIZE, Trailer
 
@@ -26,10 +26,7 @@ EXPECTED = '{"ok": "3.0"}\n'
 
 @pytest.fixture(scope="module")
 def exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("damage")
-    (root / "app.py").write_text(APP)
-    build("app.py", "-o", "app", cwd=root)
-    return root / "app"
+    return build_script_app(tmp_path_factory.mktemp("damage"), APP)
 
 
 def _run(exe: Path) -> str:

@@ -14,7 +14,7 @@ import venv
 from pathlib import Path
 
 import pytest
-from conftest import PACKAGES, ROOT, build, needs_root_tools, run_hidden, run_traced
+from conftest import PACKAGES, ROOT, build, build_script_app, needs_root_tools, run_hidden, run_traced
 
 pytestmark = [pytest.mark.e2e, needs_root_tools]
 
@@ -71,10 +71,7 @@ def flake8(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def numpy_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("numpy")
-    (root / "app.py").write_text(NUMPY_APP)
-    build("numpy", "app.py", "-o", "app", cwd=root)
-    return root / "app"
+    return build_script_app(tmp_path_factory.mktemp("numpy"), NUMPY_APP, "numpy")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import build, run_onebin
+from conftest import build_script_app, run_onebin
 
 from onebin._runtime.bundle import TRAILER_SIZE
 
@@ -23,10 +23,7 @@ APP = "import pyflakes\nprint('pyflakes', pyflakes.__version__)\n"
 
 @pytest.fixture(scope="module")
 def exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("inspect")
-    (root / "app.py").write_text(APP)
-    build("pyflakes", "app.py", "-o", "app", cwd=root)
-    return root / "app"
+    return build_script_app(tmp_path_factory.mktemp("inspect"), APP, "pyflakes")
 
 
 @pytest.fixture(scope="module")
