@@ -19,7 +19,7 @@ from .tree import Tree
 # What onebin's runtime imports when it needs to (tracebacks, resources, metadata, caches).
 _RUNTIME_NEEDS = (
     "importlib", "zlib", "select", "traceback", "linecache", "tokenize", "pathlib", "contextlib",
-    "pwd", "zipfile", "email", "csv", "json", "warnings", "runpy", "posixpath", "pkgutil",
+    "pwd", "zipfile", "email", "csv", "json", "warnings", "runpy", "posixpath", "pkgutil", "_sitebuiltins",
 )  # fmt: skip
 
 

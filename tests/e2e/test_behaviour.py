@@ -23,6 +23,8 @@ elif mode == "exit":
     sys.exit(int(sys.argv[2]))
 elif mode == "exit-message":
     sys.exit("goodbye")
+elif mode == "builtin-exit":
+    exit(4)
 elif mode == "stdin":
     print(sys.stdin.read().upper(), end="")
 elif mode == "flood":
@@ -89,6 +91,10 @@ def test_warnings_show_their_source_line(app: Path) -> None:
         f"app.py:{line}: UserWarning: careful",
         '  warnings.warn("careful")',
     ]
+
+
+def test_site_builtins_exit_and_quit(app: Path) -> None:
+    assert run_hidden(app, "builtin-exit").returncode == 4
 
 
 def test_sys_exit_message(app: Path) -> None:

@@ -47,6 +47,25 @@ def complete() -> None:
         sys.path_hooks.remove(hook)
         sys.path_hooks.insert(0, hook)
     sys.meta_path.append(_metadata.DistributionFinder(hook))
+    _add_site_builtins()
+
+
+def _add_site_builtins() -> None:
+    """exit(), quit(), help(), copyright, credits and license, which `site` would have added:
+    scripts call exit() as freely as sys.exit()."""
+    import _sitebuiltins
+    import builtins
+
+    builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
+    builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
+    builtins.help = _sitebuiltins._Helper()
+    builtins.copyright = _sitebuiltins._Printer("copyright", sys.copyright)
+    builtins.credits = _sitebuiltins._Printer(
+        "credits",
+        "Thanks to CWI, CNRI, BeOpen, Zope Corporation, the Python Software Foundation, "
+        "and a cast of thousands for supporting Python development.  See www.python.org for more information.",
+    )
+    builtins.license = _sitebuiltins._Printer("license", "See https://www.python.org/psf/license/")
 
 
 def main_code() -> "CodeType":
