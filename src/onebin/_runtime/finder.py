@@ -39,12 +39,10 @@ class PathHook:
         relpath = self.bundle.relpath(path)
         if relpath is None:
             relpath = self.cache.relpath(path)  # a package written to the cache: still from memory
-            if relpath is not None and relpath in self.bundle.index.dirs:
-                finder = BundleFinder(self, relpath)
-                finder.path = path
-                return finder
         if relpath is not None and relpath in self.bundle.index.dirs:
-            return BundleFinder(self, relpath)
+            finder = BundleFinder(self, relpath)
+            finder.path = path
+            return finder
         if relpath is not None and relpath == self.bundle.index.main[3]:
             return MainFinder(self)
         raise ImportError("not a directory of the bundle", path=path)
