@@ -2,7 +2,12 @@
 
 import sys
 
-from sqlfluff.cli.commands import cli as main
+from sqlfluff.cli.commands import cli
+
+
+def main():
+    return cli(prog_name="sqlfluff")
+
 
 if __name__ == "__main__":
-    sys.exit(main(prog_name="sqlfluff"))
+    sys.exit(main())

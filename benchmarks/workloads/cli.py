@@ -1,4 +1,4 @@
-"""cli: flake8's own command line (the same as the `flake8` console script)."""
+"""cli: flake8's command line (the same as the `flake8` console script)."""
 
 import sys
 
