@@ -29,6 +29,7 @@ RUNTIME_MODULES = (
     "resources",
     "integrations",
     "native",
+    "teardown",
     "finder",
     "metadata",
     "bootstrap",

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import __version__, hashing
-from ._runtime.bundle import TRAILER_SIZE, ZLIB, Trailer
+from ._runtime.bundle import TRAILER_SIZE, ZLIB, Index, Trailer
 from ._runtime.metadata import normalize
 from .compile import Compiled
 from .entry import Entry
@@ -54,11 +54,13 @@ class PayloadWriter:
         return self._digest.hexdigest()
 
     def finish(self, paths: Sequence[str], runtime: Sequence[tuple[str, str, bytes]], index: dict[str, Any]) -> int:
-        """Writes the sections and the trailer; returns the size of the whole file."""
+        """Writes the sections and the trailer; returns the size of the whole file. ``index``
+        has the fields of ``bundle.Index``, ``modules`` and ``files`` as dicts."""
+        rest = {key: value for key, value in index.items() if key not in ("modules", "files")}
         blobs = {
             "paths": "\n".join(paths).encode(),
             "runtime": marshal.dumps(tuple(runtime)),
-            "index": marshal.dumps(index),
+            "index": Index.pack(index["modules"], index["files"], rest),
         }
         sections = {name: self._append(data) for name, data in blobs.items()}
         trailer = Trailer(self._start, self._size, sections)

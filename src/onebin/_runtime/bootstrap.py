@@ -5,6 +5,7 @@
 3. ``complete()``: finish setting up the import system.
 4. As the app: ``main_code()`` prepares ``__main__`` and returns the app's code; then
    ``exit_status(exc)`` if that code raised, and ``flush_stdio()``, as ``python app.py`` would.
+   Then ``ending(status)``, before CPython's finalisation: see teardown.py.
    As an interpreter for the app's child processes, CPython's Py_RunMain() takes over instead.
 """
 
@@ -15,10 +16,12 @@ import _onebin
 from . import bundle as _bundle
 from . import finder as _finder
 from . import metadata as _metadata
+from . import teardown as _teardown
 from . import trace as _trace
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
+    import _sitebuiltins
     from types import CodeType
 
 _hook: "_finder.PathHook | None" = None
@@ -29,13 +32,31 @@ def install() -> None:
     global _hook
     _trace.configure()
     payload = _onebin.payload
-    index = _bundle.Index.load(payload[_onebin.index_offset : _onebin.index_offset + _onebin.index_size])
+    at = _onebin.index_offset
+    index = _bundle.Index.load(payload[at : at + _onebin.index_size], _onebin.lookup, at)
     bundle = _bundle.Bundle(_onebin.executable, payload, index, _onebin.payload_offset, _onebin.check, _onebin.release)
     _hook = _finder.PathHook(bundle)
     sys.path_hooks.insert(0, _hook)
     # sys.path is set later, in the main phase, from the launcher's copy of the same roots.
     for root in index.roots:
         _hook.cache_finder(bundle.path(root))
+
+
+def _locate_frozen_stdlib(stdlib: str) -> None:
+    """The stdlib's frozen modules (os, codecs, ...) get their __file__ in the bundle, as in
+    python they get theirs on disk: CPython's path calculation found no stdlib on disk."""
+    if sys.version_info < (3, 11):
+        return  # frozen modules carry no __file__ before 3.11
+    sys._stdlib_dir = stdlib  # type: ignore[attr-defined]  # read by FrozenImporter.find_spec
+    frozen = sys.modules["_frozen_importlib"].FrozenImporter
+    for name, module in list(sys.modules.items()):  # those the main phase imported: codecs, io, abc
+        spec = getattr(module, "__spec__", None)
+        state = getattr(spec, "loader_state", None)
+        if spec is not None and spec.loader is frozen and state is not None and not state.filename:
+            state.filename, _ = frozen._resolve_filename(
+                state.origname, name, spec.submodule_search_locations is not None
+            )
+            module.__file__ = state.filename
 
 
 def complete() -> None:
@@ -47,6 +68,7 @@ def complete() -> None:
         sys.path_hooks.remove(hook)
         sys.path_hooks.insert(0, hook)
     sys.meta_path.append(_metadata.DistributionFinder(hook))
+    _locate_frozen_stdlib(hook.bundle.path("lib/python%d.%d" % sys.version_info[:2]))
     _add_site_builtins()
 
 
@@ -59,13 +81,23 @@ def _add_site_builtins() -> None:
     builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
     builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
     builtins.help = _sitebuiltins._Helper()
-    builtins.copyright = _sitebuiltins._Printer("copyright", sys.copyright)
-    builtins.credits = _sitebuiltins._Printer(
+    builtins.copyright = _printer("copyright", sys.copyright)
+    builtins.credits = _printer(
         "credits",
         "Thanks to CWI, CNRI, BeOpen, Zope Corporation, the Python Software Foundation, "
         "and a cast of thousands for supporting Python development.  See www.python.org for more information.",
     )
-    builtins.license = _sitebuiltins._Printer("license", "See https://www.python.org/psf/license/")
+    builtins.license = _printer("license", "See https://www.python.org/psf/license/")
+
+
+def _printer(name: str, text: str) -> "_sitebuiltins._Printer":
+    """A _sitebuiltins._Printer of ``text``, as site makes, without the ``import os`` of its
+    __init__ (for file names it is not given): a millisecond of every start."""
+    import _sitebuiltins
+
+    printer: _sitebuiltins._Printer = object.__new__(_sitebuiltins._Printer)
+    vars(printer).update(_Printer__name=name, _Printer__data=text, _Printer__lines=None, _Printer__filenames=[])
+    return printer
 
 
 def main_code() -> "CodeType":
@@ -81,6 +113,7 @@ def main_code() -> "CodeType":
     if real is not None:
         main.__file__ = real
     main.__loader__ = loader  # type: ignore[assignment]  # typeshed wants load_module(), deprecated
+    _teardown.arm(_hook.natives)
     return loader.get_code("__main__")
 
 
@@ -104,6 +137,11 @@ def exit_status(exc: BaseException) -> int:
     else:
         hook(type(exc), exc, exc.__traceback__)
     return 1
+
+
+def ending(status: int) -> None:
+    """The app has ended with ``status``; the interpreter's finalisation comes next."""
+    _teardown.ending(status)
 
 
 def flush_stdio() -> int:

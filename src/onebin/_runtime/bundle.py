@@ -7,8 +7,7 @@ This module is the one reader of the format, used by the runtime inside every ex
 
 The trailer holds the payload's offset and size, then (offset, size) pairs, relative to the
 payload's start, of three sections: ``paths`` (the sys.path roots, relative to the executable,
-one per line), ``runtime`` (the marshalled modules of this package) and ``index`` (a marshalled
-dict, see ``Index``), then a 64-bit hash (launcher/onebin_hash.h: XXH64 over 1 MiB chunks) of
+one per line), ``runtime`` (the marshalled modules of this package) and ``index`` (see ``Index``), then a 64-bit hash (launcher/onebin_hash.h: XXH64 over 1 MiB chunks) of
 the trailer's first 80 bytes and the three sections, which the launcher checks before it trusts
 any of them. Every blob has its own hash in the index, checked when the blob is first used
 (``Bundle.checked``).
@@ -18,12 +17,12 @@ import marshal
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, ItemsView, Iterator, ValuesView
     from typing import Any
 
 TRAILER_MAGIC = b"\x7fONEBIN\x01"
 TRAILER_SIZE = 88
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 # Kinds of entries in Index.modules.
 SOURCE = 0  # a .py module: (kind, file, code_offset, code_size, code_hash)
@@ -87,8 +86,108 @@ class Trailer:
         return self.head() + self.hash.to_bytes(8, "little")
 
 
+class Table:
+    """A read-only mapping of str to marshallable values, as stored in the payload: looked up
+    without being read whole, so that an import costs one probe, not a parse of every entry.
+
+    Layout (little-endian)::
+
+        u32 count | u32 slots (a power of two) | u32 slot[slots] | record * count
+        record: u16 key length | key (UTF-8) | u32 value length | value (marshal)
+
+    A slot holds 0 (empty) or 1 + the offset of a record after the slot array; a key's probe
+    starts at ``fnv1a64(key) % slots`` and goes on to the next slot until it meets an empty one.
+    ``lookup(key)``, the launcher's C probe, serves ``get``; anything else reads every record,
+    once.
+    """
+
+    def __init__(self, data: bytes | memoryview, lookup: "Callable[[str], Any] | None" = None) -> None:
+        self._data = data
+        self._lookup = lookup
+        self._all: dict[str, Any] | None = None
+
+    @staticmethod
+    def pack(entries: "dict[str, Any]") -> bytes:
+        """The table's bytes for ``entries``."""
+        slots = 8
+        while slots < 2 * len(entries):
+            slots *= 2
+        slot = [0] * slots
+        records = bytearray()
+        for key, value in entries.items():
+            raw, blob = key.encode("utf-8"), marshal.dumps(value)
+            at = fnv1a64(raw) % slots
+            while slot[at]:
+                at = (at + 1) % slots
+            slot[at] = 1 + len(records)
+            records += len(raw).to_bytes(2, "little") + raw + len(blob).to_bytes(4, "little") + blob
+        head = len(entries).to_bytes(4, "little") + slots.to_bytes(4, "little")
+        return head + b"".join(n.to_bytes(4, "little") for n in slot) + bytes(records)
+
+    def get(self, key: str, default: "Any" = None) -> "Any":
+        if self._lookup is not None:
+            found = self._lookup(key)
+            return default if found is None else found
+        return self.all().get(key, default)
+
+    def all(self) -> "dict[str, Any]":
+        """Every entry, read once."""
+        if self._all is None:
+            data = self._data
+            count, slots = _u32(data, 0), _u32(data, 4)
+            at = 8 + 4 * slots
+            entries = {}
+            for _ in range(count):
+                size = int.from_bytes(data[at : at + 2], "little")
+                key = str(data[at + 2 : at + 2 + size], "utf-8")
+                at += 2 + size
+                size = _u32(data, at)
+                entries[key] = marshal.loads(data[at + 4 : at + 4 + size])
+                at += 4 + size
+            self._all = entries
+        return self._all
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def __getitem__(self, key: str) -> "Any":
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> "Iterator[str]":
+        return iter(self.all())
+
+    def __len__(self) -> int:
+        return _u32(self._data, 0)
+
+    def items(self) -> "ItemsView[str, Any]":
+        return self.all().items()
+
+    def values(self) -> "ValuesView[Any]":
+        return self.all().values()
+
+
+def fnv1a64(data: bytes) -> int:
+    """FNV-1a, 64-bit: where a key's probe starts in a Table (the launcher computes it too)."""
+    h = 0xCBF29CE484222325
+    for byte in data:
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def _u32(data: bytes | memoryview, at: int) -> int:
+    return int.from_bytes(data[at : at + 4], "little")
+
+
 class Index:
     """What the payload holds, as the builder described it.
+
+    The index section is the ``modules`` table, then the ``files`` table, then a marshalled
+    dict of the rest; each table is preceded by its size (u64)::
+
+        u64 size | modules Table | u64 size | files Table | marshal(dict)
 
     ``roots`` are the sys.path entries, relative to the executable (also in the paths section).
     ``files`` maps every file's path, relative to the executable, to (offset, size, hash) of its
@@ -108,11 +207,11 @@ class Index:
     the build's inputs: (name, version, url, sha256) of each distribution and of the script.
     """
 
-    def __init__(self, data: "dict[str, Any]") -> None:
+    def __init__(self, modules: Table, files: Table, data: "dict[str, Any]") -> None:
+        self.modules = modules
+        self.files = files
         self.roots = data["roots"]
-        self.files = data["files"]
         self.dirs = data["dirs"]
-        self.modules = data["modules"]
         self.preload = data["preload"]
         self.needed_paths = data["needed_paths"]
         self.distributions = data["distributions"]
@@ -120,11 +219,36 @@ class Index:
         self.materialize = data["materialize"]
         self.info = data["info"]
 
+    @staticmethod
+    def pack(modules: "dict[str, Any]", files: "dict[str, Any]", rest: "dict[str, Any]") -> bytes:
+        """The index section's bytes."""
+        parts = []
+        for table in (Table.pack(modules), Table.pack(files)):
+            parts += [len(table).to_bytes(8, "little"), table]
+        return b"".join(parts) + marshal.dumps(rest)
+
     @classmethod
-    def load(cls, blob: bytes | memoryview) -> "Index":
+    def load(
+        cls, blob: bytes | memoryview, lookup: "Callable[[int, int, str], Any] | None" = None, at: int = 0
+    ) -> "Index":
+        """Reads the index section ``blob``; with ``lookup(offset, size, key)``, the launcher's
+        probe of a table at ``offset`` in the payload, tables are probed, not read whole;
+        ``at`` is the section's offset in the payload."""
         try:
-            data = marshal.loads(blob)
-            return cls(data)
+            tables = []
+            start = 0
+            for _ in range(2):
+                size = int.from_bytes(blob[start : start + 8], "little")
+                start += 8
+                if size < 8 or start + size > len(blob):
+                    raise ValueError("a table overruns the index")
+                probe = None
+                if lookup is not None:
+                    where = (at + start, size)
+                    probe = lambda key, where=where: lookup(where[0], where[1], key)  # noqa: E731
+                tables.append(Table(blob[start : start + size], probe))
+                start += size
+            return cls(tables[0], tables[1], marshal.loads(blob[start:]))
         except (ValueError, EOFError, TypeError, KeyError) as exc:
             raise PayloadError("the index cannot be read (%s)" % exc) from None
 
@@ -199,7 +323,7 @@ class Bundle:
         """The names in a bundled directory, sorted."""
         if self._children is None:
             children: dict[str, list[str]] = {}
-            for path in list(self.index.dirs) + list(self.index.files):
+            for path in list(self.index.dirs) + list(self.index.files.all()):
                 parent, _, name = path.rpartition("/")
                 children.setdefault(parent, []).append(name)
             self._children = {k: sorted(v) for k, v in children.items()}

@@ -54,6 +54,32 @@ def _linecache(linecache: "ModuleType", hook: "PathHook") -> None:
         loader = getattr(module, "__loader__", None)
         if isinstance(loader, BundleLoader):
             remember_source(loader.co_filename, loader, name)
+    _frozen_sources(hook)
+
+
+def _frozen_sources(hook: "PathHook") -> None:
+    """The stdlib's frozen modules have their __file__ in the bundle (bootstrap.py), where
+    linecache, which reads a module's file from disk for inspect.getsource(), finds nothing."""
+    import _imp
+    import sys
+
+    bundle = hook.bundle
+    frozen = sys.modules["_frozen_importlib"].FrozenImporter
+    names = getattr(_imp, "_frozen_module_names", lambda: ())()
+    for name in names:
+        info = _imp.find_frozen(name) if not name.startswith("__") else None
+        if info is None:
+            continue
+        filename, _ = frozen._resolve_filename(info[2], name, info[1])
+        relpath = bundle.relpath(filename) if filename else None
+        if relpath is not None and relpath in bundle.index.files and LINECACHE is not None:
+            LINECACHE.setdefault(filename, (lambda relpath=relpath: _decoded(bundle.read(relpath)),))
+
+
+def _decoded(source: bytes) -> str:
+    from importlib.util import decode_source
+
+    return decode_source(source)
 
 
 def _pkg_resources(pkg_resources: "Any", hook: "PathHook") -> None:

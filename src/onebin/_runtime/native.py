@@ -38,6 +38,7 @@ class NativeLoader:
         self._in_memory = True
         self._libraries: dict[str, int] = {}  # relpath -> dlopen handle
         self._used_fds: set[int] = set()
+        self._origins: dict[str, str] = {}  # path loaded from -> relpath
         self._executable: tuple[int, tuple[int, int]] | None = None  # fd, (st_dev, st_ino)
 
     def load_extension_file(self, relpath: str) -> str:
@@ -85,6 +86,14 @@ class NativeLoader:
                 path=self._bundle.path(needed_by),
             ) from None
 
+    def loaded(self) -> "list[str]":
+        """The bundled native files loaded so far (libraries and extensions)."""
+        return list(self._origins.values())
+
+    def relpath_of(self, path: str) -> "str | None":
+        """The bundled file that a loaded library's path (as dlopen() was given it) is a copy of."""
+        return self._origins.get(path)
+
     def _loadable_path(self, relpath: str) -> str:
         if self._in_memory:
             try:
@@ -94,6 +103,7 @@ class NativeLoader:
             else:
                 if _trace.ON:
                     _trace.emit("load %s from memory (%s)" % (relpath, path))
+                self._origins[path] = relpath
                 return path
         try:
             path = self._cache.native_path(relpath)
@@ -106,6 +116,7 @@ class NativeLoader:
             ) from None
         if _trace.ON:
             _trace.emit("load %s from the cache (%s)" % (relpath, path))
+        self._origins[path] = relpath
         return path
 
     def _memfd(self, relpath: str) -> str:

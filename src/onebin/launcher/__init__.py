@@ -20,7 +20,7 @@ from ..errors import BuildError
 from ..target import Target
 
 SOURCE = Path(__file__).with_name("launcher.c")
-_CFLAGS = ("-O2", "-fPIE", "-Wall", "-Wno-unused-result")
+_CFLAGS = ("-O2", "-Wall", "-Wno-unused-result")
 _STATIC_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")
 _GLIBC_LINK_NAMES = frozenset(["c", "m", "pthread", "dl", "rt", "util", "resolv", "anl", "nsl"])
 _DEV_PACKAGES = {"z": "zlib1g-dev", "expat": "libexpat1-dev", "crypt": "libcrypt-dev", "ffi": "libffi-dev"}
@@ -73,9 +73,11 @@ def _compile(compiler: str, target: Target, libs: list[str], out: Path) -> None:
     base = [compiler, *_CFLAGS, f"-I{target.include}", str(SOURCE), "-o", str(out), "-Wl,--export-dynamic"]
     archive = ["-Wl,--whole-archive", str(target.static_library), "-Wl,--no-whole-archive"]
     tail = [*libs, "-lm", "-ldl", "-lpthread", "-lutil", "-s"]
-    attempts = [base + ["-pie"] + archive + tail, base + ["-no-pie"] + archive + tail]
+    # Not position-independent, as Debian builds its python3: a PIE would make the dynamic
+    # loader relocate ~36,000 pointers in libpython's data (and copy their pages) at every start.
+    attempts = [base + ["-fno-pie", "-no-pie"] + archive + tail, base + ["-fPIE", "-pie"] + archive + tail]
     errors = []
-    for command in attempts:  # a libpython.a built without -fPIC cannot go into a PIE
+    for command in attempts:
         proc = subprocess.run(command, capture_output=True, text=True)
         if proc.returncode == 0:
             return

@@ -18,6 +18,7 @@
 #include <marshal.h>
 
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -29,6 +30,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -54,6 +56,7 @@ typedef struct {
 } Bundle;
 
 static Bundle bundle;
+
 
 /* A damaged payload ends the process at once with one line: nothing of it can be trusted. */
 static void
@@ -205,7 +208,309 @@ onebin_hash_object(PyObject *self, PyObject *arg)
     return PyLong_FromUnsignedLongLong(hash);
 }
 
+/* lookup(offset, size, key): the value for key in the index table at offset in the payload, or
+ * None. The format is _runtime/bundle.py's Table; the section holding it passed the header
+ * hash, and every read is still bounded by the table. */
+static PyObject *
+onebin_lookup(PyObject *self, PyObject *args)
+{
+    unsigned long long offset, size;
+    const char *key;
+    Py_ssize_t key_size;
+    if (!PyArg_ParseTuple(args, "KKs#:lookup", &offset, &size, &key, &key_size)) {
+        return NULL;
+    }
+    if (offset > bundle.payload_size || size > bundle.payload_size - offset || size < 8) {
+        die_damaged("an index table lies outside the payload");
+    }
+    const unsigned char *table = bundle.payload + offset;
+    uint64_t slots = read_u32(table + 4);
+    if (slots == 0 || (slots & (slots - 1)) != 0 || 8 + 4 * slots > size) {
+        die_damaged("an index table is malformed");
+    }
+    const unsigned char *records = table + 8 + 4 * slots;
+    uint64_t records_size = size - 8 - 4 * slots;
+    uint64_t hash = 0xCBF29CE484222325ULL;
+    for (Py_ssize_t i = 0; i < key_size; i++) {
+        hash = (hash ^ (unsigned char)key[i]) * 0x100000001B3ULL;
+    }
+    for (uint64_t probe = 0; probe < slots; probe++) {
+        uint64_t slot = read_u32(table + 8 + 4 * ((hash + probe) & (slots - 1)));
+        if (slot == 0) {
+            break;
+        }
+        uint64_t at = slot - 1;
+        if (at + 2 > records_size) {
+            die_damaged("an index table is malformed");
+        }
+        uint64_t length = (uint64_t)records[at] | (uint64_t)records[at + 1] << 8;
+        if (at + 6 + length > records_size) {
+            die_damaged("an index table is malformed");
+        }
+        if (length != (uint64_t)key_size || memcmp(records + at + 2, key, length) != 0) {
+            continue;
+        }
+        uint64_t value = at + 6 + length;
+        uint64_t value_size = read_u32(records + at + 2 + length);
+        if (value_size > records_size - value) {
+            die_damaged("an index table is malformed");
+        }
+        return PyMarshal_ReadObjectFromString((const char *)records + value, (Py_ssize_t)value_size);
+    }
+    Py_RETURN_NONE;
+}
+
+/* ---- the heap census taken at exit (see _runtime/teardown.py) ---- */
+
+/* A set of type pointers (open addressing): the heap holds a few hundred distinct types among
+ * hundreds of thousands of objects, so this must cost a few nanoseconds per object. */
+typedef struct {
+    PyTypeObject **slots;
+    size_t mask;
+    size_t count;
+    PyTypeObject *last;
+} TypeSet;
+
+static int
+typeset_add(TypeSet *set, PyTypeObject *type)
+{
+    if (type == set->last) {
+        return 0;
+    }
+    set->last = type;
+    size_t i = ((uintptr_t)type >> 4) * 0x9E3779B97F4A7C15ull >> 20;
+    for (;; i++) {
+        PyTypeObject **slot = &set->slots[i & set->mask];
+        if (*slot == type) {
+            return 0;
+        }
+        if (*slot == NULL) {
+            *slot = type;
+            break;
+        }
+    }
+    if (++set->count * 2 <= set->mask) {
+        return 0;
+    }
+    TypeSet bigger = {calloc(2 * (set->mask + 1), sizeof(PyTypeObject *)), 2 * set->mask + 1, 0, NULL};
+    if (bigger.slots == NULL) {
+        return -1;
+    }
+    for (size_t j = 0; j <= set->mask; j++) {
+        if (set->slots[j] != NULL) {
+            typeset_add(&bigger, set->slots[j]);
+        }
+    }
+    free(set->slots);
+    *set = bigger;
+    return 0;
+}
+
+typedef struct {
+    TypeSet types;
+    PyObject *finalizable;  /* list: objects with a finalizer */
+    PyObject *callbacks;    /* list: callbacks of weakrefs */
+    PyObject *hidden;       /* list: types with a finalizer whose instances are not tracked */
+    int depth;
+    int failed;
+} Census;
+
+static int census_visit(PyObject *obj, void *arg);
+
+/* Notes one object: its type, the object itself if it has a finalizer, its callback if it is a
+ * weakref that has one. Untracked containers (tuples and dicts the collector stopped
+ * following) are not in gc.get_objects(): their contents are looked at here. */
+static void
+census_add(Census *census, PyObject *obj, int untracked)
+{
+    PyTypeObject *type = Py_TYPE(obj);
+    if (typeset_add(&census->types, type) < 0) {
+        census->failed = 1;
+        return;
+    }
+    if ((type->tp_finalize != NULL || type->tp_del != NULL) && PyList_Append(census->finalizable, obj) < 0) {
+        census->failed = 1;
+        return;
+    }
+    PyObject *callback = PyWeakref_Check(obj) ? ((PyWeakReference *)obj)->wr_callback : NULL;
+    if (callback != NULL && PyList_Append(census->callbacks, callback) < 0) {
+        census->failed = 1;
+        return;
+    }
+    if (untracked && type->tp_traverse != NULL && PyObject_IS_GC(obj)) {
+        if (++census->depth > 200) {
+            census->failed = 1;  /* nested too deep to follow: say nothing is known */
+        } else {
+            type->tp_traverse(obj, census_visit, census);
+        }
+        census->depth--;
+    }
+}
+
+static int
+census_visit(PyObject *obj, void *arg)
+{
+    Census *census = arg;
+    if (obj != NULL && !census->failed && !(PyObject_IS_GC(obj) && PyObject_GC_IsTracked(obj))) {
+        census_add(census, obj, 1);  /* tracked objects are counted by the walk itself */
+    }
+    return 0;
+}
+
+/* The address ranges of the loaded ELF objects: which one a function is in (dladdr() would
+ * search each object's symbols, a few milliseconds for a few hundred types). */
+typedef struct {
+    struct {
+        uintptr_t start, end;
+        const char *name;  /* "" for this executable */
+    } *items;
+    size_t count, capacity;
+} Objects;
+
+static int
+note_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    Objects *objects = arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) {
+            continue;
+        }
+        if (objects->count == objects->capacity) {
+            size_t capacity = objects->capacity ? 2 * objects->capacity : 64;
+            void *items = realloc(objects->items, capacity * sizeof(*objects->items));
+            if (items == NULL) {
+                return 1;
+            }
+            objects->items = items;
+            objects->capacity = capacity;
+        }
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        objects->items[objects->count].start = start;
+        objects->items[objects->count].end = start + ph->p_memsz;
+        objects->items[objects->count].name = info->dlpi_name ? info->dlpi_name : "";
+        objects->count++;
+    }
+    return 0;
+}
+
+static const char *
+object_of(const Objects *objects, uintptr_t address)
+{
+    for (size_t i = 0; i < objects->count; i++) {
+        if (address >= objects->items[i].start && address < objects->items[i].end) {
+            return objects->items[i].name;
+        }
+    }
+    return "?";
+}
+
+/* census(deep) -> (types, finalizable, callbacks, hidden): {C type: where its deallocator lives}
+ * for the types under every live object (for a class defined in Python, the built-in or
+ * extension type it derives from; None for this executable, else the shared object's path), the
+ * live objects that have a finalizer, the callbacks of live weakrefs, and the types that have a
+ * finalizer but whose instances the collector does not track. None if the heap cannot be read
+ * whole. Only the collector's objects are looked at, unless ``deep``: then what they refer to
+ * as well, which finds the objects outside the collector, at several times the cost. */
+static PyObject *
+onebin_census(PyObject *self, PyObject *arg)
+{
+    int deep = PyObject_IsTrue(arg);
+    PyObject *gc = deep < 0 ? NULL : PyImport_ImportModule("gc");
+    PyObject *objects = gc ? PyObject_CallMethod(gc, "get_objects", NULL) : NULL;
+    Py_XDECREF(gc);
+    if (objects == NULL || !PyList_Check(objects)) {
+        Py_XDECREF(objects);
+        return NULL;
+    }
+    /* What a class statement's type frees its instances with: its built-in base does the rest. */
+    PyObject *probe = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){}", "probe");
+    destructor subtype_dealloc = probe ? ((PyTypeObject *)probe)->tp_dealloc : NULL;
+    Py_XDECREF(probe);
+    Census census = {
+        {calloc(1024, sizeof(PyTypeObject *)), 1023, 0, NULL}, PyList_New(0), PyList_New(0), PyList_New(0), 0, 0,
+    };
+    PyObject *result = NULL;
+    if (subtype_dealloc != NULL && census.types.slots != NULL && census.finalizable != NULL
+        && census.callbacks != NULL && census.hidden != NULL) {
+        Py_ssize_t count = PyList_GET_SIZE(objects);
+        for (Py_ssize_t i = 0; i < count && !census.failed; i++) {
+            PyObject *obj = PyList_GET_ITEM(objects, i);
+            if (obj == objects) {
+                continue;
+            }
+            census_add(&census, obj, 0);
+            if (PyType_Check(obj)) {
+                PyTypeObject *type = (PyTypeObject *)obj;
+                if (!(type->tp_flags & Py_TPFLAGS_HAVE_GC) && (type->tp_finalize || type->tp_del)
+                    && PyList_Append(census.hidden, obj) < 0) {
+                    census.failed = 1;  /* its instances would be found by a deep census only */
+                }
+            }
+        }
+        for (Py_ssize_t i = 0; deep && i < count && !census.failed; i++) {
+            PyObject *obj = PyList_GET_ITEM(objects, i);
+            traverseproc traverse = Py_TYPE(obj)->tp_traverse;
+            if (obj != objects && traverse != NULL) {
+                traverse(obj, census_visit, &census);
+            }
+        }
+        Objects loaded = {0};
+        dl_iterate_phdr(note_object, &loaded);
+        PyObject *types = census.failed ? NULL : PyDict_New();
+        for (size_t i = 0; types != NULL && i <= census.types.mask; i++) {
+            PyTypeObject *type = census.types.slots[i];
+            while (type != NULL && type->tp_dealloc == subtype_dealloc && type->tp_base != NULL) {
+                type = type->tp_base;
+            }
+            if (type == NULL || PyDict_Contains(types, (PyObject *)type)) {
+                continue;
+            }
+            const char *file = object_of(&loaded, (uintptr_t)type->tp_dealloc);
+            PyObject *origin = file == NULL || file[0] == '\0' ? Py_NewRef(Py_None) : PyUnicode_DecodeFSDefault(file);
+            if (origin == NULL || PyDict_SetItem(types, (PyObject *)type, origin) < 0) {
+                Py_CLEAR(types);
+            }
+            Py_XDECREF(origin);
+        }
+        free(loaded.items);
+        if (types != NULL) {
+            result = Py_BuildValue("(NOOO)", types, census.finalizable, census.callbacks, census.hidden);
+        } else if (!PyErr_Occurred()) {
+            result = Py_NewRef(Py_None);
+        }
+    }
+    free(census.types.slots);
+    Py_XDECREF(census.finalizable);
+    Py_XDECREF(census.callbacks);
+    Py_XDECREF(census.hidden);
+    Py_DECREF(objects);
+    return result;
+}
+
+/* exit(status): ends the process as C's exit() does (C atexit handlers, stdio), skipping the
+ * interpreter's teardown. Only for the runtime's last atexit callback. */
+static PyObject *
+onebin_exit(PyObject *self, PyObject *arg)
+{
+    long status = PyLong_AsLong(arg);
+    if (status == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    fflush(NULL);
+    exit((int)status);
+}
+
 static PyMethodDef onebin_methods[] = {
+    {"lookup", onebin_lookup, METH_VARARGS,
+     "lookup(offset, size, key) -> value | None: probe the index table at offset in the payload."},
+    {"census", onebin_census, METH_O,
+     "census(deep) -> (types, finalizable, callbacks, hidden) | None: {C type: file of its\n"
+     "deallocator, None for this executable} for the types under every live object, the live\n"
+     "objects with a finalizer, live weakrefs' callbacks, and the types with a finalizer whose\n"
+     "instances are untracked; deep: also the objects the collector does not track (see\n"
+     "_onebin_runtime.teardown)."},
+    {"exit", onebin_exit, METH_O, "exit(status): end the process now, without the interpreter's teardown."},
     {"hash", onebin_hash_object, METH_O, "hash(data) -> int: the payload's 64-bit hash of data."},
     {"dlopen", onebin_dlopen, METH_VARARGS,
      "dlopen(path, global=False) -> handle: load a shared library with RTLD_NOW."},
@@ -367,7 +672,11 @@ configure(PyConfig *config, int argc, char **argv, int interpreter)
         return st;
     }
     st = PyConfig_Read(config);
-    if (PyStatus_Exception(st) || !interpreter || config->pythonpath_env == NULL) {
+    if (PyStatus_Exception(st)) {
+        return st;
+    }
+
+    if (!interpreter || config->pythonpath_env == NULL) {
         return st;
     }
     return prepend_pythonpath(config);
@@ -515,10 +824,47 @@ exec_app_if_own_script(const PyConfig *config)
     exit(2);
 }
 
+/* ONEBIN_TRACE=1 also times the start-up's phases, up to the app's first line. */
+static struct {
+    int on;
+    int count;
+    const char *names[8];
+    struct timespec at[8];
+} phases;
+
+static void
+phase(const char *name)
+{
+    if (phases.on && phases.count < 8) {
+        phases.names[phases.count] = name;
+        clock_gettime(CLOCK_MONOTONIC, &phases.at[phases.count++]);
+    }
+}
+
+static void
+report_phases(void)
+{
+    if (!phases.on || phases.count < 2) {
+        return;
+    }
+    char line[512];
+    int used = snprintf(line, sizeof(line), "onebin: start-up");
+    for (int i = 1; i < phases.count && used < (int)sizeof(line); i++) {
+        double ms = (phases.at[i].tv_sec - phases.at[i - 1].tv_sec) * 1e3
+                    + (phases.at[i].tv_nsec - phases.at[i - 1].tv_nsec) / 1e6;
+        used += snprintf(line + used, sizeof(line) - used, "%s %s %.2f ms", i > 1 ? "," : ":", phases.names[i], ms);
+    }
+    fprintf(stderr, "%s\n", line);
+}
+
 int
 main(int argc, char **argv)
 {
+    const char *trace = getenv("ONEBIN_TRACE");
+    phases.on = trace != NULL && trace[0] != '\0' && strcmp(trace, "0") != 0;
+    phase("exec");
     const char *problem = bundle_open(&bundle);
+    phase("payload");
     if (problem != NULL) {
         fprintf(stderr, "%s: %s\n", argc > 0 ? argv[0] : "onebin", problem);
         return 2;
@@ -548,11 +894,13 @@ main(int argc, char **argv)
     if (!PyStatus_Exception(st)) {
         st = Py_InitializeFromConfig(&config);
     }
+    phase("core");
     PyConfig_Clear(&config);
     if (PyStatus_Exception(st)) {
         Py_ExitStatusException(st);
     }
     PyObject *ok = load_runtime() == 0 ? call_bootstrap("install", NULL) : NULL;
+    phase("runtime");
     if (ok == NULL) {
         PyErr_Print();
         fprintf(stderr, "%s: the embedded runtime failed to start; rebuild the executable\n", argv[0]);
@@ -560,6 +908,7 @@ main(int argc, char **argv)
     }
     Py_DECREF(ok);
     st = _Py_InitializeMain();
+    phase("main phase");
     if (PyStatus_Exception(st)) {
         Py_ExitStatusException(st);
     }
@@ -569,11 +918,22 @@ main(int argc, char **argv)
         return 2;
     }
     Py_DECREF(ok);
+    phase("complete");
+    report_phases();
     if (interpreter) {
         return Py_RunMain();  /* -c, -m, a script or the REPL, exactly as python */
     }
     int interrupted = 0;
     int exitcode = run_main(&interrupted);
+    if (!interrupted) {
+        PyObject *status = PyLong_FromLong(exitcode);
+        ok = status ? call_bootstrap("ending", status) : NULL;
+        Py_XDECREF(status);
+        if (ok == NULL) {
+            PyErr_Print();
+        }
+        Py_XDECREF(ok);
+    }
     if (Py_FinalizeEx() < 0 && exitcode == 0) {
         exitcode = 120;  /* as python: flushing stdout failed at exit */
     }

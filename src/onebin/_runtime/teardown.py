@@ -1,0 +1,183 @@
+"""Ending the app without the interpreter's teardown, when that teardown would do nothing.
+
+When the app's code has ended, CPython joins its threads, runs the atexit callbacks and flushes
+stdout and stderr; then it tears the interpreter down: it clears every module and frees every
+object, which, for an app that imported a few hundred modules, is a fifth of its run time.
+Freeing an object is seen from outside only through code that runs when it is freed: a
+``__del__`` method, a generator's ``finally`` block, a file flushed as it is closed, a weakref's
+callback, or a C type's deallocator that writes something.
+
+So the runtime's own atexit callback, registered before the app's code runs and therefore run
+after every other one, takes a census of the heap (``_onebin.census()``, which walks it in C).
+When no live object could do anything as it is freed, it ends the process with C's ``exit()``
+(C atexit handlers and stdio buffers are still flushed). Otherwise, and whenever the census
+is in doubt, CPython's teardown runs as it does for ``python app.py``. ``ONEBIN_TRACE=1`` says
+which, and why.
+"""
+
+import sys
+
+import _onebin
+
+from . import trace as _trace
+
+TYPE_CHECKING = False  # the runtime cannot import typing when it starts
+if TYPE_CHECKING:
+    from types import GeneratorType
+
+    from .native import NativeLoader
+
+# C types of the standard library whose deallocator writes something: a database closed.
+_WRITE_WHEN_FREED = frozenset(["_gdbm.gdbm", "_dbm.dbm", "sqlite3.Connection", "sqlite3.Blob", "_sqlite3.Connection"])
+
+# C types whose finalizer only gives back what the process's end gives back too (a directory
+# handle), and whose instances the collector does not track.
+_RELEASE_ONLY = frozenset(["posix.ScandirIterator"])
+
+# Weakref callbacks of the standard library that only drop an entry from a container.
+_BOOKKEEPING_CALLBACKS = frozenset(
+    [
+        ("weakref", "WeakValueDictionary.__init__.<locals>.remove"),
+        ("weakref", "WeakKeyDictionary.__init__.<locals>.remove"),
+        ("_weakrefset", "WeakSet.__init__.<locals>._remove"),
+        ("logging", "_removeHandlerRef"),
+        ("_ctypes", "DictRemover"),
+    ]
+)
+_BOOKKEEPING_BUILTINS = frozenset(["_destroy", "_localdummy_destroyed"])  # _abc's, _thread._local's
+
+_natives: "NativeLoader | None" = None
+_status: "int | None" = None
+
+
+def arm(natives: "NativeLoader") -> None:
+    """Registers the callback; called before the app's code runs, so it runs last at exit."""
+    global _natives
+    import atexit
+
+    _natives = natives
+    atexit.register(_at_exit)
+
+
+def ending(status: int) -> None:
+    """The app's code has ended with ``status`` and the interpreter is about to finalise."""
+    global _status
+    _status = status
+
+
+def _at_exit() -> None:
+    status = _status
+    if status is None:  # an interrupt, or atexit's callbacks called by the app itself
+        return
+    try:
+        for stream in (sys.stdout, sys.stderr):  # as the interpreter's teardown does first
+            if stream is not None and not stream.closed:
+                stream.flush()
+        obstacle = _obstacle()
+    except BaseException:
+        return  # the teardown will meet the same problem and report it as python does
+    if obstacle is not None:
+        if _trace.ON:
+            _trace.emit("exit: the interpreter's teardown runs: " + obstacle)
+        return
+    if _trace.ON:
+        _trace.emit("exit: without the interpreter's teardown (nothing alive acts when freed)")
+    _onebin.exit(status)
+
+
+def _obstacle() -> "str | None":
+    """What, of the live objects, would act when freed; None if nothing would."""
+    import gc
+
+    if gc.get_freeze_count():
+        return "gc.freeze() hid objects from the census"
+    # The walk keeps to the collector's objects unless a type that might act when freed has
+    # instances the collector does not track: extensions' from outside the stdlib, the dbm
+    # modules', and those the census finds (a class with __slots__ = () and __del__).
+    loaded = _natives.loaded() if _natives is not None else ()
+    deep = any(not _in_lib_dynload(relpath) for relpath in loaded) or "_gdbm" in sys.modules or "_dbm" in sys.modules
+    census = _onebin.census(deep)
+    if census is not None and not deep and any(_name(t) not in _RELEASE_ONLY for t in census[3]):
+        census = _onebin.census(True)
+    if census is None:
+        return "the heap could not be walked whole"
+    types, finalizable, callbacks, _ = census
+    for type_, origin in types.items():
+        if origin is not None and not _is_stdlib_extension(origin):
+            return "%s, of %s, may act when freed" % (_name(type_), origin)
+        if _name(type_) in _WRITE_WHEN_FREED:
+            return "%s writes when freed" % _name(type_)
+    for obj in finalizable:
+        effect = _effect_when_freed(obj)
+        if effect is not None:
+            return effect
+    for callback in callbacks:
+        effect = _callback_effect(callback)
+        if effect is not None:
+            return effect
+    return None
+
+
+def _is_stdlib_extension(path: str) -> bool:
+    relpath = _natives.relpath_of(path) if _natives is not None else None
+    return relpath is not None and _in_lib_dynload(relpath)
+
+
+def _in_lib_dynload(relpath: str) -> bool:
+    return relpath.rpartition("/")[0].endswith("/lib-dynload")
+
+
+def _name(type_: type) -> str:
+    return "%s.%s" % (getattr(type_, "__module__", "?"), getattr(type_, "__qualname__", "?"))
+
+
+def _effect_when_freed(obj: object) -> "str | None":
+    """What ``obj``, whose type has a finalizer, does when freed."""
+    import io
+    import types
+
+    if isinstance(obj, types.GeneratorType):
+        frame = obj.gi_frame
+        return None if frame is None or _not_started(obj) else "a suspended generator (%s)" % obj.__qualname__
+    if isinstance(obj, (types.CoroutineType, types.AsyncGeneratorType)):
+        running = obj.cr_frame if isinstance(obj, types.CoroutineType) else obj.ag_frame
+        return None if running is None else "an unfinished coroutine (%s)" % obj.__qualname__
+    if isinstance(obj, io.IOBase):
+        if type(obj) in (io.StringIO, io.BytesIO) or obj.closed or _is_std_stream(obj):
+            return None
+        return "an open file (%r)" % obj
+    if type(obj).__module__ in ("socket", "_socket") and hasattr(obj, "fileno"):
+        return None if obj.fileno() == -1 else "an open socket"
+    return "%s has a finalizer (__del__)" % _name(type(obj))
+
+
+def _callback_effect(callback: object) -> "str | None":
+    """What a live weakref's callback does if its referent is freed before it."""
+    import weakref
+
+    if isinstance(callback, weakref.finalize):
+        return None if weakref.finalize._shutdown else "a weakref.finalize callback"  # type: ignore[attr-defined]
+    named = callback if hasattr(callback, "__qualname__") else type(callback)
+    if (getattr(named, "__module__", None), getattr(named, "__qualname__", None)) in _BOOKKEEPING_CALLBACKS:
+        return None
+    if type(callback).__name__ == "builtin_function_or_method" and isinstance(
+        getattr(callback, "__self__", None), weakref.ref
+    ):
+        if getattr(callback, "__name__", None) in _BOOKKEEPING_BUILTINS:
+            return None
+    return "a weakref callback (%r)" % (callback,)
+
+
+def _not_started(generator: "GeneratorType[object, object, object]") -> bool:
+    # A generator that never ran runs no code when closed.
+    if sys.version_info >= (3, 11):
+        return not generator.gi_suspended and not generator.gi_running
+    return generator.gi_frame.f_lasti == -1
+
+
+def _is_std_stream(obj: object) -> bool:
+    for stream in (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__):
+        buffer = getattr(stream, "buffer", None)
+        if obj is stream or obj is buffer or obj is getattr(buffer, "raw", None):
+            return True
+    return False

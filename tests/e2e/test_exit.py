@@ -1,0 +1,143 @@
+"""The end of the app is as `python app.py`'s, whether or not the interpreter's teardown is skipped.
+
+The runtime skips the teardown only when nothing alive would act as it is freed (see
+_runtime/teardown.py); each case here has the real interpreter's output as the reference, and
+ONEBIN_TRACE says which way the executable went.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import build
+
+pytestmark = pytest.mark.e2e
+
+APP = """\
+import atexit
+import sys
+import threading
+import time
+
+mode = sys.argv[1]
+atexit.register(print, "atexit ran")
+
+if mode == "plain":
+    print("hello")
+    sys.exit(int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+elif mode == "unclosed-file":
+    out = open(sys.argv[2], "w")
+    out.write("written, never closed nor flushed")
+elif mode == "del":
+    class Noisy:
+        def __del__(self):
+            print("__del__ ran")
+    keep = Noisy()
+elif mode == "generator":
+    def counting():
+        try:
+            yield 1
+            yield 2
+        finally:
+            print("generator finally ran")
+    gen = counting()
+    next(gen)
+elif mode == "callback":
+    import weakref
+    class Thing:
+        pass
+    thing = Thing()
+    ref = weakref.ref(thing, lambda r: print("callback ran"))
+    holder = [thing, ref]
+elif mode == "thread":
+    def work():
+        time.sleep(0.3)
+        print("thread done")
+    threading.Thread(target=work).start()
+    print("main done")
+elif mode == "flood":
+    sys.stdout.write("x" * 1_000_000 + "\\n")
+    print("tail", file=sys.stderr)
+elif mode == "atexit-output":
+    atexit.register(lambda: sys.stdout.write("late output, unflushed"))
+elif mode == "raise":
+    raise ValueError("boom")
+"""
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("exit")
+    (root / "app.py").write_text(APP)
+    build("app.py", "-o", "app", cwd=root)
+    return root
+
+
+def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ONEBIN_TRACE": "1"}
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, timeout=60)
+
+
+def _both(root: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str], str]:
+    """Runs the app and `python app.py` with ``args``; returns both and how the app ended."""
+    ours = _run([str(root / "app"), *args], root)
+    theirs = _run([sys.executable, "app.py", *args], root)
+    lines = [line for line in ours.stderr.splitlines() if line.startswith("onebin: exit:")]
+    assert len(lines) == 1, ours.stderr
+    stderr = "\n".join(line for line in ours.stderr.splitlines() if not line.startswith("onebin: "))
+    ours = subprocess.CompletedProcess(ours.args, ours.returncode, ours.stdout, stderr + "\n" if stderr else "")
+    return ours, theirs, lines[0]
+
+
+@pytest.mark.parametrize("status", ["0", "3"])
+def test_a_plain_app_skips_the_teardown_and_keeps_its_output_and_status(app: Path, status: str) -> None:
+    ours, theirs, how = _both(app, "plain", status)
+    assert "without the interpreter's teardown" in how
+    assert (ours.returncode, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr)
+    assert ours.stdout == "hello\natexit ran\n"
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("del", "has a finalizer"),
+        ("generator", "a suspended generator"),
+        ("callback", "a weakref callback"),
+    ],
+)
+def test_objects_that_act_when_freed_get_the_teardown(app: Path, mode: str, reason: str) -> None:
+    ours, theirs, how = _both(app, mode)
+    assert "the interpreter's teardown runs" in how and reason in how
+    assert (ours.returncode, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr)
+    assert "ran" in ours.stdout.splitlines()[-1]
+
+
+def test_an_unclosed_file_loses_nothing(app: Path) -> None:
+    ours, theirs, how = _both(app, "unclosed-file", "ours.txt")
+    assert "an open file" in how
+    assert (app / "ours.txt").read_text() == "written, never closed nor flushed"
+    assert ours.stdout == theirs.stdout
+
+
+def test_threads_are_joined_and_large_output_is_flushed(app: Path) -> None:
+    for mode in ("thread", "flood", "atexit-output"):
+        ours, theirs, how = _both(app, mode)
+        assert "without the interpreter's teardown" in how, mode
+        assert (ours.returncode, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr), mode
+
+
+def test_an_uncaught_exception_keeps_its_status_and_traceback(app: Path) -> None:
+    ours, theirs, how = _both(app, "raise")
+    assert ours.returncode == theirs.returncode == 1
+    assert ours.stderr.splitlines()[-1] == theirs.stderr.splitlines()[-1] == "ValueError: boom"
+    assert ours.stdout == theirs.stdout == "atexit ran\n"
+
+
+def test_output_to_a_closed_pipe_ends_quietly(app: Path) -> None:
+    proc = subprocess.run(f"'{app / 'app'}' flood | head -c 10", shell=True, capture_output=True, text=True, timeout=60)
+    assert proc.stdout == "x" * 10
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
