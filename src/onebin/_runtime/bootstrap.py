@@ -34,7 +34,9 @@ def install() -> None:
     payload = _onebin.payload
     at = _onebin.index_offset
     index = _bundle.Index.load(payload[at : at + _onebin.index_size], _onebin.lookup, at)
-    bundle = _bundle.Bundle(_onebin.executable, payload, index, _onebin.payload_offset, _onebin.check, _onebin.release)
+    bundle = _bundle.Bundle(
+        _onebin.executable, payload, index, _onebin.payload_offset, _onebin.check, _onebin.release, _onebin.code
+    )
     _hook = _finder.PathHook(bundle)
     sys.path_hooks.insert(0, _hook)
     # sys.path is set later, in the main phase, from the launcher's copy of the same roots.

@@ -97,13 +97,16 @@ class Table:
 
     A slot holds 0 (empty) or 1 + the offset of a record after the slot array; a key's probe
     starts at ``fnv1a64(key) % slots`` and goes on to the next slot until it meets an empty one.
-    ``lookup(key)``, the launcher's C probe, serves ``get``; anything else reads every record,
-    once.
+    ``lookup(at, size, key)``, the launcher's C probe of the table at ``at`` in the payload,
+    serves ``get``; anything else reads every record, once.
     """
 
-    def __init__(self, data: bytes | memoryview, lookup: "Callable[[str], Any] | None" = None) -> None:
+    def __init__(
+        self, data: bytes | memoryview, lookup: "Callable[[int, int, str], Any] | None" = None, at: int = 0
+    ) -> None:
         self._data = data
-        self._lookup = lookup
+        self._lookup = lookup  # (offset in the payload, size, key)
+        self._at = at
         self._all: dict[str, Any] | None = None
 
     @staticmethod
@@ -126,7 +129,7 @@ class Table:
 
     def get(self, key: str, default: "Any" = None) -> "Any":
         if self._lookup is not None:
-            found = self._lookup(key)
+            found = self._lookup(self._at, len(self._data), key)
             return default if found is None else found
         return self.all().get(key, default)
 
@@ -242,11 +245,7 @@ class Index:
                 start += 8
                 if size < 8 or start + size > len(blob):
                     raise ValueError("a table overruns the index")
-                probe = None
-                if lookup is not None:
-                    where = (at + start, size)
-                    probe = lambda key, where=where: lookup(where[0], where[1], key)  # noqa: E731
-                tables.append(Table(blob[start : start + size], probe))
+                tables.append(Table(blob[start : start + size], lookup, at + start))
                 start += size
             return cls(tables[0], tables[1], marshal.loads(blob[start:]))
         except (ValueError, EOFError, TypeError, KeyError) as exc:
@@ -264,10 +263,12 @@ class Bundle:
         payload_offset: int = 0,
         verify: "Callable[..., object] | None" = None,
         release: "Callable[[int, int], object] | None" = None,
+        load_code: "Callable[[int, int, int, str], Any] | None" = None,
     ) -> None:
         self._children: dict[str, list[str]] | None = None
         self._verify = verify  # (offset, size, hash, name, release): raises or ends the process
         self._release = release  # (offset, size): drop the mapping's pages of a range
+        self._load_code = load_code  # (offset, size, hash, name): verify, unmarshal, release
         self._verified: set[int] = set()
         self.root = root
         self.payload_offset = payload_offset  # where the payload starts in the executable
@@ -296,10 +297,13 @@ class Bundle:
             self._verified.add(offset)
         return self.payload[offset : offset + size]
 
-    def verify_and_release(self, offset: int, size: int, hash: int, name: str) -> None:
-        """Verifies a blob that is about to be copied elsewhere, and drops its pages."""
-        if self._verify is not None:
-            self._verify(offset, size, hash, name, True)
+    def code(self, offset: int, size: int, hash: int, name: str) -> "Any":
+        """The code object marshalled in a blob, verified; its pages are dropped after."""
+        if self._load_code is not None:
+            return self._load_code(offset, size, hash, name)
+        code = marshal.loads(self.checked(offset, size, hash, name))
+        self.release(offset, size)
+        return code
 
     def release(self, offset: int, size: int) -> None:
         """Drops the pages of a blob that has been used (copied or unmarshalled)."""

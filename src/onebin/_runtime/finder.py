@@ -7,7 +7,6 @@ semantics hold: the stdlib before site-packages, a directory the app inserts bef
 """
 
 import _imp
-import marshal
 import sys
 
 from . import bundle as _bundle
@@ -187,8 +186,7 @@ class BundleLoader:
             source = self._bundle.read(self._entry[1])
             return compile(source, self.path, "exec", dont_inherit=True)  # raises its SyntaxError
         _, relpath, offset, size, hash = self._entry
-        code: CodeType = marshal.loads(self._bundle.checked(offset, size, hash, relpath))
-        self._bundle.release(offset, size)
+        code: CodeType = self._bundle.code(offset, size, hash, relpath)
         return code
 
     def get_source(self, fullname: str) -> str:

@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from .bundle import Bundle
     from .cache import Cache
 
-_SENDFILE_CHUNK = 1 << 30
-
 
 class NativeLoader:
     """Loads the bundle's native files: libraries with dlopen, extensions via _imp.
@@ -121,12 +119,9 @@ class NativeLoader:
 
     def _memfd(self, relpath: str) -> str:
         offset, size, hash = self._bundle.index.files[relpath]
-        # A damaged library would crash the process; its pages are copied in the kernel, so the
-        # check need not leave them resident in this process too.
-        self._bundle.verify_and_release(offset, size, hash, relpath)
         fd = posix.memfd_create(relpath.rpartition("/")[2], posix.MFD_CLOEXEC)
         try:
-            self._copy_into(fd, offset, size)
+            self._copy_into(fd, offset, size, hash, relpath)
             fd = self._unused_number(fd)
         except BaseException:
             posix.close(fd)
@@ -136,21 +131,17 @@ class NativeLoader:
         posix.stat(path)  # no /proc: OSError, and the cache instead
         return path
 
-    def _copy_into(self, fd: int, offset: int, size: int) -> None:
-        start = self._bundle.payload_offset + offset
-        source = self._executable_fd()
-        done = 0
+    def _copy_into(self, fd: int, offset: int, size: int, hash: int, relpath: str) -> None:
+        """Copies a blob into ``fd`` inside the kernel while its hash is checked (a damaged
+        library would crash the process), so its pages need not become resident here too."""
         try:
-            while done < size:
-                n = posix.sendfile(fd, source, start + done, min(size - done, _SENDFILE_CHUNK))
-                if n == 0:
-                    raise OSError("the executable is shorter than its index says")
-                done += n
+            _onebin.copy(fd, self._executable_fd(), offset, size, hash, relpath)
         except OSError:
-            if done:
-                raise
             # sendfile() refused (an unusual file system): copy through the mapping.
+            posix.ftruncate(fd, 0)
+            posix.lseek(fd, 0, 0)
             view = self._bundle.blob(offset, size)
+            done = 0
             while done < size:
                 done += posix.write(fd, view[done:])
 

@@ -91,16 +91,28 @@ def _obstacle() -> "str | None":
 
     if gc.get_freeze_count():
         return "gc.freeze() hid objects from the census"
-    # The walk keeps to the collector's objects unless a type that might act when freed has
-    # instances the collector does not track: extensions' from outside the stdlib, the dbm
-    # modules', and those the census finds (a class with __slots__ = () and __del__).
-    loaded = _natives.loaded() if _natives is not None else ()
-    deep = any(not _in_lib_dynload(relpath) for relpath in loaded) or "_gdbm" in sys.modules or "_dbm" in sys.modules
-    census = _onebin.census(deep)
-    if census is not None and not deep and any(_name(t) not in _RELEASE_ONLY for t in census[3]):
-        census = _onebin.census(True)
+    # The collector's objects first: the walk is cheap, and usually finds what stands in the
+    # way if anything does. Then, if a type that might act when freed can have instances that
+    # the collector does not track, the objects they refer to: types of native code from
+    # outside the stdlib (the system's libraries that stdlib extensions need, in lib/, define
+    # none), the dbm modules', and those the census finds (a class with __slots__ = () and
+    # __del__).
+    census = _onebin.census(False)
     if census is None:
         return "the heap could not be walked whole"
+    obstacle = _obstacle_in(census)
+    if obstacle is not None:
+        return obstacle
+    loaded = _natives.loaded() if _natives is not None else ()
+    deep = any(not _in_lib_dynload(relpath) and relpath.rpartition("/")[0] != "lib" for relpath in loaded)
+    deep = deep or "_gdbm" in sys.modules or "_dbm" in sys.modules
+    if not deep and all(_name(t) in _RELEASE_ONLY for t in census[3]):
+        return None
+    census = _onebin.census(True)
+    return "the heap could not be walked whole" if census is None else _obstacle_in(census)
+
+
+def _obstacle_in(census: "tuple[dict[type, str | None], list[object], list[object], list[type]]") -> "str | None":
     types, finalizable, callbacks, _ = census
     for type_, origin in types.items():
         if origin is not None and not _is_stdlib_extension(origin):

@@ -29,6 +29,8 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -181,6 +183,99 @@ onebin_check(PyObject *self, PyObject *args)
         die_damaged(what);
     }
     Py_RETURN_NONE;
+}
+
+/* copy(fd, source_fd, offset, size, hash, name): copies a blob into the file fd (a memfd), inside
+ * the kernel (sendfile from source_fd, this executable, at payload offset), while a second
+ * thread checks the blob's hash in the mapping and drops its pages behind it: a large library
+ * costs the longer of the two, not their sum. A mismatch ends the process; a failed copy
+ * raises OSError, with nothing or part of the blob copied (the caller falls back). */
+typedef struct {
+    uint64_t offset, size, hash;
+} HashJob;
+
+static void *
+hash_job(void *arg)
+{
+    HashJob *job = arg;
+    uint64_t hash = 0, done = 0;
+    do {
+        uint64_t n = job->size - done < ONEBIN_HASH_CHUNK ? job->size - done : ONEBIN_HASH_CHUNK;
+        hash = onebin_hash_chunk(hash, bundle.payload + job->offset + done, (size_t)n);
+        release_range(job->offset + done, n);
+        done += n;
+    } while (done < job->size);
+    job->hash = hash;
+    return NULL;
+}
+
+static PyObject *
+onebin_copy(PyObject *self, PyObject *args)
+{
+    int fd, source;
+    unsigned long long offset, size, expected;
+    const char *name;
+    if (!PyArg_ParseTuple(args, "iiKKKs:copy", &fd, &source, &offset, &size, &expected, &name)) {
+        return NULL;
+    }
+    if (offset > bundle.payload_size || size > bundle.payload_size - offset) {
+        die_damaged("an index entry points outside the payload");
+    }
+    HashJob job = {offset, size, 0};
+    pthread_t thread;
+    int threaded = pthread_create(&thread, NULL, hash_job, &job) == 0;
+    if (!threaded) {
+        hash_job(&job);
+    }
+    uint64_t done = 0;
+    int error = 0;
+    Py_BEGIN_ALLOW_THREADS
+    off_t at = (off_t)(bundle.payload_offset + offset);
+    while (done < size) {
+        ssize_t n = sendfile(fd, source, &at, (size_t)(size - done < (1u << 30) ? size - done : (1u << 30)));
+        if (n <= 0) {
+            error = n < 0 ? errno : EIO;
+            break;
+        }
+        done += (uint64_t)n;
+    }
+    if (threaded) {
+        pthread_join(thread, NULL);
+    }
+    Py_END_ALLOW_THREADS
+    if (job.hash != expected) {
+        char what[512];
+        snprintf(what, sizeof(what), "checksum mismatch in %s", name);
+        die_damaged(what);
+    }
+    if (error) {
+        errno = error;
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    Py_RETURN_NONE;
+}
+
+/* code(offset, size, hash, name): the code object marshalled in a blob, once its hash is
+ * checked (a mismatch ends the process); the blob's pages are dropped after. */
+static PyObject *
+onebin_code(PyObject *self, PyObject *args)
+{
+    unsigned long long offset, size, expected;
+    const char *name;
+    if (!PyArg_ParseTuple(args, "KKKs:code", &offset, &size, &expected, &name)) {
+        return NULL;
+    }
+    if (offset > bundle.payload_size || size > bundle.payload_size - offset || size > PY_SSIZE_T_MAX) {
+        die_damaged("an index entry points outside the payload");
+    }
+    if (onebin_hash(bundle.payload + offset, (size_t)size, 0) != expected) {
+        char what[512];
+        snprintf(what, sizeof(what), "checksum mismatch in %s", name);
+        die_damaged(what);
+    }
+    PyObject *code = PyMarshal_ReadObjectFromString((const char *)bundle.payload + offset, (Py_ssize_t)size);
+    release_range(offset, size);
+    return code;
 }
 
 static PyObject *
@@ -517,6 +612,11 @@ static PyMethodDef onebin_methods[] = {
     {"check", onebin_check, METH_VARARGS,
      "check(offset, size, hash, name, release=False): verify a payload blob (a mismatch ends the\n"
      "process); with release, drop its pages as they are checked."},
+    {"copy", onebin_copy, METH_VARARGS,
+     "copy(fd, source_fd, offset, size, hash, name): copy a blob into fd in the kernel while\n"
+     "its hash is checked."},
+    {"code", onebin_code, METH_VARARGS,
+     "code(offset, size, hash, name) -> code: unmarshal a verified blob, then drop its pages."},
     {"release", onebin_release, METH_VARARGS,
      "release(offset, size): drop this process's pages of a payload range."},
     {NULL, NULL, 0, NULL},
