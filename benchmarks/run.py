@@ -601,6 +601,19 @@ class OnebinBuilder(Builder):
         return [str(out)], out
 
 
+class OnebinCompressed(OnebinBuilder):
+    """onebin's opt-in compressed mode, built with the same installation (cold builds only)."""
+
+    key, label = "onebin-compress", "onebin --compress"
+    default_kinds = ("cold",)
+
+    def install(self, workloads: Sequence[Workload]) -> None:
+        self.venv = self.env.work / "venvs" / "onebin"  # OnebinBuilder.install() made it
+
+    def command(self, w: Workload, app: Path, out: Path) -> list[str]:
+        return [*super().command(w, app, out), "--compress"]
+
+
 class PeerInVenv(Builder):
     """Peers that freeze from an environment where the app's requirements are installed."""
 
@@ -770,6 +783,7 @@ BUILDERS: dict[str, type[Builder]] = {
     b.key: b
     for b in (
         OnebinBuilder,
+        OnebinCompressed,
         PyInstallerOnefile,
         PyInstallerOnedir,
         NuitkaBuilder,
@@ -778,7 +792,7 @@ BUILDERS: dict[str, type[Builder]] = {
         PexBuilder,
     )
 }
-PEERS = [k for k in BUILDERS if k != "onebin"]
+PEERS = [k for k in BUILDERS if not k.startswith("onebin")]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1327,10 +1341,13 @@ def targets_table(results: Results) -> list[str]:
                 higher_is_better=False,
             )
     for wname, arts in results.artifacts.items():
-        ours, pyi = arts.get("onebin"), arts.get("pyinstaller-onefile")
-        if ours and pyi:
-            value = ours.size / pyi.size if ours.size and pyi.size else None
-            row(f"{wname} size: onebin / PyInstaller --onefile", value, 2.0, "{:.2f}x", higher_is_better=False)
+        pyi = arts.get("pyinstaller-onefile")
+        for key, goal in (("onebin", 2.0), ("onebin-compress", 1.0)):
+            ours = arts.get(key)
+            if ours and pyi:
+                value = ours.size / pyi.size if ours.size and pyi.size else None
+                label = BUILDERS[key].label
+                row(f"{wname} size: {label} / PyInstaller --onefile", value, goal, "{:.2f}x", higher_is_better=False)
     if not rows:
         return []
     return ["| target | measured | goal | met |", "|---|---|---|---|", *rows]
@@ -1432,6 +1449,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--memory-reps", type=int, default=None, help="cgroup peak runs per program (default 5; --quick: 2)")
     p.add_argument("--quick", action="store_true", help="a smoke run: few runs, no Nuitka, peers' cold builds only")
     p.add_argument("--nuitka-rebuilds", action="store_true", help="also time Nuitka's warm rebuilds (minutes each)")
+    p.add_argument(
+        "--no-compressed", action="store_true", help="leave out onebin's compressed mode (onebin build --compress)"
+    )
     p.add_argument("--json", type=Path, help="write the raw results (every sample) here")
     p.add_argument("--markdown", type=Path, help="write the tables here")
     p.add_argument("--update-readme", action="store_true", help="put the tables into benchmarks/README.md")
@@ -1602,6 +1622,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for w in workloads:
             make_venv(env, f"app-{w.stem}", offline=[APP_REQUIREMENTS[r] for r in w.requirements])
         builders: list[Builder] = [onebin]
+        if not args.no_compressed:
+            compressed = OnebinCompressed(env, args)
+            compressed.install(workloads)
+            builders.append(compressed)
         for key in args.peers:
             b = BUILDERS[key](env, args)
             try:

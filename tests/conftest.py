@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -82,6 +83,40 @@ def run_traced(exe: Path, *args: str, cwd: Path) -> tuple[subprocess.CompletedPr
     command = ["strace", "-f", "-qq", "-o", str(log), "-e", "trace=%file,memfd_create,creat", str(exe), *args]
     proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
     return proc, log.read_text().splitlines()
+
+
+WRITES = {
+    "creat",
+    "mkdir",
+    "mkdirat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+    "unlink",
+    "unlinkat",
+}
+GLIBC = re.compile(r"/(libc|libm|libpthread|libdl|librt|libutil|libresolv|ld-linux-x86-64)\.so")
+
+
+def assert_no_disk_imports(trace: list[str], inputs: tuple[str, ...] = ()) -> None:
+    """No module or library read from disk but glibc's, nothing created, no build prefix probed.
+
+    ``inputs`` are files the app is asked to read, such as the file flake8 lints.
+    """
+    prefixes = {str(Path(sys.base_prefix)), str(Path.home() / ".pyenv")}
+    for line in trace:
+        path = next(iter(re.findall(r'"([^"]*)"', line)), "")
+        if GLIBC.search(path) or "memfd_create(" in line or path in inputs:
+            continue
+        syscall = re.match(r"(?:\d+\s+)?(\w+)\(", line)
+        assert syscall is None or syscall.group(1) not in WRITES, line
+        assert "O_CREAT" not in line, line
+        assert not re.search(r"\.(py|pyc|so)(\.[0-9.]+)?$", path) or path.startswith("/proc/self/fd/"), line
+        assert not any(path.startswith(p) for p in prefixes), line
 
 
 needs_root_tools = pytest.mark.skipif(

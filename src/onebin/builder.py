@@ -18,7 +18,7 @@ from .compile import BundleCompiler, Compiler
 from .errors import BuildError
 from .installs import InstallCache
 from .launcher import launcher_for
-from .payload import write_executable
+from .payload import Deflater, write_executable
 from .sources import PipOptions, Sources, install
 from .target import Target
 from .tree import Tree
@@ -70,6 +70,7 @@ def build(
     check: Sequence[str] | None = None,
     exclude: Sequence[str] = (),
     trim_stdlib: bool = False,
+    compress: bool = False,
     pip: PipOptions | None = None,
     reporter: Reporter | None = None,
 ) -> BuildResult:
@@ -77,7 +78,7 @@ def build(
 
     ``exclude`` lists modules or packages to leave out. With ``check``, the new executable is
     run with those arguments before it is put in place; the build fails, writing nothing, if
-    that exits with an error.
+    that exits with an error. ``compress`` stores blobs deflated (payload.Deflater).
     """
     started = time.monotonic()
     pip = pip or PipOptions()
@@ -129,6 +130,7 @@ def build(
             target,
             inputs,
             verify,
+            Deflater(cache / "deflated", reporter.step) if compress else None,
         )
     return BuildResult(
         out,

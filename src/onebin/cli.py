@@ -132,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             check=chosen["check"],
             exclude=chosen["exclude"] or (),
             trim_stdlib=bool(chosen["trim_stdlib"]),
+            compress=bool(chosen["compress"]),
             pip=pip,
             reporter=reporter,
         )

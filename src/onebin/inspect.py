@@ -36,6 +36,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import posixpath
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from email.parser import HeaderParser
@@ -233,7 +234,13 @@ def _glibc_floors(launcher: bytes, bundle: fmt.Bundle) -> Iterator[tuple[str, tu
 
 def _elf_files(bundle: fmt.Bundle) -> Iterator[str]:
     for relpath, entry in bundle.index.files.items():
-        if entry[1] >= 18 and bytes(bundle.blob(entry[0], 4)) == b"\x7fELF":
+        head = bytes(bundle.blob(entry[0], min(entry[1], 4096)))
+        if len(entry) > 3:  # deflated: its first bytes are enough
+            try:
+                head = zlib.decompressobj().decompress(head, 4)
+            except zlib.error:
+                continue
+        if entry[1] >= 18 and head[:4] == b"\x7fELF":
             yield relpath
 
 

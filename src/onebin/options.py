@@ -81,6 +81,12 @@ OPTIONS = (
         "flag",
         "leave out the stdlib modules no bundled code imports (it lists them); a module imported by a computed name is missed",
     ),
+    Option(
+        "compress",
+        ("--compress",),
+        "flag",
+        "store bytecode, native libraries and data files zlib-compressed: about half the size, a slower start (each is inflated when first used)",
+    ),
     Option("index-url", ("--index-url",), "text", "pip: the package index to use instead of PyPI", "URL"),
     Option("extra-index-url", ("--extra-index-url",), "list", "pip: another package index to use (repeatable)", "URL"),
     Option(

@@ -63,6 +63,21 @@ if __name__ == "__main__":
         os.closerange(3, 4096)
         import decimal, _json, _sqlite3
         print(decimal.Decimal("1.5") * 2)
+    elif mode == "share":
+        import sqlite3
+        probe = "\\n".join([
+            "import os, sqlite3",
+            "found = []",
+            "for n in os.listdir('/proc/self/fd'):",
+            "    try:",
+            "        if 'libsqlite3' in os.readlink('/proc/self/fd/' + n):",
+            "            found.append(os.stat('/proc/self/fd/' + n).st_ino)",
+            "    except OSError:",  # the descriptor listdir() used
+            "        pass",
+            "print(found)",
+        ])
+        exec(probe)
+        print(child(sys.executable, "-c", probe)[1])
     elif mode == "environ":
         print(sys.flags.ignore_environment, os.environ.get("PYTHONPATH"), "/nowhere" in sys.path)
     else:
@@ -114,3 +129,11 @@ def test_python_variables_are_ignored_by_the_app(app: Path) -> None:
 def test_extensions_load_after_the_app_closes_every_descriptor(app: Path) -> None:
     proc = run_hidden(app, "close-fds")
     assert (proc.returncode, proc.stdout) == (0, "3.0\n"), proc.stderr
+
+
+def test_children_share_the_parents_libraries(app: Path) -> None:
+    # The same memfd (inode), not a copy: no second copy of the library in memory.
+    proc = run_hidden(app, "share")
+    assert proc.returncode == 0, proc.stderr
+    parent, child = proc.stdout.splitlines()
+    assert parent == child and len(json.loads(parent)) == 1

@@ -9,12 +9,21 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
 import pytest
-from conftest import PACKAGES, ROOT, build, build_script_app, needs_root_tools, run_hidden, run_traced
+from conftest import (
+    GLIBC,
+    PACKAGES,
+    ROOT,
+    assert_no_disk_imports,
+    build,
+    build_script_app,
+    needs_root_tools,
+    run_hidden,
+    run_traced,
+)
 
 pytestmark = [pytest.mark.e2e, needs_root_tools]
 
@@ -33,21 +42,6 @@ a = np.array([[2.0, 1.0], [1.0, 3.0]])
 print(np.linalg.inv(a).round(3).tolist(), float((a @ a).sum()))
 """
 BAD = "x = list([i for i in range(3)])\n"
-WRITES = {
-    "creat",
-    "mkdir",
-    "mkdirat",
-    "rename",
-    "renameat",
-    "renameat2",
-    "link",
-    "linkat",
-    "symlink",
-    "symlinkat",
-    "unlink",
-    "unlinkat",
-}
-GLIBC = re.compile(r"/(libc|libm|libpthread|libdl|librt|libutil|libresolv|ld-linux-x86-64)\.so")
 
 
 @pytest.fixture(scope="module")
@@ -79,23 +73,6 @@ def myapp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("project")
     build(PACKAGES / "myproject", "-o", "myapp", cwd=root)
     return root / "myapp"
-
-
-def assert_no_disk_imports(trace: list[str], inputs: tuple[str, ...] = ()) -> None:
-    """No module or library read from disk but glibc's, nothing created, no build prefix probed.
-
-    ``inputs`` are files the app is asked to read, such as the file flake8 lints.
-    """
-    prefixes = {str(Path(sys.base_prefix)), str(Path.home() / ".pyenv")}
-    for line in trace:
-        path = next(iter(re.findall(r'"([^"]*)"', line)), "")
-        if GLIBC.search(path) or "memfd_create(" in line or path in inputs:
-            continue
-        syscall = re.match(r"(?:\d+\s+)?(\w+)\(", line)
-        assert syscall is None or syscall.group(1) not in WRITES, line
-        assert "O_CREAT" not in line, line
-        assert not re.search(r"\.(py|pyc|so)(\.[0-9.]+)?$", path) or path.startswith("/proc/self/fd/"), line
-        assert not any(path.startswith(p) for p in prefixes), line
 
 
 def test_hello_runs_with_python_hidden(hello: Path) -> None:

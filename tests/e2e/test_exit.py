@@ -105,7 +105,7 @@ def test_a_plain_app_skips_the_teardown_and_keeps_its_output_and_status(app: Pat
     ("mode", "reason"),
     [
         ("del", "has a finalizer"),
-        ("generator", "a suspended generator"),
+        ("generator", "an unfinished generator"),
         ("callback", "a weakref callback"),
     ],
 )

@@ -31,7 +31,15 @@ EXTENSION = 2  # a C extension module: file is its .so
 NAMESPACE = 3  # a directory without __init__.py (PEP 420): file is the directory
 EXTENSION_PACKAGE = 4  # a package whose __init__ is a C extension (mypyc compiles some)
 
-ZLIB = 1  # a file stored compressed (Index.files)
+ZLIB = 1  # a blob stored deflated: the last field of its entry in Index.files or Index.modules
+
+
+def inflate(data: bytes | memoryview) -> bytes:
+    """Bytes that the builder deflated (a module's source; with --compress, any blob but the
+    zlib extension module's and its libraries')."""
+    import zlib  # an extension module of the bundle: imported when first needed
+
+    return zlib.decompress(data)
 
 
 class PayloadError(Exception):
@@ -297,11 +305,13 @@ class Bundle:
             self._verified.add(offset)
         return self.payload[offset : offset + size]
 
-    def code(self, offset: int, size: int, hash: int, name: str) -> "Any":
-        """The code object marshalled in a blob, verified; its pages are dropped after."""
-        if self._load_code is not None:
+    def code(self, offset: int, size: int, hash: int, name: str, deflated: bool = False) -> "Any":
+        """The code object marshalled in a blob (``deflated``: with zlib), verified; its pages
+        are dropped after."""
+        if self._load_code is not None and not deflated:
             return self._load_code(offset, size, hash, name)
-        code = marshal.loads(self.checked(offset, size, hash, name))
+        data = self.checked(offset, size, hash, name)
+        code = marshal.loads(inflate(data) if deflated else data)
         self.release(offset, size)
         return code
 
@@ -317,11 +327,7 @@ class Bundle:
             raise FileNotFoundError(2, "No such file in the bundle", self.path(relpath))
         data = bytes(self.checked(entry[0], entry[1], entry[2], relpath))
         self.release(entry[0], entry[1])
-        if len(entry) > 3 and entry[3] == ZLIB:
-            import zlib  # an extension module: not there yet when the runtime starts
-
-            data = zlib.decompress(data)
-        return data
+        return inflate(data) if len(entry) > 3 and entry[3] == ZLIB else data
 
     def children(self, relpath: str) -> list[str]:
         """The names in a bundled directory, sorted."""

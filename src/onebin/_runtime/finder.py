@@ -140,8 +140,9 @@ class MainFinder:
 class BundleLoader:
     """Loads a pure-Python module from its bytecode in the bundle; serves its files too.
 
-    ``entry`` is the module's index entry: (kind, file, code offset, code size, code hash); a
-    size of 0 means the source did not compile, and importing it raises the SyntaxError.
+    ``entry`` is the module's index entry: (kind, file, code offset, code size, code hash), and
+    ZLIB if the code is deflated; a size of 0 means the source did not compile, and importing
+    it raises the SyntaxError.
     """
 
     def __init__(self, hook: PathHook, fullname: str, entry: "tuple[int, str, int, int, int]") -> None:
@@ -185,8 +186,8 @@ class BundleLoader:
         if self._entry[3] == 0:
             source = self._bundle.read(self._entry[1])
             return compile(source, self.path, "exec", dont_inherit=True)  # raises its SyntaxError
-        _, relpath, offset, size, hash = self._entry
-        code: CodeType = self._bundle.code(offset, size, hash, relpath)
+        relpath, offset, size, hash = self._entry[1:5]
+        code: CodeType = self._bundle.code(offset, size, hash, relpath, len(self._entry) > 5)
         return code
 
     def get_source(self, fullname: str) -> str:

@@ -37,6 +37,7 @@ class NativeLoader:
         self._libraries: dict[str, int] = {}  # relpath -> dlopen handle
         self._used_fds: set[int] = set()
         self._origins: dict[str, str] = {}  # path loaded from -> relpath
+        self._parent_memfds: dict[str, str] | None = None  # memfd name -> /proc/PPID/fd/N
         self._executable: tuple[int, tuple[int, int]] | None = None  # fd, (st_dev, st_ino)
 
     def load_extension_file(self, relpath: str) -> str:
@@ -118,10 +119,29 @@ class NativeLoader:
         return path
 
     def _memfd(self, relpath: str) -> str:
-        offset, size, hash = self._bundle.index.files[relpath]
-        fd = posix.memfd_create(relpath.rpartition("/")[2], posix.MFD_CLOEXEC)
+        entry = self._bundle.index.files[relpath]
+        # A library that no other is linked to by path is the same bytes in every process: its
+        # memfd is named after its hash and sealed, so the app's child processes (multiprocessing's
+        # spawn workers, sys.executable run by subprocess) can share it instead of copying.
+        shared = relpath not in self._bundle.index.needed_paths
+        name = "onebin-%016x-%s" % (entry[2], relpath.rpartition("/")[2]) if shared else relpath.rpartition("/")[2]
+        fd = self._parents_copy(name) if shared else -1
+        if fd >= 0:
+            if _trace.ON:
+                _trace.emit("share %s with the parent process" % relpath)
+        else:
+            fd = posix.memfd_create(name, posix.MFD_CLOEXEC | posix.MFD_ALLOW_SEALING)
+            try:
+                if len(entry) > 3:  # deflated (--compress)
+                    self._inflate_into(fd, entry[0], entry[1], entry[2], relpath)
+                else:
+                    self._copy_into(fd, entry[0], entry[1], entry[2], relpath)
+                if shared:
+                    _onebin.seal(fd)
+            except BaseException:
+                posix.close(fd)
+                raise
         try:
-            self._copy_into(fd, offset, size, hash, relpath)
             fd = self._unused_number(fd)
         except BaseException:
             posix.close(fd)
@@ -130,6 +150,33 @@ class NativeLoader:
         path = "/proc/self/fd/%d" % fd
         posix.stat(path)  # no /proc: OSError, and the cache instead
         return path
+
+    def _parents_copy(self, name: str) -> int:
+        """A new descriptor of the parent's sealed memfd ``name``, if the parent process is this
+        same executable and has one (and lets itself be looked at); else -1."""
+        if self._parent_memfds is None:
+            self._parent_memfds = {}
+            try:
+                parent = "/proc/%d" % posix.getppid()
+                mine, theirs = posix.stat("/proc/self/exe"), posix.stat(parent + "/exe")
+                if (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino):
+                    for number in posix.listdir(parent + "/fd"):
+                        target = posix.readlink(parent + "/fd/" + number)
+                        if target.startswith("/memfd:onebin-"):
+                            self._parent_memfds[target[7:].partition(" (deleted)")[0]] = parent + "/fd/" + number
+            except OSError:
+                pass
+        path = self._parent_memfds.get(name)
+        if path is None:
+            return -1
+        try:
+            fd = posix.open(path, posix.O_RDONLY | posix.O_CLOEXEC)
+        except OSError:
+            return -1
+        if not _onebin.sealed(fd):
+            posix.close(fd)
+            return -1
+        return fd
 
     def _copy_into(self, fd: int, offset: int, size: int, hash: int, relpath: str) -> None:
         """Copies a blob into ``fd`` inside the kernel while its hash is checked (a damaged
@@ -144,6 +191,20 @@ class NativeLoader:
             done = 0
             while done < size:
                 done += posix.write(fd, view[done:])
+
+    def _inflate_into(self, fd: int, offset: int, size: int, hash: int, relpath: str) -> None:
+        import zlib
+
+        inflater = zlib.decompressobj()
+        view = self._bundle.checked(offset, size, hash, relpath)
+        for start in range(0, size, 1 << 20):
+            data = inflater.decompress(view[start : start + (1 << 20)])
+            while data:
+                data = data[posix.write(fd, data) :]
+        data = inflater.flush()
+        while data:
+            data = data[posix.write(fd, data) :]
+        self._bundle.release(offset, size)
 
     def _executable_fd(self) -> int:
         if self._executable is not None:

@@ -23,7 +23,7 @@ from . import trace as _trace
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
-    from types import GeneratorType
+    from typing import Any
 
     from .native import NativeLoader
 
@@ -144,47 +144,48 @@ def _name(type_: type) -> str:
 
 
 def _effect_when_freed(obj: object) -> "str | None":
-    """What ``obj``, whose type has a finalizer, does when freed."""
-    import io
-    import types
+    """What ``obj``, whose type has a finalizer, does when freed. (Nothing is imported here:
+    an import at exit would cost what the census saves.)"""
+    import _io
 
-    if isinstance(obj, types.GeneratorType):
-        frame = obj.gi_frame
-        return None if frame is None or _not_started(obj) else "a suspended generator (%s)" % obj.__qualname__
-    if isinstance(obj, (types.CoroutineType, types.AsyncGeneratorType)):
-        running = obj.cr_frame if isinstance(obj, types.CoroutineType) else obj.ag_frame
-        return None if running is None else "an unfinished coroutine (%s)" % obj.__qualname__
-    if isinstance(obj, io.IOBase):
-        if type(obj) in (io.StringIO, io.BytesIO) or obj.closed or _is_std_stream(obj):
+    kind = type(obj)
+    if kind.__module__ == "builtins" and kind.__name__ in ("generator", "coroutine", "async_generator"):
+        frame = getattr(obj, {"generator": "gi_frame", "coroutine": "cr_frame"}.get(kind.__name__, "ag_frame"))
+        if frame is None or (kind.__name__ == "generator" and _not_started(obj)):
+            return None
+        return "an unfinished %s (%s)" % (kind.__name__.replace("_", " "), getattr(obj, "__qualname__", "?"))
+    if isinstance(obj, _io._IOBase):
+        if kind in (_io.StringIO, _io.BytesIO) or obj.closed or _is_std_stream(obj):
             return None
         return "an open file (%r)" % obj
-    if type(obj).__module__ in ("socket", "_socket") and hasattr(obj, "fileno"):
+    if kind.__module__ in ("socket", "_socket") and hasattr(obj, "fileno"):
         return None if obj.fileno() == -1 else "an open socket"
-    return "%s has a finalizer (__del__)" % _name(type(obj))
+    return "%s has a finalizer (__del__)" % _name(kind)
 
 
 def _callback_effect(callback: object) -> "str | None":
     """What a live weakref's callback does if its referent is freed before it."""
-    import weakref
+    import _weakref
 
-    if isinstance(callback, weakref.finalize):
-        return None if weakref.finalize._shutdown else "a weakref.finalize callback"  # type: ignore[attr-defined]
+    weakref = sys.modules.get("weakref")  # where weakref.finalize comes from, if anything made one
+    if weakref is not None and isinstance(callback, weakref.finalize):
+        return None if weakref.finalize._shutdown else "a weakref.finalize callback"
     named = callback if hasattr(callback, "__qualname__") else type(callback)
     if (getattr(named, "__module__", None), getattr(named, "__qualname__", None)) in _BOOKKEEPING_CALLBACKS:
         return None
     if type(callback).__name__ == "builtin_function_or_method" and isinstance(
-        getattr(callback, "__self__", None), weakref.ref
+        getattr(callback, "__self__", None), _weakref.ReferenceType
     ):
         if getattr(callback, "__name__", None) in _BOOKKEEPING_BUILTINS:
             return None
     return "a weakref callback (%r)" % (callback,)
 
 
-def _not_started(generator: "GeneratorType[object, object, object]") -> bool:
+def _not_started(generator: "Any") -> bool:
     # A generator that never ran runs no code when closed.
     if sys.version_info >= (3, 11):
         return not generator.gi_suspended and not generator.gi_running
-    return generator.gi_frame.f_lasti == -1
+    return bool(generator.gi_frame.f_lasti == -1)
 
 
 def _is_std_stream(obj: object) -> bool:

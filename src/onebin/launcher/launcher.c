@@ -187,9 +187,11 @@ onebin_check(PyObject *self, PyObject *args)
 
 /* copy(fd, source_fd, offset, size, hash, name): copies a blob into the file fd (a memfd), inside
  * the kernel (sendfile from source_fd, this executable, at payload offset), while a second
- * thread checks the blob's hash in the mapping and drops its pages behind it: a large library
- * costs the longer of the two, not their sum. A mismatch ends the process; a failed copy
+ * thread (for a large one) checks the blob's hash in the mapping and drops its pages behind
+ * it: a large library costs the longer of the two, not their sum. A mismatch ends the process; a failed copy
  * raises OSError, with nothing or part of the blob copied (the caller falls back). */
+#define PARALLEL_HASH_MIN ((uint64_t)8 << 20)
+
 typedef struct {
     uint64_t offset, size, hash;
 } HashJob;
@@ -223,7 +225,8 @@ onebin_copy(PyObject *self, PyObject *args)
     }
     HashJob job = {offset, size, 0};
     pthread_t thread;
-    int threaded = pthread_create(&thread, NULL, hash_job, &job) == 0;
+    /* A thread pays off for large libraries only: waking another CPU can take milliseconds. */
+    int threaded = size >= PARALLEL_HASH_MIN && pthread_create(&thread, NULL, hash_job, &job) == 0;
     if (!threaded) {
         hash_job(&job);
     }
@@ -253,6 +256,34 @@ onebin_copy(PyObject *self, PyObject *args)
         return PyErr_SetFromErrno(PyExc_OSError);
     }
     Py_RETURN_NONE;
+}
+
+/* seal(fd): a memfd's contents can no longer change (then other processes may share it);
+ * sealed(fd) -> bool: whether they cannot. */
+#define ONEBIN_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+static PyObject *
+onebin_seal(PyObject *self, PyObject *arg)
+{
+    int fd = PyLong_AsLong(arg);
+    if (fd == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (fcntl(fd, F_ADD_SEALS, ONEBIN_SEALS) != 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+onebin_sealed(PyObject *self, PyObject *arg)
+{
+    int fd = PyLong_AsLong(arg);
+    if (fd == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    int seals = fcntl(fd, F_GET_SEALS);
+    return PyBool_FromLong(seals >= 0 && (seals & ONEBIN_SEALS) == ONEBIN_SEALS);
 }
 
 /* code(offset, size, hash, name): the code object marshalled in a blob, once its hash is
@@ -615,6 +646,8 @@ static PyMethodDef onebin_methods[] = {
     {"copy", onebin_copy, METH_VARARGS,
      "copy(fd, source_fd, offset, size, hash, name): copy a blob into fd in the kernel while\n"
      "its hash is checked."},
+    {"seal", onebin_seal, METH_O, "seal(fd): make a memfd's contents final."},
+    {"sealed", onebin_sealed, METH_O, "sealed(fd) -> bool: whether a memfd's contents are final."},
     {"code", onebin_code, METH_VARARGS,
      "code(offset, size, hash, name) -> code: unmarshal a verified blob, then drop its pages."},
     {"release", onebin_release, METH_VARARGS,
@@ -928,14 +961,14 @@ exec_app_if_own_script(const PyConfig *config)
 static struct {
     int on;
     int count;
-    const char *names[8];
-    struct timespec at[8];
+    const char *names[10];
+    struct timespec at[10];
 } phases;
 
 static void
 phase(const char *name)
 {
-    if (phases.on && phases.count < 8) {
+    if (phases.on && phases.count < 10) {
         phases.names[phases.count] = name;
         clock_gettime(CLOCK_MONOTONIC, &phases.at[phases.count++]);
     }
@@ -999,8 +1032,10 @@ main(int argc, char **argv)
     if (PyStatus_Exception(st)) {
         Py_ExitStatusException(st);
     }
-    PyObject *ok = load_runtime() == 0 ? call_bootstrap("install", NULL) : NULL;
+    int loaded = load_runtime();
     phase("runtime");
+    PyObject *ok = loaded == 0 ? call_bootstrap("install", NULL) : NULL;
+    phase("install");
     if (ok == NULL) {
         PyErr_Print();
         fprintf(stderr, "%s: the embedded runtime failed to start; rebuild the executable\n", argv[0]);
