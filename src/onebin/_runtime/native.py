@@ -17,6 +17,8 @@ import _onebin
 
 from . import trace as _trace
 
+_PARALLEL_COPY_MIN = 8 << 20  # below this, one copy at a time costs less than waking other CPUs
+
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
     from .bundle import Bundle
@@ -38,11 +40,16 @@ class NativeLoader:
         self._used_fds: set[int] = set()
         self._origins: dict[str, str] = {}  # path loaded from -> relpath
         self._parent_memfds: dict[str, str] | None = None  # memfd name -> /proc/PPID/fd/N
+        self._prefetched: dict[str, int] = {}  # relpath -> a memfd ready for _memfd
         self._executable: tuple[int, tuple[int, int]] | None = None  # fd, (st_dev, st_ino)
 
     def load_extension_file(self, relpath: str) -> str:
         """Loads what the extension ``relpath`` needs; returns a path to a copy of it to load."""
-        for item in self._bundle.index.preload.get(relpath, ()):
+        preload = self._bundle.index.preload.get(relpath, ())
+        if preload and self._in_memory:
+            needed = [lib for item in preload for lib in (item if isinstance(item, tuple) else (item,))]
+            self._prefetch([lib for lib in needed if lib not in self._libraries] + [relpath])
+        for item in preload:
             if isinstance(item, tuple):
                 if item[0] not in self._libraries:
                     self._load_group(item, relpath)
@@ -118,19 +125,59 @@ class NativeLoader:
         self._origins[path] = relpath
         return path
 
-    def _memfd(self, relpath: str) -> str:
-        entry = self._bundle.index.files[relpath]
+    def _prefetch(self, relpaths: "list[str]") -> None:
+        """Copies several libraries into memfds side by side (``_onebin.copy_many``), when that
+        pays: an extension and the large libraries it needs, such as numpy's and OpenBLAS."""
+        entries = self._bundle.index.files
+        todo = [r for r in relpaths if r not in self._prefetched and len(entries[r]) == 3 and self._shared_fd(r) < 0]
+        if len(todo) < 2 or sum(entries[r][1] for r in todo) < _PARALLEL_COPY_MIN:
+            return
+        fds = []
+        try:
+            for relpath in todo:
+                fds.append(posix.memfd_create(self._memfd_name(relpath), posix.MFD_CLOEXEC | posix.MFD_ALLOW_SEALING))
+            source = self._executable_fd()
+            tasks = [(fd, source, *entries[r][:3], r) for fd, r in zip(fds, todo, strict=True)]
+            _onebin.copy_many(tasks)
+        except OSError:
+            for fd in fds:
+                posix.close(fd)
+            return  # each is copied on its own, with copy()'s fallback
+        for fd, relpath in zip(fds, todo, strict=True):
+            if relpath not in self._bundle.index.needed_paths:
+                _onebin.seal(fd)
+            self._prefetched[relpath] = fd
+
+    def _memfd_name(self, relpath: str) -> str:
         # A library that no other is linked to by path is the same bytes in every process: its
         # memfd is named after its hash and sealed, so the app's child processes (multiprocessing's
         # spawn workers, sys.executable run by subprocess) can share it instead of copying.
+        if relpath in self._bundle.index.needed_paths:
+            return relpath.rpartition("/")[2]
+        return "onebin-%016x-%s" % (self._bundle.index.files[relpath][2], relpath.rpartition("/")[2])
+
+    def _shared_fd(self, relpath: str) -> int:
+        """A descriptor of the parent's copy of ``relpath`` (kept for _memfd), or -1."""
+        if relpath in self._bundle.index.needed_paths:
+            return -1
+        fd = self._prefetched.get(relpath, -1)
+        if fd < 0:
+            fd = self._parents_copy(self._memfd_name(relpath))
+            if fd >= 0:
+                self._prefetched[relpath] = fd
+                if _trace.ON:
+                    _trace.emit("share %s with the parent process" % relpath)
+        return fd
+
+    def _memfd(self, relpath: str) -> str:
+        entry = self._bundle.index.files[relpath]
         shared = relpath not in self._bundle.index.needed_paths
-        name = "onebin-%016x-%s" % (entry[2], relpath.rpartition("/")[2]) if shared else relpath.rpartition("/")[2]
-        fd = self._parents_copy(name) if shared else -1
-        if fd >= 0:
-            if _trace.ON:
-                _trace.emit("share %s with the parent process" % relpath)
-        else:
-            fd = posix.memfd_create(name, posix.MFD_CLOEXEC | posix.MFD_ALLOW_SEALING)
+        fd = self._prefetched.pop(relpath, -1)
+        if fd < 0 and shared:
+            fd = self._shared_fd(relpath)
+            self._prefetched.pop(relpath, None)
+        if fd < 0:
+            fd = posix.memfd_create(self._memfd_name(relpath), posix.MFD_CLOEXEC | posix.MFD_ALLOW_SEALING)
             try:
                 if len(entry) > 3:  # deflated (--compress)
                     self._inflate_into(fd, entry[0], entry[1], entry[2], relpath)

@@ -10,7 +10,10 @@ callback, or a C type's deallocator that writes something.
 So the runtime's own atexit callback, registered before the app's code runs and therefore run
 after every other one, takes a census of the heap (``_onebin.census()``, which walks it in C).
 When no live object could do anything as it is freed, it ends the process with C's ``exit()``
-(C atexit handlers and stdio buffers are still flushed). Otherwise, and whenever the census
+(C atexit handlers and stdio buffers are still flushed). What could: an object with a finalizer
+(unless it is a closed file, a finished generator, ...), a weakref callback other than the
+stdlib's bookkeeping, a stdlib type that writes when freed (a database connection), and a
+native type from outside the stdlib with a close(), flush() or __exit__() method. Otherwise, and whenever the census
 is in doubt, CPython's teardown runs as it does for ``python app.py``. ``ONEBIN_TRACE=1`` says
 which, and why.
 """
@@ -29,6 +32,12 @@ if TYPE_CHECKING:
 
 # C types of the standard library whose deallocator writes something: a database closed.
 _WRITE_WHEN_FREED = frozenset(["_gdbm.gdbm", "_dbm.dbm", "sqlite3.Connection", "sqlite3.Blob", "_sqlite3.Connection"])
+
+# A native type from outside the stdlib that can hold an open resource (a file, a database, a
+# connection) has one of these methods, for releasing it when the app chooses: its deallocator
+# may write something. One without them (functions, arrays, patterns, enums) leaves no trace
+# outside the process when freed.
+_RESOURCE_METHODS = ("close", "flush", "__exit__")
 
 # C types whose finalizer only gives back what the process's end gives back too (a directory
 # handle), and whose instances the collector does not track.
@@ -91,6 +100,8 @@ def _obstacle() -> "str | None":
 
     if gc.get_freeze_count():
         return "gc.freeze() hid objects from the census"
+    if any(name in sys.modules for name in ("_xxsubinterpreters", "_interpreters")):
+        return "subinterpreters may hold objects the census cannot see"
     # The collector's objects first: the walk is cheap, and usually finds what stands in the
     # way if anything does. Then, if a type that might act when freed can have instances that
     # the collector does not track, the objects they refer to: types of native code from
@@ -116,7 +127,13 @@ def _obstacle_in(census: "tuple[dict[type, str | None], list[object], list[objec
     types, finalizable, callbacks, _ = census
     for type_, origin in types.items():
         if origin is not None and not _is_stdlib_extension(origin):
-            return "%s, of %s, may act when freed" % (_name(type_), origin)
+            held = [method for method in _RESOURCE_METHODS if hasattr(type_, method)]
+            if held:
+                return "%s (of %s, with %s()) may hold a resource it releases when freed" % (
+                    _name(type_),
+                    _natives.relpath_of(origin) if _natives is not None else origin,
+                    held[0],
+                )
         if _name(type_) in _WRITE_WHEN_FREED:
             return "%s writes when freed" % _name(type_)
     for obj in finalizable:

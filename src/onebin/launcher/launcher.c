@@ -258,6 +258,117 @@ onebin_copy(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* copy_many(tasks): copy() for each (fd, source_fd, offset, size, hash, name) of tasks, shared
+ * among as many threads as there are CPUs (up to 4): the libraries an extension needs are
+ * copied side by side. Each hash is checked (a mismatch ends the process); if a copy fails,
+ * OSError is raised once all have finished. */
+typedef struct {
+    int fd, source;
+    uint64_t offset, size, expected, hash;
+    const char *name;
+    int error;
+} CopyTask;
+
+typedef struct {
+    CopyTask *tasks;
+    size_t count;
+    size_t next;  /* taken atomically */
+} CopyQueue;
+
+static void
+copy_task(CopyTask *task)
+{
+    off_t at = (off_t)(bundle.payload_offset + task->offset);
+    uint64_t done = 0;
+    while (done < task->size) {
+        size_t chunk = task->size - done < (1u << 30) ? (size_t)(task->size - done) : (1u << 30);
+        ssize_t n = sendfile(task->fd, task->source, &at, chunk);
+        if (n <= 0) {
+            task->error = n < 0 ? errno : EIO;
+            break;
+        }
+        done += (uint64_t)n;
+    }
+    HashJob job = {task->offset, task->size, 0};
+    hash_job(&job);
+    task->hash = job.hash;
+}
+
+static void *
+copy_worker(void *arg)
+{
+    CopyQueue *queue = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&queue->next, 1, __ATOMIC_RELAXED);
+        if (i >= queue->count) {
+            return NULL;
+        }
+        copy_task(&queue->tasks[i]);
+    }
+}
+
+static PyObject *
+onebin_copy_many(PyObject *self, PyObject *arg)
+{
+    PyObject *items = PySequence_Fast(arg, "copy_many() takes a sequence of tasks");
+    if (items == NULL) {
+        return NULL;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(items);
+    CopyTask *tasks = calloc(count ? (size_t)count : 1, sizeof(CopyTask));
+    if (tasks == NULL) {
+        Py_DECREF(items);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        CopyTask *t = &tasks[i];
+        unsigned long long offset, size, expected;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(items, i), "iiKKKs:copy_many", &t->fd, &t->source, &offset,
+                              &size, &expected, &t->name)) {
+            free(tasks);
+            Py_DECREF(items);
+            return NULL;
+        }
+        if (offset > bundle.payload_size || size > bundle.payload_size - offset) {
+            die_damaged("an index entry points outside the payload");
+        }
+        t->offset = offset, t->size = size, t->expected = expected;
+    }
+    CopyQueue queue = {tasks, (size_t)count, 0};
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t helpers = (size_t)(cpus > 4 ? 4 : cpus > 1 ? cpus : 1) - 1;
+    if (helpers > queue.count - (queue.count > 0)) {
+        helpers = queue.count - (queue.count > 0);
+    }
+    pthread_t threads[4];
+    size_t started = 0;
+    Py_BEGIN_ALLOW_THREADS
+    while (started < helpers && pthread_create(&threads[started], NULL, copy_worker, &queue) == 0) {
+        started++;
+    }
+    copy_worker(&queue);
+    for (size_t i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    Py_END_ALLOW_THREADS
+    PyObject *result = Py_None;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (tasks[i].hash != tasks[i].expected) {
+            char what[512];
+            snprintf(what, sizeof(what), "checksum mismatch in %s", tasks[i].name);
+            die_damaged(what);
+        }
+        if (tasks[i].error && result == Py_None) {
+            errno = tasks[i].error;
+            PyErr_SetFromErrno(PyExc_OSError);
+            result = NULL;
+        }
+    }
+    free(tasks);
+    Py_DECREF(items);
+    return result == NULL ? NULL : Py_NewRef(Py_None);
+}
+
 /* seal(fd): a memfd's contents can no longer change (then other processes may share it);
  * sealed(fd) -> bool: whether they cannot. */
 #define ONEBIN_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
@@ -646,6 +757,8 @@ static PyMethodDef onebin_methods[] = {
     {"copy", onebin_copy, METH_VARARGS,
      "copy(fd, source_fd, offset, size, hash, name): copy a blob into fd in the kernel while\n"
      "its hash is checked."},
+    {"copy_many", onebin_copy_many, METH_O,
+     "copy_many(tasks): copy() for each (fd, source_fd, offset, size, hash, name), side by side."},
     {"seal", onebin_seal, METH_O, "seal(fd): make a memfd's contents final."},
     {"sealed", onebin_sealed, METH_O, "sealed(fd) -> bool: whether a memfd's contents are final."},
     {"code", onebin_code, METH_VARARGS,
