@@ -20,6 +20,7 @@ from ..errors import BuildError
 from ..target import Target
 
 SOURCE = Path(__file__).with_name("launcher.c")
+_OTHER_SOURCES = ("onebin_gc.c", "onebin_gc.h", "onebin_hash.h", "onebin_payload.h")
 _CFLAGS = ("-O2", "-Wall", "-Wno-unused-result")
 _STATIC_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")
 _GLIBC_LINK_NAMES = frozenset(["c", "m", "pthread", "dl", "rt", "util", "resolv", "anl", "nsl"])
@@ -39,7 +40,7 @@ def launcher_for(target: Target, cache_dir: Path) -> Path:
     """The launcher executable for ``target``, from the cache or freshly built."""
     compiler = find_compiler(target)
     libs = _link_libraries(target)
-    sources = [SOURCE.read_text(), *(SOURCE.with_name(h).read_text() for h in ("onebin_hash.h", "onebin_payload.h"))]
+    sources = [SOURCE.read_text(), *(SOURCE.with_name(name).read_text() for name in _OTHER_SOURCES)]
     key = hashlib.sha256("\n".join([*sources, target.identity, compiler, *_CFLAGS, *libs]).encode()).hexdigest()[:32]
     cached = cache_dir / "launchers" / f"{target.short_version}-{key}"
     if cached.is_file():
@@ -70,7 +71,8 @@ def _link_libraries(target: Target) -> list[str]:
 
 
 def _compile(compiler: str, target: Target, libs: list[str], out: Path) -> None:
-    base = [compiler, *_CFLAGS, f"-I{target.include}", str(SOURCE), "-o", str(out), "-Wl,--export-dynamic"]
+    sources = [str(SOURCE), str(SOURCE.with_name("onebin_gc.c"))]
+    base = [compiler, *_CFLAGS, f"-I{target.include}", *sources, "-o", str(out), "-Wl,--export-dynamic"]
     archive = ["-Wl,--whole-archive", str(target.static_library), "-Wl,--no-whole-archive"]
     tail = [*libs, "-lm", "-ldl", "-lpthread", "-lutil", "-s"]
     # Not position-independent, as Debian builds its python3: a PIE would make the dynamic

@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "onebin_gc.h"
 #include "onebin_hash.h"
 #include "onebin_payload.h"
 
@@ -649,15 +650,39 @@ object_of(const Objects *objects, uintptr_t address)
  * finalizer but whose instances the collector does not track. None if the heap cannot be read
  * whole. Only the collector's objects are looked at, unless ``deep``: then what they refer to
  * as well, which finds the objects outside the collector, at several times the cost. */
+typedef struct {
+    Census *census;
+    int deep;
+} CensusWalk;
+
+static int
+census_walk(PyObject *obj, void *arg)
+{
+    CensusWalk *walk = arg;
+    Census *census = walk->census;
+    if (obj == census->finalizable || obj == census->callbacks || obj == census->hidden) {
+        return 1;
+    }
+    if (!walk->deep) {
+        census_add(census, obj, 0);
+        if (PyType_Check(obj)) {
+            PyTypeObject *type = (PyTypeObject *)obj;
+            if (!(type->tp_flags & Py_TPFLAGS_HAVE_GC) && (type->tp_finalize || type->tp_del)
+                && PyList_Append(census->hidden, obj) < 0) {
+                census->failed = 1;  /* its instances would be found by a deep census only */
+            }
+        }
+    } else if (Py_TYPE(obj)->tp_traverse != NULL) {
+        Py_TYPE(obj)->tp_traverse(obj, census_visit, census);
+    }
+    return !census->failed;
+}
+
 static PyObject *
 onebin_census(PyObject *self, PyObject *arg)
 {
     int deep = PyObject_IsTrue(arg);
-    PyObject *gc = deep < 0 ? NULL : PyImport_ImportModule("gc");
-    PyObject *objects = gc ? PyObject_CallMethod(gc, "get_objects", NULL) : NULL;
-    Py_XDECREF(gc);
-    if (objects == NULL || !PyList_Check(objects)) {
-        Py_XDECREF(objects);
+    if (deep < 0) {
         return NULL;
     }
     /* What a class statement's type frees its instances with: its built-in base does the rest. */
@@ -670,27 +695,11 @@ onebin_census(PyObject *self, PyObject *arg)
     PyObject *result = NULL;
     if (subtype_dealloc != NULL && census.types.slots != NULL && census.finalizable != NULL
         && census.callbacks != NULL && census.hidden != NULL) {
-        Py_ssize_t count = PyList_GET_SIZE(objects);
-        for (Py_ssize_t i = 0; i < count && !census.failed; i++) {
-            PyObject *obj = PyList_GET_ITEM(objects, i);
-            if (obj == objects) {
-                continue;
-            }
-            census_add(&census, obj, 0);
-            if (PyType_Check(obj)) {
-                PyTypeObject *type = (PyTypeObject *)obj;
-                if (!(type->tp_flags & Py_TPFLAGS_HAVE_GC) && (type->tp_finalize || type->tp_del)
-                    && PyList_Append(census.hidden, obj) < 0) {
-                    census.failed = 1;  /* its instances would be found by a deep census only */
-                }
-            }
-        }
-        for (Py_ssize_t i = 0; deep && i < count && !census.failed; i++) {
-            PyObject *obj = PyList_GET_ITEM(objects, i);
-            traverseproc traverse = Py_TYPE(obj)->tp_traverse;
-            if (obj != objects && traverse != NULL) {
-                traverse(obj, census_visit, &census);
-            }
+        CensusWalk walk = {&census, 0};
+        onebin_gc_visit(census_walk, &walk);
+        if (deep && !census.failed) {
+            walk.deep = 1;
+            onebin_gc_visit(census_walk, &walk);
         }
         Objects loaded = {0};
         dl_iterate_phdr(note_object, &loaded);
@@ -721,7 +730,6 @@ onebin_census(PyObject *self, PyObject *arg)
     Py_XDECREF(census.finalizable);
     Py_XDECREF(census.callbacks);
     Py_XDECREF(census.hidden);
-    Py_DECREF(objects);
     return result;
 }
 
