@@ -71,6 +71,7 @@ def build(
     exclude: Sequence[str] = (),
     trim_stdlib: bool = False,
     compress: bool = False,
+    full_teardown: bool = False,
     pip: PipOptions | None = None,
     reporter: Reporter | None = None,
 ) -> BuildResult:
@@ -78,7 +79,8 @@ def build(
 
     ``exclude`` lists modules or packages to leave out. With ``check``, the new executable is
     run with those arguments before it is put in place; the build fails, writing nothing, if
-    that exits with an error. ``compress`` stores blobs deflated (payload.Deflater).
+    that exits with an error. ``compress`` stores blobs deflated (payload.Deflater);
+    ``full_teardown`` makes the executable always end with CPython's interpreter teardown.
     """
     started = time.monotonic()
     pip = pip or PipOptions()
@@ -131,6 +133,7 @@ def build(
             inputs,
             verify,
             Deflater(cache / "deflated", reporter.step) if compress else None,
+            {"teardown": "full"} if full_teardown else {},
         )
     return BuildResult(
         out,

@@ -133,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             exclude=chosen["exclude"] or (),
             trim_stdlib=bool(chosen["trim_stdlib"]),
             compress=bool(chosen["compress"]),
+            full_teardown=bool(chosen["full_teardown"]),
             pip=pip,
             reporter=reporter,
         )

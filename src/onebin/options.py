@@ -87,6 +87,12 @@ OPTIONS = (
         "flag",
         "store bytecode, native libraries and data files zlib-compressed: about half the size, a slower start (each is inflated when first used)",
     ),
+    Option(
+        "full-teardown",
+        ("--full-teardown",),
+        "flag",
+        "always end with CPython's interpreter teardown, as python does, instead of skipping it when nothing alive would act when freed (see the README's 'Exit')",
+    ),
     Option("index-url", ("--index-url",), "text", "pip: the package index to use instead of PyPI", "URL"),
     Option("extra-index-url", ("--extra-index-url",), "list", "pip: another package index to use (repeatable)", "URL"),
     Option(

@@ -123,11 +123,13 @@ def write_executable(
     inputs: Sequence[tuple[str, str, str, str]] = (),
     verify: Callable[[Path], None] = lambda path: None,
     deflater: Deflater | None = None,
+    runtime_options: dict[str, str] | None = None,
 ) -> Written:
     """Writes the executable atomically: a failure, of the writing or of ``verify`` (called with
     the complete file before it takes the place of ``out``), leaves ``out`` as it was. With a
     ``deflater``, blobs are stored deflated, but for those that the runtime needs to inflate
-    the others (the zlib extension module and its libraries)."""
+    the others (the zlib extension module and its libraries). ``runtime_options`` go into the
+    index's ``info`` (``teardown``: "full" for --full-teardown)."""
     tmp = out.with_name(f".{out.name}.onebin-{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
@@ -176,6 +178,7 @@ def write_executable(
                     "entry": main.description,
                     "onebin": __version__,
                     "inputs": tuple(inputs),
+                    **(runtime_options or {}),
                 },
             }
             size = writer.finish(tree.roots, compiled.runtime, index)

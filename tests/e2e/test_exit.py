@@ -66,6 +66,25 @@ elif mode == "atexit-output":
     atexit.register(lambda: sys.stdout.write("late output, unflushed"))
 elif mode == "raise":
     raise ValueError("boom")
+elif mode == "stdout-rewrapped":
+    import codecs
+    print("header")
+    sys.stdout = codecs.getwriter("utf-8")(sys.stdout.buffer)
+    print("body")
+elif mode == "closed-file-del":
+    import io
+    class Log(io.StringIO):
+        def __del__(self):
+            print("__del__ ran")
+    log = Log()
+    log.close()
+elif mode == "profiled":
+    sys.setprofile(lambda *args: None)
+elif mode == "audited":
+    sys.addaudithook(lambda *args: None)
+elif mode == "gc-debug":
+    import gc
+    gc.set_debug(gc.DEBUG_UNCOLLECTABLE)
 """
 
 
@@ -78,7 +97,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ONEBIN_TRACE": "1"}
+    # The app ignores PYTHON* variables (PYTHONUNBUFFERED would change python's output order).
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}, "ONEBIN_TRACE": "1"}
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, timeout=60)
 
 
@@ -107,13 +127,18 @@ def test_a_plain_app_skips_the_teardown_and_keeps_its_output_and_status(app: Pat
         ("del", "has a finalizer"),
         ("generator", "an unfinished generator"),
         ("callback", "a weakref callback"),
+        ("closed-file-del", "has a finalizer"),
+        ("profiled", "a profile or trace function"),
+        ("audited", "an audit hook"),
+        ("gc-debug", "gc debugging"),
     ],
 )
 def test_objects_that_act_when_freed_get_the_teardown(app: Path, mode: str, reason: str) -> None:
     ours, theirs, how = _both(app, mode)
     assert "the interpreter's teardown runs" in how and reason in how
     assert (ours.returncode, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr)
-    assert "ran" in ours.stdout.splitlines()[-1]
+    if mode in ("del", "generator", "callback", "closed-file-del"):
+        assert "ran" in ours.stdout.splitlines()[-1]
 
 
 def test_an_unclosed_file_loses_nothing(app: Path) -> None:
@@ -124,7 +149,7 @@ def test_an_unclosed_file_loses_nothing(app: Path) -> None:
 
 
 def test_threads_are_joined_and_large_output_is_flushed(app: Path) -> None:
-    for mode in ("thread", "flood", "atexit-output"):
+    for mode in ("thread", "flood", "atexit-output", "stdout-rewrapped"):
         ours, theirs, how = _both(app, mode)
         assert "without the interpreter's teardown" in how, mode
         assert (ours.returncode, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr), mode
@@ -141,3 +166,11 @@ def test_output_to_a_closed_pipe_ends_quietly(app: Path) -> None:
     proc = subprocess.run(f"'{app / 'app'}' flood | head -c 10", shell=True, capture_output=True, text=True, timeout=60)
     assert proc.stdout == "x" * 10
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+
+
+def test_full_teardown_when_built_so(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text('print("hello")\n')
+    build("app.py", "--full-teardown", "-o", "app", cwd=tmp_path)
+    proc = _run([str(tmp_path / "app")], tmp_path)
+    assert proc.stdout == "hello\n"
+    assert "onebin: exit:" not in proc.stderr

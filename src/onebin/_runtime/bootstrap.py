@@ -115,7 +115,7 @@ def main_code() -> "CodeType":
     if real is not None:
         main.__file__ = real
     main.__loader__ = loader  # type: ignore[assignment]  # typeshed wants load_module(), deprecated
-    _teardown.arm(_hook.natives)
+    _teardown.arm(_hook.natives, bundle.index.info)
     return loader.get_code("__main__")
 
 

@@ -12,8 +12,12 @@ after every other one, takes a census of the heap (``_onebin.census()``, which w
 When no live object could do anything as it is freed, it ends the process with C's ``exit()``
 (C atexit handlers and stdio buffers are still flushed). What could: an object with a finalizer
 (unless it is a closed file, a finished generator, ...), a weakref callback other than the
-stdlib's bookkeeping, a stdlib type that writes when freed (a database connection), and a
-native type from outside the stdlib with a close(), flush() or __exit__() method. Otherwise, and whenever the census
+stdlib's bookkeeping, a stdlib type that writes when freed (a database connection), a native
+type from outside the stdlib with a close(), flush(), __exit__() (or the like) method; and
+anything CPython's teardown would call or report: an audit hook, a profile or trace function, a
+C function registered with Py_AtExit(), gc debugging, uncollectable garbage, subinterpreters.
+The standard streams (and those they replaced) are flushed before the exit, as the teardown
+would. --full-teardown at build time turns all this off. Otherwise, and whenever the census
 is in doubt, CPython's teardown runs as it does for ``python app.py``. ``ONEBIN_TRACE=1`` says
 which, and why.
 """
@@ -31,13 +35,26 @@ if TYPE_CHECKING:
     from .native import NativeLoader
 
 # C types of the standard library whose deallocator writes something: a database closed.
-_WRITE_WHEN_FREED = frozenset(["_gdbm.gdbm", "_dbm.dbm", "sqlite3.Connection", "sqlite3.Blob", "_sqlite3.Connection"])
+_WRITE_WHEN_FREED = frozenset(
+    ["_gdbm.gdbm", "_dbm.dbm", "sqlite3.Connection", "sqlite3.Blob", "_sqlite3.Connection", "_tkinter.tkapp"]
+)
 
 # A native type from outside the stdlib that can hold an open resource (a file, a database, a
 # connection) has one of these methods, for releasing it when the app chooses: its deallocator
 # may write something. One without them (functions, arrays, patterns, enums) leaves no trace
 # outside the process when freed.
-_RESOURCE_METHODS = ("close", "flush", "__exit__")
+_RESOURCE_METHODS = (
+    "close",
+    "flush",
+    "__exit__",
+    "commit",
+    "sync",
+    "fsync",
+    "save",
+    "shutdown",
+    "disconnect",
+    "terminate",
+)
 
 # C types whose finalizer only gives back what the process's end gives back too (a directory
 # handle), and whose instances the collector does not track.
@@ -59,11 +76,14 @@ _natives: "NativeLoader | None" = None
 _status: "int | None" = None
 
 
-def arm(natives: "NativeLoader") -> None:
-    """Registers the callback; called before the app's code runs, so it runs last at exit."""
+def arm(natives: "NativeLoader", info: "dict[str, object]") -> None:
+    """Registers the callback; called before the app's code runs, so it runs last at exit.
+    An app built with --full-teardown always gets CPython's teardown."""
     global _natives
     import atexit
 
+    if info.get("teardown") == "full":
+        return
     _natives = natives
     atexit.register(_at_exit)
 
@@ -79,10 +99,9 @@ def _at_exit() -> None:
     if status is None:  # an interrupt, or atexit's callbacks called by the app itself
         return
     try:
-        for stream in (sys.stdout, sys.stderr):  # as the interpreter's teardown does first
-            if stream is not None and not stream.closed:
-                stream.flush()
-        obstacle = _obstacle()
+        obstacle = _onebin.teardown_hooks() or _obstacle()
+        if obstacle is None:
+            _flush_standard_streams()
     except BaseException:
         return  # the teardown will meet the same problem and report it as python does
     if obstacle is not None:
@@ -94,12 +113,24 @@ def _at_exit() -> None:
     _onebin.exit(status)
 
 
+def _flush_standard_streams() -> None:
+    """As the teardown would: sys.stdout and sys.stderr, then the streams they replaced."""
+    streams = [sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__]
+    for i, stream in enumerate(streams):
+        if stream is not None and stream not in streams[:i] and not stream.closed:
+            stream.flush()
+
+
 def _obstacle() -> "str | None":
     """What, of the live objects, would act when freed; None if nothing would."""
     import gc
 
     if gc.get_freeze_count():
         return "gc.freeze() hid objects from the census"
+    if gc.get_debug():
+        return "gc debugging is on (gc.set_debug): the teardown's collections report"
+    if gc.garbage:
+        return "gc.garbage holds uncollectable objects, which the teardown reports"
     if any(name in sys.modules for name in ("_xxsubinterpreters", "_interpreters")):
         return "subinterpreters may hold objects the census cannot see"
     # The collector's objects first: the walk is cheap, and usually finds what stands in the
@@ -117,7 +148,8 @@ def _obstacle() -> "str | None":
     loaded = _natives.loaded() if _natives is not None else ()
     deep = any(not _in_lib_dynload(relpath) and relpath.rpartition("/")[0] != "lib" for relpath in loaded)
     deep = deep or "_gdbm" in sys.modules or "_dbm" in sys.modules
-    if not deep and all(_name(t) in _RELEASE_ONLY for t in census[3]):
+    quiet = not _resource_warnings_shown()
+    if not deep and all(_name(t) in _RELEASE_ONLY and quiet for t in census[3]):
         return None
     census = _onebin.census(True)
     return "the heap could not be walked whole" if census is None else _obstacle_in(census)
@@ -147,6 +179,19 @@ def _obstacle_in(census: "tuple[dict[type, str | None], list[object], list[objec
     return None
 
 
+def _resource_warnings_shown() -> bool:
+    """Whether a ResourceWarning (what an unclosed directory iterator's finalizer issues)
+    would be shown: the first filter for that category decides, as in warnings.warn()."""
+    filters = getattr(sys.modules.get("warnings") or sys.modules.get("_warnings"), "filters", None)
+    for action, message, category, module, _ in filters or ():
+        if issubclass(ResourceWarning, category):
+            if message is None and module is None:
+                return bool(action != "ignore")
+            if action != "ignore":
+                return True  # shown for some module or message: be sure
+    return filters is None
+
+
 def _is_stdlib_extension(path: str) -> bool:
     relpath = _natives.relpath_of(path) if _natives is not None else None
     return relpath is not None and _in_lib_dynload(relpath)
@@ -172,8 +217,10 @@ def _effect_when_freed(obj: object) -> "str | None":
             return None
         return "an unfinished %s (%s)" % (kind.__name__.replace("_", " "), getattr(obj, "__qualname__", "?"))
     if isinstance(obj, _io._IOBase):
+        if getattr(kind, "__del__", None) is not _io._IOBase.__del__:
+            return "%s has a finalizer (__del__)" % _name(kind)
         if kind in (_io.StringIO, _io.BytesIO) or obj.closed or _is_std_stream(obj):
-            return None
+            return None  # a standard stream is flushed before the exit, as the teardown would
         return "an open file (%r)" % obj
     if kind.__module__ in ("socket", "_socket") and hasattr(obj, "fileno"):
         return None if obj.fileno() == -1 else "an open socket"

@@ -36,7 +36,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#include "onebin_gc.h"
+#include "onebin_internal.h"
 #include "onebin_hash.h"
 #include "onebin_payload.h"
 
@@ -733,6 +733,21 @@ onebin_census(PyObject *self, PyObject *arg)
     return result;
 }
 
+/* teardown_hooks() -> str | None: why CPython's teardown must run for a hook it would call. */
+static PyObject *
+onebin_teardown_hooks_py(PyObject *self, PyObject *unused)
+{
+    const char *why = onebin_teardown_hooks();
+    if (why != NULL) {
+        return PyUnicode_FromString(why);
+    }
+    PyThreadState *tstate = PyThreadState_Get();
+    if (tstate->c_profilefunc != NULL || tstate->c_tracefunc != NULL) {
+        return PyUnicode_FromString("a profile or trace function is set");
+    }
+    Py_RETURN_NONE;
+}
+
 /* exit(status): ends the process as C's exit() does (C atexit handlers, stdio), skipping the
  * interpreter's teardown. Only for the runtime's last atexit callback. */
 static PyObject *
@@ -755,6 +770,8 @@ static PyMethodDef onebin_methods[] = {
      "objects with a finalizer, live weakrefs' callbacks, and the types with a finalizer whose\n"
      "instances are untracked; deep: also the objects the collector does not track (see\n"
      "_onebin_runtime.teardown)."},
+    {"teardown_hooks", onebin_teardown_hooks_py, METH_NOARGS,
+     "teardown_hooks() -> str | None: why the interpreter's teardown must run for a hook it calls."},
     {"exit", onebin_exit, METH_O, "exit(status): end the process now, without the interpreter's teardown."},
     {"hash", onebin_hash_object, METH_O, "hash(data) -> int: the payload's 64-bit hash of data."},
     {"dlopen", onebin_dlopen, METH_VARARGS,
