@@ -82,6 +82,10 @@ elif mode == "profiled":
     sys.setprofile(lambda *args: None)
 elif mode == "audited":
     sys.addaudithook(lambda *args: None)
+elif mode == "tcl":
+    import tkinter
+    tcl = tkinter.Tcl()  # a Tcl channel is flushed only when the interpreter is deleted
+    tcl.call("puts", tcl.call("open", sys.argv[2], "w"), "through a Tcl channel")
 elif mode == "gc-debug":
     import gc
     gc.set_debug(gc.DEBUG_UNCOLLECTABLE)
@@ -174,3 +178,12 @@ def test_full_teardown_when_built_so(tmp_path: Path) -> None:
     proc = _run([str(tmp_path / "app")], tmp_path)
     assert proc.stdout == "hello\n"
     assert "onebin: exit:" not in proc.stderr
+
+
+def test_a_tcl_channel_loses_nothing(app: Path) -> None:
+    probe = subprocess.run([sys.executable, "-c", "import tkinter; tkinter.Tcl()"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("no Tcl on this machine")
+    ours = _run([str(app / "app"), "tcl", "ours.txt"], app)
+    assert "_tkinter.tkapp writes when freed" in ours.stderr
+    assert (ours.returncode, (app / "ours.txt").read_text()) == (0, "through a Tcl channel\n")

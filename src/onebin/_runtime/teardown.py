@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 _WRITE_WHEN_FREED = frozenset(
     ["_gdbm.gdbm", "_dbm.dbm", "sqlite3.Connection", "sqlite3.Blob", "_sqlite3.Connection", "_tkinter.tkapp"]
 )
+_WRITE_WHEN_FREED_MODULES = ("_gdbm", "_dbm", "_sqlite3", "_tkinter")  # their instances may be untracked
 
 # A native type from outside the stdlib that can hold an open resource (a file, a database, a
 # connection) has one of these methods, for releasing it when the app chooses: its deallocator
@@ -137,8 +138,8 @@ def _obstacle() -> "str | None":
     # way if anything does. Then, if a type that might act when freed can have instances that
     # the collector does not track, the objects they refer to: types of native code from
     # outside the stdlib (the system's libraries that stdlib extensions need, in lib/, define
-    # none), the dbm modules', and those the census finds (a class with __slots__ = () and
-    # __del__).
+    # none), the stdlib's that write when freed (Tk's, dbm's), and those the census finds (a
+    # class with __slots__ = () and __del__).
     census = _onebin.census(False)
     if census is None:
         return "the heap could not be walked whole"
@@ -147,7 +148,7 @@ def _obstacle() -> "str | None":
         return obstacle
     loaded = _natives.loaded() if _natives is not None else ()
     deep = any(not _in_lib_dynload(relpath) and relpath.rpartition("/")[0] != "lib" for relpath in loaded)
-    deep = deep or "_gdbm" in sys.modules or "_dbm" in sys.modules
+    deep = deep or any(module in sys.modules for module in _WRITE_WHEN_FREED_MODULES)
     quiet = not _resource_warnings_shown()
     if not deep and all(_name(t) in _RELEASE_ONLY and quiet for t in census[3]):
         return None
