@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 _WRITE_WHEN_FREED = frozenset(
     ["_gdbm.gdbm", "_dbm.dbm", "sqlite3.Connection", "sqlite3.Blob", "_sqlite3.Connection", "_tkinter.tkapp"]
 )
-_WRITE_WHEN_FREED_MODULES = ("_gdbm", "_dbm", "_sqlite3", "_tkinter")  # their instances may be untracked
+_WRITE_WHEN_FREED_MODULES = ("_gdbm", "_dbm", "_tkinter")  # instances the collector does not track
 
 # A native type from outside the stdlib that can hold an open resource (a file, a database, a
 # connection) has one of these methods, for releasing it when the app chooses: its deallocator
