@@ -274,7 +274,7 @@ class Bundle:
         load_code: "Callable[[int, int, int, str], Any] | None" = None,
     ) -> None:
         self._children: dict[str, list[str]] | None = None
-        self._verify = verify  # (offset, size, hash, name, release): raises or ends the process
+        self._verify = verify  # (offset, size, hash, name): raises or ends the process
         self._release = release  # (offset, size): drop the mapping's pages of a range
         self._load_code = load_code  # (offset, size, hash, name): verify, unmarshal, release
         self._verified: set[int] = set()
@@ -358,7 +358,7 @@ def read_executable(path: str, digest: "Callable[[bytes | memoryview, int], int]
     start, length = trailer.sections["index"]
     index = Index.load(payload[start : start + length])
 
-    def verify(offset: int, size: int, expected: int, name: str, release: bool = False) -> None:
+    def verify(offset: int, size: int, expected: int, name: str) -> None:
         if offset + size > len(payload) or digest(payload[offset : offset + size], 0) != expected:
             raise PayloadError("checksum mismatch in %s" % name)
 

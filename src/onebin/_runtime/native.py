@@ -17,8 +17,6 @@ import _onebin
 
 from . import trace as _trace
 
-_PARALLEL_COPY_MIN = 8 << 20  # below this, one copy at a time costs less than waking other CPUs
-
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
     from .bundle import Bundle
@@ -126,64 +124,63 @@ class NativeLoader:
         return path
 
     def _prefetch(self, relpaths: "list[str]") -> None:
-        """Copies several libraries into memfds side by side (``_onebin.copy_many``), when that
-        pays: an extension and the large libraries it needs, such as numpy's and OpenBLAS."""
+        """Copies an extension and the libraries it needs into memfds in one ``_onebin.copy``,
+        which works on every CPU when they are large (numpy's and OpenBLAS)."""
         entries = self._bundle.index.files
-        todo = [r for r in relpaths if r not in self._prefetched and len(entries[r]) == 3 and self._shared_fd(r) < 0]
-        if len(todo) < 2 or sum(entries[r][1] for r in todo) < _PARALLEL_COPY_MIN:
+        todo = []
+        for relpath in relpaths:
+            if relpath not in self._prefetched and len(entries[relpath]) == 3:  # not deflated
+                fd = self._parents_copy(relpath)
+                if fd >= 0:
+                    self._prefetched[relpath] = fd
+                else:
+                    todo.append(relpath)
+        if len(todo) < 2:
             return
-        fds = []
+        fds: list[int] = []
         try:
             for relpath in todo:
-                fds.append(posix.memfd_create(self._memfd_name(relpath), posix.MFD_CLOEXEC | posix.MFD_ALLOW_SEALING))
-            source = self._executable_fd()
-            tasks = [(fd, source, *entries[r][:3], r) for fd, r in zip(fds, todo, strict=True)]
-            _onebin.copy_many(tasks)
+                fds.append(self._new_memfd(relpath))
+            self._copy_into(fds, todo)
         except OSError:
             for fd in fds:
                 posix.close(fd)
-            return  # each is copied on its own, with copy()'s fallback
-        for fd, relpath in zip(fds, todo, strict=True):
-            if relpath not in self._bundle.index.needed_paths:
+            return  # each is copied on its own, through the mapping if need be
+        for relpath, fd in zip(todo, fds, strict=True):
+            if self._shareable(relpath):
                 _onebin.seal(fd)
             self._prefetched[relpath] = fd
 
-    def _memfd_name(self, relpath: str) -> str:
+    def _new_memfd(self, relpath: str) -> int:
         # A library that no other is linked to by path is the same bytes in every process: its
         # memfd is named after its hash and sealed, so the app's child processes (multiprocessing's
         # spawn workers, sys.executable run by subprocess) can share it instead of copying.
-        if relpath in self._bundle.index.needed_paths:
-            return relpath.rpartition("/")[2]
-        return "onebin-%016x-%s" % (self._bundle.index.files[relpath][2], relpath.rpartition("/")[2])
+        name = relpath.rpartition("/")[2]
+        if self._shareable(relpath):
+            name = "onebin-%016x-%s" % (self._bundle.index.files[relpath][2], name)
+        return posix.memfd_create(name, posix.MFD_CLOEXEC | posix.MFD_ALLOW_SEALING)
 
-    def _shared_fd(self, relpath: str) -> int:
-        """A descriptor of the parent's copy of ``relpath`` (kept for _memfd), or -1."""
-        if relpath in self._bundle.index.needed_paths:
-            return -1
-        fd = self._prefetched.get(relpath, -1)
-        if fd < 0:
-            fd = self._parents_copy(self._memfd_name(relpath))
-            if fd >= 0:
-                self._prefetched[relpath] = fd
-                if _trace.ON:
-                    _trace.emit("share %s with the parent process" % relpath)
-        return fd
+    def _shareable(self, relpath: str) -> bool:
+        return relpath not in self._bundle.index.needed_paths  # no other member's path written in
 
     def _memfd(self, relpath: str) -> str:
-        entry = self._bundle.index.files[relpath]
-        shared = relpath not in self._bundle.index.needed_paths
         fd = self._prefetched.pop(relpath, -1)
-        if fd < 0 and shared:
-            fd = self._shared_fd(relpath)
-            self._prefetched.pop(relpath, None)
         if fd < 0:
-            fd = posix.memfd_create(self._memfd_name(relpath), posix.MFD_CLOEXEC | posix.MFD_ALLOW_SEALING)
+            fd = self._parents_copy(relpath)
+        if fd < 0:
+            fd = self._new_memfd(relpath)
             try:
+                entry = self._bundle.index.files[relpath]
                 if len(entry) > 3:  # deflated (--compress)
                     self._inflate_into(fd, entry[0], entry[1], entry[2], relpath)
                 else:
-                    self._copy_into(fd, entry[0], entry[1], entry[2], relpath)
-                if shared:
+                    try:
+                        self._copy_into([fd], [relpath])
+                    except OSError:  # sendfile() refused (an unusual file system)
+                        posix.ftruncate(fd, 0)
+                        posix.lseek(fd, 0, 0)
+                        _write_all(fd, self._bundle.blob(entry[0], entry[1]))
+                if self._shareable(relpath):
                     _onebin.seal(fd)
             except BaseException:
                 posix.close(fd)
@@ -198,9 +195,11 @@ class NativeLoader:
         posix.stat(path)  # no /proc: OSError, and the cache instead
         return path
 
-    def _parents_copy(self, name: str) -> int:
-        """A new descriptor of the parent's sealed memfd ``name``, if the parent process is this
-        same executable and has one (and lets itself be looked at); else -1."""
+    def _parents_copy(self, relpath: str) -> int:
+        """A new descriptor of the parent's sealed memfd of ``relpath``, if the parent process is
+        this same executable and has one (and lets itself be looked at); else -1."""
+        if not self._shareable(relpath):
+            return -1
         if self._parent_memfds is None:
             self._parent_memfds = {}
             try:
@@ -213,6 +212,7 @@ class NativeLoader:
                             self._parent_memfds[target[7:].partition(" (deleted)")[0]] = parent + "/fd/" + number
             except OSError:
                 pass
+        name = "onebin-%016x-%s" % (self._bundle.index.files[relpath][2], relpath.rpartition("/")[2])
         path = self._parent_memfds.get(name)
         if path is None:
             return -1
@@ -223,21 +223,16 @@ class NativeLoader:
         if not _onebin.sealed(fd):
             posix.close(fd)
             return -1
+        if _trace.ON:
+            _trace.emit("share %s with the parent process" % relpath)
         return fd
 
-    def _copy_into(self, fd: int, offset: int, size: int, hash: int, relpath: str) -> None:
-        """Copies a blob into ``fd`` inside the kernel while its hash is checked (a damaged
-        library would crash the process), so its pages need not become resident here too."""
-        try:
-            _onebin.copy(fd, self._executable_fd(), offset, size, hash, relpath)
-        except OSError:
-            # sendfile() refused (an unusual file system): copy through the mapping.
-            posix.ftruncate(fd, 0)
-            posix.lseek(fd, 0, 0)
-            view = self._bundle.blob(offset, size)
-            done = 0
-            while done < size:
-                done += posix.write(fd, view[done:])
+    def _copy_into(self, fds: "list[int]", relpaths: "list[str]") -> None:
+        """Copies blobs into memfds inside the kernel while their hashes are checked (a damaged
+        library would crash the process), so their pages need not become resident here too."""
+        source = self._executable_fd()
+        entries = self._bundle.index.files
+        _onebin.copy([(fd, source, *entries[r][:3], r) for fd, r in zip(fds, relpaths, strict=True)])
 
     def _inflate_into(self, fd: int, offset: int, size: int, hash: int, relpath: str) -> None:
         import zlib
@@ -245,12 +240,8 @@ class NativeLoader:
         inflater = zlib.decompressobj()
         view = self._bundle.checked(offset, size, hash, relpath)
         for start in range(0, size, 1 << 20):
-            data = inflater.decompress(view[start : start + (1 << 20)])
-            while data:
-                data = data[posix.write(fd, data) :]
-        data = inflater.flush()
-        while data:
-            data = data[posix.write(fd, data) :]
+            _write_all(fd, inflater.decompress(view[start : start + (1 << 20)]))
+        _write_all(fd, inflater.flush())
         self._bundle.release(offset, size)
 
     def _executable_fd(self) -> int:
@@ -275,3 +266,9 @@ class NativeLoader:
         for old in held:
             posix.close(old)
         return fd
+
+
+def _write_all(fd: int, data: "bytes | memoryview") -> None:
+    done = 0
+    while done < len(data):
+        done += posix.write(fd, data[done:])

@@ -156,113 +156,46 @@ release_range(uint64_t offset, uint64_t size)
     }
 }
 
-static PyObject *
-onebin_check(PyObject *self, PyObject *args)
+static void
+check_hash(uint64_t hash, uint64_t expected, const char *name)
 {
-    unsigned long long offset, size, expected;
-    const char *name;
-    int release = 0;
-    if (!PyArg_ParseTuple(args, "KKKs|p:check", &offset, &size, &expected, &name, &release)) {
-        return NULL;
-    }
-    if (offset > bundle.payload_size || size > bundle.payload_size - offset) {
-        die_damaged("an index entry points outside the payload");
-    }
-    uint64_t hash = 0;
-    uint64_t done = 0;
-    do {  /* chunk by chunk, as onebin_hash(): an empty blob is one empty chunk */
-        uint64_t n = size - done < ONEBIN_HASH_CHUNK ? size - done : ONEBIN_HASH_CHUNK;
-        hash = onebin_hash_chunk(hash, bundle.payload + offset + done, (size_t)n);
-        if (release) {
-            release_range(offset + done, n);  /* a large library must not stay resident twice */
-        }
-        done += n;
-    } while (done < size);
     if (hash != expected) {
         char what[512];
         snprintf(what, sizeof(what), "checksum mismatch in %s", name);
         die_damaged(what);
     }
-    Py_RETURN_NONE;
 }
 
-/* copy(fd, source_fd, offset, size, hash, name): copies a blob into the file fd (a memfd), inside
- * the kernel (sendfile from source_fd, this executable, at payload offset), while a second
- * thread (for a large one) checks the blob's hash in the mapping and drops its pages behind
- * it: a large library costs the longer of the two, not their sum. A mismatch ends the process; a failed copy
- * raises OSError, with nothing or part of the blob copied (the caller falls back). */
-#define PARALLEL_HASH_MIN ((uint64_t)8 << 20)
-
-typedef struct {
-    uint64_t offset, size, hash;
-} HashJob;
-
-static void *
-hash_job(void *arg)
+static void
+check_range(uint64_t offset, uint64_t size)
 {
-    HashJob *job = arg;
-    uint64_t hash = 0, done = 0;
-    do {
-        uint64_t n = job->size - done < ONEBIN_HASH_CHUNK ? job->size - done : ONEBIN_HASH_CHUNK;
-        hash = onebin_hash_chunk(hash, bundle.payload + job->offset + done, (size_t)n);
-        release_range(job->offset + done, n);
-        done += n;
-    } while (done < job->size);
-    job->hash = hash;
-    return NULL;
-}
-
-static PyObject *
-onebin_copy(PyObject *self, PyObject *args)
-{
-    int fd, source;
-    unsigned long long offset, size, expected;
-    const char *name;
-    if (!PyArg_ParseTuple(args, "iiKKKs:copy", &fd, &source, &offset, &size, &expected, &name)) {
-        return NULL;
-    }
     if (offset > bundle.payload_size || size > bundle.payload_size - offset) {
         die_damaged("an index entry points outside the payload");
     }
-    HashJob job = {offset, size, 0};
-    pthread_t thread;
-    /* A thread pays off for large libraries only: waking another CPU can take milliseconds. */
-    int threaded = size >= PARALLEL_HASH_MIN && pthread_create(&thread, NULL, hash_job, &job) == 0;
-    if (!threaded) {
-        hash_job(&job);
+}
+
+static PyObject *
+onebin_check(PyObject *self, PyObject *args)
+{
+    unsigned long long offset, size, expected;
+    const char *name;
+    if (!PyArg_ParseTuple(args, "KKKs:check", &offset, &size, &expected, &name)) {
+        return NULL;
     }
-    uint64_t done = 0;
-    int error = 0;
-    Py_BEGIN_ALLOW_THREADS
-    off_t at = (off_t)(bundle.payload_offset + offset);
-    while (done < size) {
-        ssize_t n = sendfile(fd, source, &at, (size_t)(size - done < (1u << 30) ? size - done : (1u << 30)));
-        if (n <= 0) {
-            error = n < 0 ? errno : EIO;
-            break;
-        }
-        done += (uint64_t)n;
-    }
-    if (threaded) {
-        pthread_join(thread, NULL);
-    }
-    Py_END_ALLOW_THREADS
-    if (job.hash != expected) {
-        char what[512];
-        snprintf(what, sizeof(what), "checksum mismatch in %s", name);
-        die_damaged(what);
-    }
-    if (error) {
-        errno = error;
-        return PyErr_SetFromErrno(PyExc_OSError);
-    }
+    check_range(offset, size);
+    check_hash(onebin_hash(bundle.payload + offset, (size_t)size, 0), expected, name);
     Py_RETURN_NONE;
 }
 
-/* copy_many(tasks): copy() for each (fd, source_fd, offset, size, hash, name) of tasks, shared
- * among as many threads as there are CPUs (up to 4): the libraries an extension needs are
- * copied side by side. Each hash is checked (a mismatch ends the process); if a copy fails,
- * OSError is raised once all have finished. */
+/* copy(tasks): for each (fd, source_fd, offset, size, hash, name), copies a blob into the file fd
+ * (a memfd) inside the kernel (sendfile from source_fd, this executable, at the blob's offset),
+ * and checks the blob's hash in the mapping, dropping its pages behind it. Copies and checks are
+ * separate jobs, shared among as many threads as there are CPUs (up to 4) once the blobs are
+ * large enough to pay for waking them: an extension and its libraries, or one large library,
+ * cost the longest job rather than the sum. A mismatch ends the process; if a copy fails, OSError
+ * is raised once all jobs have finished (the caller falls back). */
+#define PARALLEL_COPY_MIN ((uint64_t)8 << 20)
+
 typedef struct {
     int fd, source;
     uint64_t offset, size, expected, hash;
@@ -272,9 +205,22 @@ typedef struct {
 
 typedef struct {
     CopyTask *tasks;
-    size_t count;
+    size_t jobs;  /* two per task: hash it (even), copy it (odd) */
     size_t next;  /* taken atomically */
 } CopyQueue;
+
+static void
+hash_task(CopyTask *task)
+{
+    uint64_t hash = 0, done = 0;
+    do {  /* chunk by chunk, as onebin_hash(): an empty blob is one empty chunk */
+        uint64_t n = task->size - done < ONEBIN_HASH_CHUNK ? task->size - done : ONEBIN_HASH_CHUNK;
+        hash = onebin_hash_chunk(hash, bundle.payload + task->offset + done, (size_t)n);
+        release_range(task->offset + done, n);  /* copied in the kernel: not resident twice */
+        done += n;
+    } while (done < task->size);
+    task->hash = hash;
+}
 
 static void
 copy_task(CopyTask *task)
@@ -290,9 +236,6 @@ copy_task(CopyTask *task)
         }
         done += (uint64_t)n;
     }
-    HashJob job = {task->offset, task->size, 0};
-    hash_job(&job);
-    task->hash = job.hash;
 }
 
 static void *
@@ -300,18 +243,18 @@ copy_worker(void *arg)
 {
     CopyQueue *queue = arg;
     for (;;) {
-        size_t i = __atomic_fetch_add(&queue->next, 1, __ATOMIC_RELAXED);
-        if (i >= queue->count) {
+        size_t job = __atomic_fetch_add(&queue->next, 1, __ATOMIC_RELAXED);
+        if (job >= queue->jobs) {
             return NULL;
         }
-        copy_task(&queue->tasks[i]);
+        (job % 2 ? copy_task : hash_task)(&queue->tasks[job / 2]);
     }
 }
 
 static PyObject *
-onebin_copy_many(PyObject *self, PyObject *arg)
+onebin_copy(PyObject *self, PyObject *arg)
 {
-    PyObject *items = PySequence_Fast(arg, "copy_many() takes a sequence of tasks");
+    PyObject *items = PySequence_Fast(arg, "copy() takes a sequence of tasks");
     if (items == NULL) {
         return NULL;
     }
@@ -321,26 +264,23 @@ onebin_copy_many(PyObject *self, PyObject *arg)
         Py_DECREF(items);
         return PyErr_NoMemory();
     }
+    uint64_t total = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         CopyTask *t = &tasks[i];
         unsigned long long offset, size, expected;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(items, i), "iiKKKs:copy_many", &t->fd, &t->source, &offset,
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(items, i), "iiKKKs:copy", &t->fd, &t->source, &offset,
                               &size, &expected, &t->name)) {
             free(tasks);
             Py_DECREF(items);
             return NULL;
         }
-        if (offset > bundle.payload_size || size > bundle.payload_size - offset) {
-            die_damaged("an index entry points outside the payload");
-        }
+        check_range(offset, size);
         t->offset = offset, t->size = size, t->expected = expected;
+        total += size;
     }
-    CopyQueue queue = {tasks, (size_t)count, 0};
+    CopyQueue queue = {tasks, 2 * (size_t)count, 0};
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t helpers = (size_t)(cpus > 4 ? 4 : cpus > 1 ? cpus : 1) - 1;
-    if (helpers > queue.count - (queue.count > 0)) {
-        helpers = queue.count - (queue.count > 0);
-    }
+    size_t helpers = total < PARALLEL_COPY_MIN ? 0 : (size_t)(cpus > 4 ? 4 : cpus > 1 ? cpus : 1) - 1;
     pthread_t threads[4];
     size_t started = 0;
     Py_BEGIN_ALLOW_THREADS
@@ -352,22 +292,29 @@ onebin_copy_many(PyObject *self, PyObject *arg)
         pthread_join(threads[i], NULL);
     }
     Py_END_ALLOW_THREADS
-    PyObject *result = Py_None;
+    int error = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
-        if (tasks[i].hash != tasks[i].expected) {
-            char what[512];
-            snprintf(what, sizeof(what), "checksum mismatch in %s", tasks[i].name);
-            die_damaged(what);
-        }
-        if (tasks[i].error && result == Py_None) {
-            errno = tasks[i].error;
-            PyErr_SetFromErrno(PyExc_OSError);
-            result = NULL;
-        }
+        check_hash(tasks[i].hash, tasks[i].expected, tasks[i].name);
+        error = error ? error : tasks[i].error;
     }
     free(tasks);
     Py_DECREF(items);
-    return result == NULL ? NULL : Py_NewRef(Py_None);
+    if (error) {
+        errno = error;
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    Py_RETURN_NONE;
+}
+
+/* An int argument that is a file descriptor. */
+static int
+fd_of(PyObject *arg)
+{
+    long fd = PyLong_AsLong(arg);
+    if (fd == -1 && !PyErr_Occurred()) {
+        PyErr_SetString(PyExc_ValueError, "not a file descriptor: -1");
+    }
+    return (int)fd;
 }
 
 /* seal(fd): a memfd's contents can no longer change (then other processes may share it);
@@ -377,8 +324,8 @@ onebin_copy_many(PyObject *self, PyObject *arg)
 static PyObject *
 onebin_seal(PyObject *self, PyObject *arg)
 {
-    int fd = PyLong_AsLong(arg);
-    if (fd == -1 && PyErr_Occurred()) {
+    int fd = fd_of(arg);
+    if (fd == -1) {
         return NULL;
     }
     if (fcntl(fd, F_ADD_SEALS, ONEBIN_SEALS) != 0) {
@@ -390,8 +337,8 @@ onebin_seal(PyObject *self, PyObject *arg)
 static PyObject *
 onebin_sealed(PyObject *self, PyObject *arg)
 {
-    int fd = PyLong_AsLong(arg);
-    if (fd == -1 && PyErr_Occurred()) {
+    int fd = fd_of(arg);
+    if (fd == -1) {
         return NULL;
     }
     int seals = fcntl(fd, F_GET_SEALS);
@@ -408,14 +355,8 @@ onebin_code(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "KKKs:code", &offset, &size, &expected, &name)) {
         return NULL;
     }
-    if (offset > bundle.payload_size || size > bundle.payload_size - offset || size > PY_SSIZE_T_MAX) {
-        die_damaged("an index entry points outside the payload");
-    }
-    if (onebin_hash(bundle.payload + offset, (size_t)size, 0) != expected) {
-        char what[512];
-        snprintf(what, sizeof(what), "checksum mismatch in %s", name);
-        die_damaged(what);
-    }
+    check_range(offset, size);
+    check_hash(onebin_hash(bundle.payload + offset, (size_t)size, 0), expected, name);
     PyObject *code = PyMarshal_ReadObjectFromString((const char *)bundle.payload + offset, (Py_ssize_t)size);
     release_range(offset, size);
     return code;
@@ -777,13 +718,10 @@ static PyMethodDef onebin_methods[] = {
     {"dlopen", onebin_dlopen, METH_VARARGS,
      "dlopen(path, global=False) -> handle: load a shared library with RTLD_NOW."},
     {"check", onebin_check, METH_VARARGS,
-     "check(offset, size, hash, name, release=False): verify a payload blob (a mismatch ends the\n"
-     "process); with release, drop its pages as they are checked."},
-    {"copy", onebin_copy, METH_VARARGS,
-     "copy(fd, source_fd, offset, size, hash, name): copy a blob into fd in the kernel while\n"
-     "its hash is checked."},
-    {"copy_many", onebin_copy_many, METH_O,
-     "copy_many(tasks): copy() for each (fd, source_fd, offset, size, hash, name), side by side."},
+     "check(offset, size, hash, name): verify a payload blob (a mismatch ends the process)."},
+    {"copy", onebin_copy, METH_O,
+     "copy(tasks): copy blobs into memfds in the kernel, each (fd, source_fd, offset, size, hash,\n"
+     "name), checking their hashes, side by side on every CPU when they are large."},
     {"seal", onebin_seal, METH_O, "seal(fd): make a memfd's contents final."},
     {"sealed", onebin_sealed, METH_O, "sealed(fd) -> bool: whether a memfd's contents are final."},
     {"code", onebin_code, METH_VARARGS,
