@@ -18,7 +18,8 @@ from .compile import BundleCompiler, Compiler
 from .errors import BuildError
 from .installs import InstallCache
 from .launcher import launcher_for
-from .payload import Deflater, write_executable
+from .packing import Packer
+from .payload import write_executable
 from .sources import PipOptions, Sources, install
 from .target import Target
 from .tree import Tree
@@ -79,7 +80,7 @@ def build(
 
     ``exclude`` lists modules or packages to leave out. With ``check``, the new executable is
     run with those arguments before it is put in place; the build fails, writing nothing, if
-    that exits with an error. ``compress`` stores blobs deflated (payload.Deflater);
+    that exits with an error. Blobs are packed with LZ4 (packing.py), or with zlib if ``compress``;
     ``full_teardown`` makes the executable always end with CPython's interpreter teardown.
     """
     started = time.monotonic()
@@ -132,7 +133,8 @@ def build(
             target,
             inputs,
             verify,
-            Deflater(cache / "deflated", reporter.step) if compress else None,
+            Packer(cache / "packed", reporter.step),
+            compress,
             {"teardown": "full"} if full_teardown else {},
         )
     return BuildResult(

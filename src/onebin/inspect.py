@@ -36,13 +36,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import posixpath
-import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from email.parser import HeaderParser
 from typing import Any
 
-from . import __version__, elf, hashing
+from . import __version__, elf, hashing, packing
 from ._runtime import bundle as fmt
 from .errors import OnebinError
 from .natives import LIBRARY_DIR
@@ -150,7 +149,7 @@ def read_contents(path: str) -> Contents:
 def open_executable(path: str) -> tuple[fmt.Trailer, fmt.Bundle, bytes]:
     """The trailer, bundle and bytes of an executable; raises InspectError naming the problem."""
     try:
-        trailer, bundle = fmt.read_executable(path, hashing.digest)
+        trailer, bundle = fmt.read_executable(path, hashing.digest, packing.lz4_unpack)
     except FileNotFoundError:
         raise InspectError(f"{path}: no such file; pass the path of an executable that `onebin build` wrote") from None
     except IsADirectoryError:
@@ -234,13 +233,9 @@ def _glibc_floors(launcher: bytes, bundle: fmt.Bundle) -> Iterator[tuple[str, tu
 
 def _elf_files(bundle: fmt.Bundle) -> Iterator[str]:
     for relpath, entry in bundle.index.files.items():
-        head = bytes(bundle.blob(entry[0], min(entry[1], 4096)))
-        if len(entry) > 3:  # deflated: its first bytes are enough
-            try:
-                head = zlib.decompressobj().decompress(head, 4)
-            except zlib.error:
-                continue
-        if entry[1] >= 18 and head[:4] == b"\x7fELF":
+        # A packed file is unpacked whole; ELF files are read whole after this anyway.
+        head = bytes(bundle.blob(entry[0], min(entry[1], 18))) if len(entry) == 3 else bundle.read(relpath)[:18]
+        if len(head) == 18 and head[:4] == b"\x7fELF":
             yield relpath
 
 

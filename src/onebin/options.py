@@ -85,7 +85,7 @@ OPTIONS = (
         "compress",
         ("--compress",),
         "flag",
-        "store bytecode, native libraries and data files zlib-compressed: about half the size, a slower start (each is inflated when first used)",
+        "deflate bytecode, native libraries and data files with zlib instead of packing them with LZ4: about 10%% smaller, a much slower start (each is inflated by the zlib module when first used)",
     ),
     Option(
         "full-teardown",

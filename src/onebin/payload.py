@@ -5,19 +5,18 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-import zlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from . import __version__, hashing
-from ._runtime.bundle import EXTENSION, TRAILER_SIZE, ZLIB, Index, Trailer
+from . import __version__, hashing, packing
+from ._runtime.bundle import EXTENSION, LZ4, TRAILER_SIZE, ZLIB, Index, Trailer
 from ._runtime.metadata import normalize
 from .compile import Compiled
 from .entry import Entry
 from .errors import BuildError
+from .packing import Packer
 from .target import Target
 from .tree import Tree
 
@@ -34,14 +33,19 @@ class PayloadWriter:
         self._start = out.tell()
         self._size = 0
         self._digest = hashlib.sha256()
-        self._seen: dict[bytes, tuple[int, int, int]] = {}
+        self._seen: dict[bytes, tuple[int, ...]] = {}
 
-    def add(self, data: bytes) -> tuple[int, int, int]:
-        """Stores ``data``; returns its (offset, size, hash) in the payload."""
-        digest = hashlib.sha256(data).digest()
-        found = self._seen.get(digest)
+    def add(
+        self, data: bytes, key: bytes | None = None, packed: tuple[bytes, tuple[int, ...]] | None = None
+    ) -> tuple[int, ...]:
+        """Stores ``data`` (whose packing.digest() is ``key``), or its ``packed`` form (the
+        packed bytes and the entry's codec fields); returns its (offset, size, hash, ...) entry
+        in the payload, the hash being of the bytes stored."""
+        key = packing.digest(data) if key is None else key
+        found = self._seen.get(key)
         if found is None:
-            found = self._seen[digest] = (*self._append(data), hashing.digest(data))
+            stored, codec = packed if packed is not None else (data, ())
+            found = self._seen[key] = (*self._append(stored), hashing.digest(stored), *codec)
         return found
 
     def _append(self, data: bytes) -> tuple[int, int]:
@@ -74,36 +78,6 @@ class PayloadWriter:
         return self._start + self._size + TRAILER_SIZE
 
 
-class Deflater:
-    """``--compress``: deflates blobs with zlib, keeping each result in the build cache by the
-    content's hash, so that a rebuild deflates only what changed. A blob that deflating does
-    not shrink by an eighth is stored as it is."""
-
-    def __init__(self, cache: Path, step: Callable[[str], None] = lambda message: None) -> None:
-        self._cache = cache
-        self._step = step
-
-    def deflate_all(self, blobs: Sequence[bytes]) -> dict[bytes, bytes | None]:
-        """{sha256 of each blob: its deflated bytes, or None where deflating does not pay}."""
-        todo = {hashlib.sha256(b).digest(): b for b in blobs if len(b) >= 512}
-        self._step(f"compressing {len(todo)} files and modules")
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # zlib releases the GIL
-            results = dict(zip(todo, pool.map(self._deflated, todo.keys(), todo.values()), strict=True))
-        return results
-
-    def _deflated(self, digest: bytes, data: bytes) -> bytes | None:
-        path = self._cache / digest.hex()[:2] / digest.hex()
-        try:
-            packed = path.read_bytes()
-        except OSError:
-            packed = zlib.compress(data, 9)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(packed)
-            os.replace(tmp, path)
-        return packed if len(packed) <= len(data) - len(data) // 8 else None
-
-
 @dataclass(frozen=True)
 class Written:
     size: int
@@ -122,14 +96,16 @@ def write_executable(
     target: Target,
     inputs: Sequence[tuple[str, str, str, str]] = (),
     verify: Callable[[Path], None] = lambda path: None,
-    deflater: Deflater | None = None,
+    packer: Packer | None = None,
+    compress: bool = False,
     runtime_options: dict[str, str] | None = None,
 ) -> Written:
     """Writes the executable atomically: a failure, of the writing or of ``verify`` (called with
     the complete file before it takes the place of ``out``), leaves ``out`` as it was. With a
-    ``deflater``, blobs are stored deflated, but for those that the runtime needs to inflate
-    the others (the zlib extension module and its libraries). ``runtime_options`` go into the
-    index's ``info`` (``teardown``: "full" for --full-teardown)."""
+    ``packer``, blobs are stored packed with LZ4 where that pays, or with zlib if ``compress``
+    (but for those that the runtime needs to inflate the others: the zlib extension module and
+    its libraries). ``runtime_options`` go into the index's ``info`` (``teardown``: "full" for
+    --full-teardown)."""
     tmp = out.with_name(f".{out.name}.onebin-{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
@@ -139,27 +115,28 @@ def write_executable(
                 for rel, source in tree.files.items()
                 if rel not in compiled.compressed
             }
-            deflated: dict[bytes, bytes | None] = {}
-            raw: set[str] = set()
-            if deflater is not None:
-                raw = _needed_to_inflate(modules, preload)
-                codes = [code for code in compiled.code_of.values() if code]
-                deflated = deflater.deflate_all([*codes, *(data for rel, data in contents.items() if rel not in raw)])
-
-            def add(data: bytes) -> tuple[int, ...]:
-                packed = deflated.get(hashlib.sha256(data).digest()) if deflated else None
-                return writer.add(data) if packed is None else (*writer.add(packed), ZLIB)
+            keys = {rel: packing.digest(data) for rel, data in contents.items()}
+            code_keys = {rel: packing.digest(code) for rel, code in compiled.code_of.items() if code}
+            packed: dict[bytes, tuple[bytes, tuple[int, ...]]] = {}
+            if packer is not None:
+                fast = _needed_to_inflate(modules, preload) if compress else set()
+                blobs = {code_keys[rel]: code for rel, code in compiled.code_of.items() if code}
+                blobs.update((keys[rel], data) for rel, data in contents.items() if rel not in fast)
+                packed = packer.pack_all(blobs, ZLIB if compress else LZ4)
+                packed.update(packer.pack_all({keys[rel]: contents[rel] for rel in fast}, LZ4))
 
             files: dict[str, tuple[int, ...]] = {}
             for rel in tree.files:
                 if rel in compiled.compressed:  # a module's source: read only for tracebacks
-                    files[rel] = (*writer.add(compiled.compressed[rel]), ZLIB)
+                    source = compiled.compressed[rel]
+                    files[rel] = writer.add(source, packing.digest(source) + b"zlib", (source, (ZLIB,)))
                 else:
-                    files[rel] = add(contents[rel]) if rel not in raw else writer.add(contents[rel])
+                    files[rel] = writer.add(contents[rel], keys[rel], packed.get(keys[rel]))
             index_modules = {}
             for key, (kind, rel) in modules.items():
                 code = compiled.code_of.get(rel)
-                index_modules[key] = (kind, rel) + (add(code) if code else (0, 0, 0))
+                entry = writer.add(code, code_keys[rel], packed.get(code_keys[rel])) if code else (0, 0, 0)
+                index_modules[key] = (kind, rel, *entry)
             main_blob = writer.add(compiled.main)
             distributions = _distributions(tree)
             index: dict[str, Any] = {
@@ -170,7 +147,7 @@ def write_executable(
                 "preload": preload,
                 "needed_paths": needed_paths,
                 "distributions": distributions,
-                "main": (*main_blob, main.relpath),
+                "main": (main.relpath, *main_blob),
                 "materialize": compiled.materialize,
                 "info": {
                     "id": f"{out.name}-{writer.digest()[:16]}",

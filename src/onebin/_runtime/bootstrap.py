@@ -35,7 +35,14 @@ def install() -> None:
     at = _onebin.index_offset
     index = _bundle.Index.load(payload[at : at + _onebin.index_size], _onebin.lookup, at)
     bundle = _bundle.Bundle(
-        _onebin.executable, payload, index, _onebin.payload_offset, _onebin.check, _onebin.release, _onebin.code
+        _onebin.executable,
+        payload,
+        index,
+        _onebin.payload_offset,
+        _onebin.check,
+        _onebin.release,
+        _onebin.code,
+        _onebin.unpacked,
     )
     _hook = _finder.PathHook(bundle)
     sys.path_hooks.insert(0, _hook)
@@ -106,11 +113,11 @@ def main_code() -> "CodeType":
     """Prepares __main__ as `python app.py` would and returns the app's code."""
     assert _hook is not None, "install() runs first"
     bundle = _hook.bundle
-    code_offset, code_size, code_hash, relpath = bundle.index.main
+    relpath = bundle.index.main[0]
     main = sys.modules["__main__"]
     main.__file__ = bundle.path(relpath)
     # No __spec__, as for a script, but a loader, which serves tracebacks' source lines.
-    loader = _finder.BundleLoader(_hook, "__main__", (_bundle.SOURCE, relpath, code_offset, code_size, code_hash))
+    loader = _finder.BundleLoader(_hook, "__main__", (_bundle.SOURCE, *bundle.index.main))
     real = _hook.cache.real_path(relpath)
     if real is not None:
         main.__file__ = real

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 TRAILER_MAGIC = b"\x7fONEBIN\x01"
 TRAILER_SIZE = 88
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 # Kinds of entries in Index.modules.
 SOURCE = 0  # a .py module: (kind, file, code_offset, code_size, code_hash)
@@ -31,12 +31,15 @@ EXTENSION = 2  # a C extension module: file is its .so
 NAMESPACE = 3  # a directory without __init__.py (PEP 420): file is the directory
 EXTENSION_PACKAGE = 4  # a package whose __init__ is a C extension (mypyc compiles some)
 
-ZLIB = 1  # a blob stored deflated: the last field of its entry in Index.files or Index.modules
+# How a blob is stored: the fourth field of its (offset, size, hash, ...) entry in Index.files
+# (sixth in Index.modules); an entry without it is stored as it is.
+ZLIB = 1  # deflated with zlib: a module's source, and with --compress, most blobs
+LZ4 = 2  # packed (launcher/onebin_lz4.h), then its unpacked size: the default for large enough blobs
 
 
 def inflate(data: bytes | memoryview) -> bytes:
     """Bytes that the builder deflated (a module's source; with --compress, any blob but the
-    zlib extension module's and its libraries')."""
+    zlib extension module's and its libraries', which are packed with LZ4)."""
     import zlib  # an extension module of the bundle: imported when first needed
 
     return zlib.decompress(data)
@@ -202,8 +205,9 @@ class Index:
 
     ``roots`` are the sys.path entries, relative to the executable (also in the paths section).
     ``files`` maps every file's path, relative to the executable, to (offset, size, hash) of its
-    bytes, or (offset, size, hash, ZLIB) of their zlib compression (Python sources: they are read
-    only for tracebacks and ``get_source``).
+    bytes, (offset, size, hash, ZLIB) of their zlib compression (Python sources: they are read
+    only for tracebacks and ``get_source``), or (offset, size, hash, LZ4, unpacked size); the
+    hash is of the stored bytes.
     ``dirs`` is the set of directories. ``modules`` maps "<directory>/<name>" to the entry for
     the module ``name`` found in that directory, with the precedence FileFinder would apply.
     ``preload`` maps a native file to the bundled libraries it needs, in load order; a tuple in
@@ -211,7 +215,8 @@ class Index:
     ``needed_paths`` gives (offset, length, library) of each DT_NEEDED string naming another
     member, where the runtime writes that member's memfd path.
     ``distributions`` maps each sys.path root to its ``*.dist-info`` directories.
-    ``main`` describes the entry point: (code_offset, code_size, code_hash, file).
+    ``main`` describes the entry point: (file, code offset, code size, code hash[, codec...]),
+    its index entry in ``modules`` but for the kind.
     ``materialize`` maps a module that reaches data by path to the units (top-level
     directories) it needs as real files (see cache.py and the builder's datafiles.py).
     ``info`` holds the Python version, the entry point, the builder's version, the app's id and
@@ -271,12 +276,14 @@ class Bundle:
         payload_offset: int = 0,
         verify: "Callable[..., object] | None" = None,
         release: "Callable[[int, int], object] | None" = None,
-        load_code: "Callable[[int, int, int, str], Any] | None" = None,
+        load_code: "Callable[..., Any] | None" = None,
+        unpacked: "Callable[[int, int, int, int, str], bytes] | None" = None,
     ) -> None:
         self._children: dict[str, list[str]] | None = None
         self._verify = verify  # (offset, size, hash, name): raises or ends the process
         self._release = release  # (offset, size): drop the mapping's pages of a range
-        self._load_code = load_code  # (offset, size, hash, name): verify, unmarshal, release
+        self._load_code = load_code  # (offset, size, hash, name[, unpacked size]): verify, unmarshal, release
+        self._unpacked = unpacked  # (offset, size, hash, unpacked size, name): verify, unpack, release
         self._verified: set[int] = set()
         self.root = root
         self.payload_offset = payload_offset  # where the payload starts in the executable
@@ -305,15 +312,12 @@ class Bundle:
             self._verified.add(offset)
         return self.payload[offset : offset + size]
 
-    def code(self, offset: int, size: int, hash: int, name: str, deflated: bool = False) -> "Any":
-        """The code object marshalled in a blob (``deflated``: with zlib), verified; its pages
-        are dropped after."""
-        if self._load_code is not None and not deflated:
-            return self._load_code(offset, size, hash, name)
-        data = self.checked(offset, size, hash, name)
-        code = marshal.loads(inflate(data) if deflated else data)
-        self.release(offset, size)
-        return code
+    def code(self, entry: "tuple[int, ...]", name: str) -> "Any":
+        """The code object marshalled in the blob of ``entry`` (offset, size, hash[, codec[,
+        unpacked size]]), verified; its pages are dropped after."""
+        if self._load_code is not None and (len(entry) == 3 or entry[3] == LZ4):
+            return self._load_code(entry[0], entry[1], entry[2], name, *entry[4:5])
+        return marshal.loads(self.unpack(entry, name))
 
     def release(self, offset: int, size: int) -> None:
         """Drops the pages of a blob that has been used (copied or unmarshalled)."""
@@ -325,8 +329,18 @@ class Bundle:
         entry = self.index.files.get(relpath)
         if entry is None:
             raise FileNotFoundError(2, "No such file in the bundle", self.path(relpath))
-        data = bytes(self.checked(entry[0], entry[1], entry[2], relpath))
-        self.release(entry[0], entry[1])
+        return self.unpack(entry, relpath)
+
+    def unpack(self, entry: "tuple[int, ...]", name: str) -> bytes:
+        """The bytes of the blob of ``entry`` (offset, size, hash[, codec[, unpacked size]]),
+        verified and unpacked; its pages are dropped after."""
+        offset, size, hash = entry[:3]
+        if len(entry) > 4 and entry[3] == LZ4:
+            if self._unpacked is None:
+                raise PayloadError("%s is packed, and nothing here unpacks it" % name)
+            return self._unpacked(offset, size, hash, entry[4], name)
+        data = bytes(self.checked(offset, size, hash, name))
+        self.release(offset, size)
         return inflate(data) if len(entry) > 3 and entry[3] == ZLIB else data
 
     def children(self, relpath: str) -> list[str]:
@@ -340,9 +354,14 @@ class Bundle:
         return self._children.get(relpath, [])
 
 
-def read_executable(path: str, digest: "Callable[[bytes | memoryview, int], int]") -> "tuple[Trailer, Bundle]":
+def read_executable(
+    path: str,
+    digest: "Callable[[bytes | memoryview, int], int]",
+    unpack: "Callable[[bytes | memoryview, int], bytes] | None" = None,
+) -> "tuple[Trailer, Bundle]":
     """Reads the payload of an executable file (for ``onebin inspect``), checking it with
-    ``digest(data, seed)``, the payload hash (onebin.hashing); raises PayloadError."""
+    ``digest(data, seed)``, the payload hash (onebin.hashing), and unpacking LZ4 blobs with
+    ``unpack(data, unpacked size)``; raises PayloadError."""
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < TRAILER_SIZE:
@@ -362,4 +381,10 @@ def read_executable(path: str, digest: "Callable[[bytes | memoryview, int], int]
         if offset + size > len(payload) or digest(payload[offset : offset + size], 0) != expected:
             raise PayloadError("checksum mismatch in %s" % name)
 
-    return trailer, Bundle(path, payload, index, trailer.payload_offset, verify)
+    def unpacked(offset: int, size: int, expected: int, raw_size: int, name: str) -> bytes:
+        verify(offset, size, expected, name)
+        if unpack is None:
+            raise PayloadError("%s is packed, and nothing here unpacks it" % name)
+        return unpack(payload[offset : offset + size], raw_size)
+
+    return trailer, Bundle(path, payload, index, trailer.payload_offset, verify, unpacked=unpacked)

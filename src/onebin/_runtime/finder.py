@@ -42,7 +42,7 @@ class PathHook:
             finder = BundleFinder(self, relpath)
             finder.path = path
             return finder
-        if relpath is not None and relpath == self.bundle.index.main[3]:
+        if relpath is not None and relpath == self.bundle.index.main[0]:
             return MainFinder(self)
         raise ImportError("not a directory of the bundle", path=path)
 
@@ -119,13 +119,12 @@ class MainFinder:
 
     def __init__(self, hook: PathHook) -> None:
         self._hook = hook
-        self.path = hook.bundle.path(hook.bundle.index.main[3])
+        self.path = hook.bundle.path(hook.bundle.index.main[0])
 
     def find_spec(self, fullname: str, target: object = None) -> "_ModuleSpec | None":
         if fullname != "__main__":
             return None
-        offset, size, hash, relpath = self._hook.bundle.index.main
-        loader = BundleLoader(self._hook, fullname, (_bundle.SOURCE, relpath, offset, size, hash))
+        loader = BundleLoader(self._hook, fullname, (_bundle.SOURCE, *self._hook.bundle.index.main))
         spec = ModuleSpec(fullname, loader, origin=self.path)
         spec.has_location = True
         return spec
@@ -140,9 +139,9 @@ class MainFinder:
 class BundleLoader:
     """Loads a pure-Python module from its bytecode in the bundle; serves its files too.
 
-    ``entry`` is the module's index entry: (kind, file, code offset, code size, code hash), and
-    ZLIB if the code is deflated; a size of 0 means the source did not compile, and importing
-    it raises the SyntaxError.
+    ``entry`` is the module's index entry: (kind, file, code offset, code size, code hash), then
+    how the code is stored if it is packed (bundle.ZLIB, or bundle.LZ4 and its unpacked size); a
+    size of 0 means the source did not compile, and importing it raises the SyntaxError.
     """
 
     def __init__(self, hook: PathHook, fullname: str, entry: "tuple[int, str, int, int, int]") -> None:
@@ -186,8 +185,7 @@ class BundleLoader:
         if self._entry[3] == 0:
             source = self._bundle.read(self._entry[1])
             return compile(source, self.path, "exec", dont_inherit=True)  # raises its SyntaxError
-        relpath, offset, size, hash = self._entry[1:5]
-        code: CodeType = self._bundle.code(offset, size, hash, relpath, len(self._entry) > 5)
+        code: CodeType = self._bundle.code(self._entry[2:], self._entry[1])
         return code
 
     def get_source(self, fullname: str) -> str:

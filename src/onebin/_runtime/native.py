@@ -1,7 +1,7 @@
 """Shared libraries and C extension modules loaded from memory.
 
-Each file is copied, inside the kernel, from the executable into a memfd, and dlopen()ed as
-``/proc/self/fd/N`` (or, where that is refused, from a verified copy in the per-app cache). The libraries an extension needs (a wheel's ``*.libs/``, or the libssl
+Each file is copied from the executable into a memfd (inside the kernel, or unpacked by the
+launcher if it is packed with LZ4), and dlopen()ed as ``/proc/self/fd/N`` (or, where that is refused, from a verified copy in the per-app cache). The libraries an extension needs (a wheel's ``*.libs/``, or the libssl
 that ``_ssl`` needs) are loaded first, in dependency order, so that the dynamic loader finds
 their SONAMEs already loaded and never searches the disk.
 
@@ -16,6 +16,7 @@ import posix
 import _onebin
 
 from . import trace as _trace
+from .bundle import ZLIB
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ class NativeLoader:
         entries = self._bundle.index.files
         todo = []
         for relpath in relpaths:
-            if relpath not in self._prefetched and len(entries[relpath]) == 3:  # not deflated
+            if relpath not in self._prefetched and entries[relpath][3:4] != (ZLIB,):  # not deflated
                 fd = self._parents_copy(relpath)
                 if fd >= 0:
                     self._prefetched[relpath] = fd
@@ -170,16 +171,15 @@ class NativeLoader:
         if fd < 0:
             fd = self._new_memfd(relpath)
             try:
-                entry = self._bundle.index.files[relpath]
-                if len(entry) > 3:  # deflated (--compress)
-                    self._inflate_into(fd, entry[0], entry[1], entry[2], relpath)
+                if self._bundle.index.files[relpath][3:4] == (ZLIB,):  # deflated (--compress)
+                    _write_all(fd, self._bundle.read(relpath))
                 else:
                     try:
                         self._copy_into([fd], [relpath])
                     except OSError:  # sendfile() refused (an unusual file system)
                         posix.ftruncate(fd, 0)
                         posix.lseek(fd, 0, 0)
-                        _write_all(fd, self._bundle.blob(entry[0], entry[1]))
+                        _write_all(fd, self._bundle.read(relpath))
                 if self._shareable(relpath):
                     _onebin.seal(fd)
             except BaseException:
@@ -228,21 +228,16 @@ class NativeLoader:
         return fd
 
     def _copy_into(self, fds: "list[int]", relpaths: "list[str]") -> None:
-        """Copies blobs into memfds inside the kernel while their hashes are checked (a damaged
-        library would crash the process), so their pages need not become resident here too."""
+        """Copies blobs into memfds (inside the kernel, or unpacking them) while their hashes are
+        checked (a damaged library would crash the process), so that their pages need not
+        become resident here too."""
         source = self._executable_fd()
         entries = self._bundle.index.files
-        _onebin.copy([(fd, source, *entries[r][:3], r) for fd, r in zip(fds, relpaths, strict=True)])
-
-    def _inflate_into(self, fd: int, offset: int, size: int, hash: int, relpath: str) -> None:
-        import zlib
-
-        inflater = zlib.decompressobj()
-        view = self._bundle.checked(offset, size, hash, relpath)
-        for start in range(0, size, 1 << 20):
-            _write_all(fd, inflater.decompress(view[start : start + (1 << 20)]))
-        _write_all(fd, inflater.flush())
-        self._bundle.release(offset, size)
+        tasks = []
+        for fd, relpath in zip(fds, relpaths, strict=True):
+            entry = entries[relpath]
+            tasks.append((fd, source, entry[0], entry[1], entry[2], entry[4] if len(entry) > 4 else 0, relpath))
+        _onebin.copy(tasks)
 
     def _executable_fd(self) -> int:
         if self._executable is not None:

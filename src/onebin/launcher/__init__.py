@@ -20,7 +20,7 @@ from ..errors import BuildError
 from ..target import Target
 
 SOURCE = Path(__file__).with_name("launcher.c")
-_OTHER_SOURCES = ("onebin_internal.c", "onebin_internal.h", "onebin_hash.h", "onebin_payload.h")
+_OTHER_SOURCES = ("onebin_internal.c", "onebin_internal.h", "onebin_hash.h", "onebin_lz4.h", "onebin_payload.h")
 _CFLAGS = ("-O2", "-Wall", "-Wno-unused-result")
 _STATIC_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")
 _GLIBC_LINK_NAMES = frozenset(["c", "m", "pthread", "dl", "rt", "util", "resolv", "anl", "nsl"])

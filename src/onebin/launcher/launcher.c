@@ -38,6 +38,7 @@
 
 #include "onebin_internal.h"
 #include "onebin_hash.h"
+#include "onebin_lz4.h"
 #include "onebin_payload.h"
 
 #if PY_VERSION_HEX < 0x030A0000
@@ -187,25 +188,33 @@ onebin_check(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* copy(tasks): for each (fd, source_fd, offset, size, hash, name), copies a blob into the file fd
- * (a memfd) inside the kernel (sendfile from source_fd, this executable, at the blob's offset),
- * and checks the blob's hash in the mapping, dropping its pages behind it. Copies and checks are
- * separate jobs, shared among as many threads as there are CPUs (up to 4) once the blobs are
- * large enough to pay for waking them: an extension and its libraries, or one large library,
- * cost the longest job rather than the sum. A mismatch ends the process; if a copy fails, OSError
- * is raised once all jobs have finished (the caller falls back). */
+/* copy(tasks): for each (fd, source_fd, offset, size, hash, raw_size, name), puts a blob into
+ * the file fd (a memfd): a stored blob (raw_size 0) is copied inside the kernel (sendfile from
+ * source_fd, this executable, at the blob's offset); a packed one (onebin_lz4.h) is unpacked
+ * block by block through a small buffer. The blob's hash is checked in the mapping, its pages
+ * dropped behind. Hash checks, copies and blocks are separate jobs, shared among as many
+ * threads as there are CPUs (up to 4) once the blobs are large enough to pay for waking them:
+ * an extension and its libraries, or one large library, cost the longest job rather than the
+ * sum. A mismatch or a malformed block ends the process; if writing fails, OSError is raised
+ * once all jobs have finished (the caller falls back). */
 #define PARALLEL_COPY_MIN ((uint64_t)8 << 20)
 
 typedef struct {
     int fd, source;
-    uint64_t offset, size, expected, hash;
+    uint64_t offset, size, raw_size, expected, hash;
     const char *name;
-    int error;
+    int error, malformed;
 } CopyTask;
 
 typedef struct {
-    CopyTask *tasks;
-    size_t jobs;  /* two per task: hash it (even), copy it (odd) */
+    CopyTask *task;
+    enum { JOB_HASH, JOB_COPY, JOB_BLOCK } kind;
+    uint64_t block, at, length;  /* JOB_BLOCK: its index, and where it is stored in the blob */
+} CopyJob;
+
+typedef struct {
+    CopyJob *jobs;
+    size_t count;
     size_t next;  /* taken atomically */
 } CopyQueue;
 
@@ -238,17 +247,73 @@ copy_task(CopyTask *task)
     }
 }
 
+static void
+unpack_block(CopyJob *job, unsigned char *buffer)
+{
+    CopyTask *task = job->task;
+    uint64_t start = job->block * ONEBIN_BLOCK;
+    size_t out = (size_t)(task->raw_size - start < ONEBIN_BLOCK ? task->raw_size - start : ONEBIN_BLOCK);
+    if (onebin_lz4_block(bundle.payload + task->offset + job->at, (size_t)job->length, buffer, out) != 0) {
+        __atomic_store_n(&task->malformed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (size_t done = 0; done < out;) {
+        ssize_t n = pwrite(task->fd, buffer + done, out - done, (off_t)(start + done));
+        if (n <= 0) {
+            __atomic_store_n(&task->error, n < 0 ? errno : EIO, __ATOMIC_RELAXED);
+            return;
+        }
+        done += (size_t)n;
+    }
+}
+
 static void *
 copy_worker(void *arg)
 {
     CopyQueue *queue = arg;
+    unsigned char *buffer = NULL;
     for (;;) {
-        size_t job = __atomic_fetch_add(&queue->next, 1, __ATOMIC_RELAXED);
-        if (job >= queue->jobs) {
+        size_t next = __atomic_fetch_add(&queue->next, 1, __ATOMIC_RELAXED);
+        if (next >= queue->count) {
+            free(buffer);
             return NULL;
         }
-        (job % 2 ? copy_task : hash_task)(&queue->tasks[job / 2]);
+        CopyJob *job = &queue->jobs[next];
+        if (job->kind == JOB_HASH) {
+            hash_task(job->task);
+        } else if (job->kind == JOB_COPY) {
+            copy_task(job->task);
+        } else if (buffer != NULL || (buffer = malloc(ONEBIN_BLOCK)) != NULL) {
+            unpack_block(job, buffer);
+        } else {
+            __atomic_store_n(&job->task->error, ENOMEM, __ATOMIC_RELAXED);
+        }
     }
+}
+
+/* The jobs for a task: its hash check, then one copy, or one job per packed block. */
+static size_t
+plan_task(CopyTask *task, CopyJob *jobs)
+{
+    size_t count = 0;
+    jobs[count++] = (CopyJob){task, JOB_HASH, 0, 0, 0};
+    if (task->raw_size == 0) {
+        jobs[count++] = (CopyJob){task, JOB_COPY, 0, 0, 0};
+        return count;
+    }
+    uint64_t blocks = onebin_lz4_blocks(task->raw_size);
+    const unsigned char *blob = bundle.payload + task->offset;
+    uint64_t at = 4 * blocks;
+    for (uint64_t i = 0; i < blocks; i++) {
+        uint64_t length = onebin_lz4_size(blob, i);
+        if (length > task->size - at) {
+            task->malformed = 1;
+            break;
+        }
+        jobs[count++] = (CopyJob){task, JOB_BLOCK, i, at, length};
+        at += length;
+    }
+    return count;
 }
 
 static PyObject *
@@ -260,25 +325,38 @@ onebin_copy(PyObject *self, PyObject *arg)
     }
     Py_ssize_t count = PySequence_Fast_GET_SIZE(items);
     CopyTask *tasks = calloc(count ? (size_t)count : 1, sizeof(CopyTask));
-    if (tasks == NULL) {
-        Py_DECREF(items);
-        return PyErr_NoMemory();
-    }
+    size_t most = 0;
     uint64_t total = 0;
-    for (Py_ssize_t i = 0; i < count; i++) {
+    for (Py_ssize_t i = 0; tasks != NULL && i < count; i++) {
         CopyTask *t = &tasks[i];
-        unsigned long long offset, size, expected;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(items, i), "iiKKKs:copy", &t->fd, &t->source, &offset,
-                              &size, &expected, &t->name)) {
+        unsigned long long offset, size, expected, raw_size;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(items, i), "iiKKKKs:copy", &t->fd, &t->source, &offset,
+                              &size, &expected, &raw_size, &t->name)) {
             free(tasks);
             Py_DECREF(items);
             return NULL;
         }
         check_range(offset, size);
-        t->offset = offset, t->size = size, t->expected = expected;
-        total += size;
+        if (raw_size && onebin_lz4_table(size, onebin_lz4_blocks(raw_size)) != 0) {
+            die_damaged("a packed blob is malformed");
+        }
+        t->offset = offset, t->size = size, t->expected = expected, t->raw_size = raw_size;
+        total += raw_size ? raw_size : size;
+        most += 2 + (size_t)onebin_lz4_blocks(raw_size);
     }
-    CopyQueue queue = {tasks, 2 * (size_t)count, 0};
+    CopyJob *jobs = tasks ? malloc(most * sizeof(CopyJob)) : NULL;
+    if (jobs == NULL) {
+        free(tasks);
+        Py_DECREF(items);
+        return PyErr_NoMemory();
+    }
+    CopyQueue queue = {jobs, 0, 0};
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (tasks[i].raw_size && ftruncate(tasks[i].fd, (off_t)tasks[i].raw_size) != 0) {
+            tasks[i].error = errno;
+        }
+        queue.count += plan_task(&tasks[i], jobs + queue.count);
+    }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t helpers = total < PARALLEL_COPY_MIN ? 0 : (size_t)(cpus > 4 ? 4 : cpus > 1 ? cpus : 1) - 1;
     pthread_t threads[4];
@@ -295,8 +373,14 @@ onebin_copy(PyObject *self, PyObject *arg)
     int error = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         check_hash(tasks[i].hash, tasks[i].expected, tasks[i].name);
+        if (tasks[i].malformed) {
+            char what[512];
+            snprintf(what, sizeof(what), "%s cannot be unpacked", tasks[i].name);
+            die_damaged(what);
+        }
         error = error ? error : tasks[i].error;
     }
+    free(jobs);
     free(tasks);
     Py_DECREF(items);
     if (error) {
@@ -304,6 +388,41 @@ onebin_copy(PyObject *self, PyObject *arg)
         return PyErr_SetFromErrno(PyExc_OSError);
     }
     Py_RETURN_NONE;
+}
+
+/* unpacked(offset, size, hash, raw_size, name) -> bytes: a packed blob's bytes, once its hash
+ * is checked; its pages are dropped after. */
+static PyObject *
+unpacked_blob(unsigned long long offset, unsigned long long size, unsigned long long expected,
+              unsigned long long raw_size, const char *name)
+{
+    check_range(offset, size);
+    check_hash(onebin_hash(bundle.payload + offset, (size_t)size, 0), expected, name);
+    if (raw_size > PY_SSIZE_T_MAX) {
+        die_damaged("a packed blob is malformed");
+    }
+    PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)raw_size);
+    if (bytes == NULL) {
+        return NULL;
+    }
+    if (onebin_lz4_unpack(bundle.payload + offset, size, (unsigned char *)PyBytes_AS_STRING(bytes), raw_size) != 0) {
+        char what[512];
+        snprintf(what, sizeof(what), "%s cannot be unpacked", name);
+        die_damaged(what);
+    }
+    release_range(offset, size);
+    return bytes;
+}
+
+static PyObject *
+onebin_unpacked(PyObject *self, PyObject *args)
+{
+    unsigned long long offset, size, expected, raw_size;
+    const char *name;
+    if (!PyArg_ParseTuple(args, "KKKKs:unpacked", &offset, &size, &expected, &raw_size, &name)) {
+        return NULL;
+    }
+    return unpacked_blob(offset, size, expected, raw_size, name);
 }
 
 /* An int argument that is a file descriptor. */
@@ -345,15 +464,25 @@ onebin_sealed(PyObject *self, PyObject *arg)
     return PyBool_FromLong(seals >= 0 && (seals & ONEBIN_SEALS) == ONEBIN_SEALS);
 }
 
-/* code(offset, size, hash, name): the code object marshalled in a blob, once its hash is
- * checked (a mismatch ends the process); the blob's pages are dropped after. */
+/* code(offset, size, hash, name, raw_size=0): the code object marshalled in a blob (packed
+ * if raw_size, see onebin_lz4.h), once its hash is checked (a mismatch ends the process); the
+ * blob's pages are dropped after. */
 static PyObject *
 onebin_code(PyObject *self, PyObject *args)
 {
-    unsigned long long offset, size, expected;
+    unsigned long long offset, size, expected, raw_size = 0;
     const char *name;
-    if (!PyArg_ParseTuple(args, "KKKs:code", &offset, &size, &expected, &name)) {
+    if (!PyArg_ParseTuple(args, "KKKs|K:code", &offset, &size, &expected, &name, &raw_size)) {
         return NULL;
+    }
+    if (raw_size) {
+        PyObject *data = unpacked_blob(offset, size, expected, raw_size, name);
+        if (data == NULL) {
+            return NULL;
+        }
+        PyObject *code = PyMarshal_ReadObjectFromString(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data));
+        Py_DECREF(data);
+        return code;
     }
     check_range(offset, size);
     check_hash(onebin_hash(bundle.payload + offset, (size_t)size, 0), expected, name);
@@ -720,12 +849,15 @@ static PyMethodDef onebin_methods[] = {
     {"check", onebin_check, METH_VARARGS,
      "check(offset, size, hash, name): verify a payload blob (a mismatch ends the process)."},
     {"copy", onebin_copy, METH_O,
-     "copy(tasks): copy blobs into memfds in the kernel, each (fd, source_fd, offset, size, hash,\n"
-     "name), checking their hashes, side by side on every CPU when they are large."},
+     "copy(tasks): put blobs into memfds, each (fd, source_fd, offset, size, hash, raw_size, name):\n"
+     "copied in the kernel, or unpacked if raw_size; hashes checked; on every CPU when large."},
+    {"unpacked", onebin_unpacked, METH_VARARGS,
+     "unpacked(offset, size, hash, raw_size, name) -> bytes: a verified packed blob, unpacked."},
     {"seal", onebin_seal, METH_O, "seal(fd): make a memfd's contents final."},
     {"sealed", onebin_sealed, METH_O, "sealed(fd) -> bool: whether a memfd's contents are final."},
     {"code", onebin_code, METH_VARARGS,
-     "code(offset, size, hash, name) -> code: unmarshal a verified blob, then drop its pages."},
+     "code(offset, size, hash, name, raw_size=0) -> code: unmarshal a verified blob (unpacking it\n"
+     "if raw_size), then drop its pages."},
     {"release", onebin_release, METH_VARARGS,
      "release(offset, size): drop this process's pages of a payload range."},
     {NULL, NULL, 0, NULL},

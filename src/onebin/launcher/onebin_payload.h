@@ -10,7 +10,7 @@
 
 #define TRAILER_MAGIC "\x7fONEBIN\x01"
 #define TRAILER_SIZE 88
-#define FORMAT_VERSION 4
+#define FORMAT_VERSION 5
 
 /* A section of the payload; its offset is relative to the payload's start. */
 typedef struct {

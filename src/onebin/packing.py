@@ -1,0 +1,101 @@
+"""Packing blobs smaller for the payload, and unpacking them for ``onebin inspect``.
+
+Two codecs, each marked in the blob's index entry (``_runtime/bundle.py``):
+
+- LZ4, the default: blocks of ``BLOCK`` bytes, each an LZ4 block compressed at the HC level
+  (slow to pack, so results are cached), behind a table of their sizes. The launcher unpacks
+  them in C (``launcher/onebin_lz4.h``) at memory speed, a large library on every CPU, so a
+  packed blob costs about as much to load as a stored one, at about half the size.
+- zlib (``--compress``): smaller still, inflated by the runtime with the zlib module, several
+  times slower to start; the zlib module's own files are packed with LZ4 instead.
+
+A blob that packing does not shrink by an eighth is stored as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from itertools import repeat
+from pathlib import Path
+
+import lz4.block
+
+from ._runtime.bundle import LZ4, ZLIB, PayloadError
+
+BLOCK = 1 << 20  # onebin_lz4.h: ONEBIN_BLOCK
+_SMALLEST = 256  # smaller blobs are stored as they are: they would gain a few bytes at best
+_LEVEL = 9  # LZ4 HC: levels above 9 take twice as long here for the same size
+_NAMES = {LZ4: "lz4hc9", ZLIB: "zlib9"}
+
+
+def digest(data: bytes) -> bytes:
+    """The content hash that names a blob in the build cache and in the writer's deduplication."""
+    return hashlib.sha256(data).digest()
+
+
+def lz4_pack(data: bytes) -> bytes:
+    """``data`` in LZ4 blocks behind their size table (the launcher's format)."""
+    blocks = [
+        lz4.block.compress(data[at : at + BLOCK], mode="high_compression", compression=_LEVEL, store_size=False)
+        for at in range(0, len(data), BLOCK)
+    ]
+    return b"".join(len(b).to_bytes(4, "little") for b in blocks) + b"".join(blocks)
+
+
+def lz4_unpack(data: bytes | memoryview, size: int) -> bytes:
+    """What ``lz4_pack`` made of ``size`` bytes; raises PayloadError if ``data`` is malformed."""
+    count = -(-size // BLOCK)
+    at = 4 * count
+    out = []
+    try:
+        for i in range(count):
+            length = int.from_bytes(data[4 * i : 4 * i + 4], "little")
+            out.append(lz4.block.decompress(data[at : at + length], uncompressed_size=min(BLOCK, size - i * BLOCK)))
+            at += length
+    except lz4.block.LZ4BlockError:
+        raise PayloadError("a packed blob is malformed") from None
+    unpacked = b"".join(out)
+    if at != len(data) or len(unpacked) != size:
+        raise PayloadError("a packed blob is malformed")
+    return unpacked
+
+
+class Packer:
+    """Packs blobs with a codec, keeping each result in the build cache by the content's hash,
+    so that a rebuild packs only what changed (the stdlib's, once per interpreter)."""
+
+    def __init__(self, cache: Path, step: Callable[[str], None] = lambda message: None) -> None:
+        self._cache = cache
+        self._step = step
+
+    def pack_all(self, blobs: dict[bytes, bytes], codec: int) -> dict[bytes, tuple[bytes, tuple[int, ...]]]:
+        """For the blobs ({digest: bytes}) that packing with ``codec`` pays for: {digest:
+        (packed bytes, the entry's codec fields)}, the fields being (ZLIB,) or (LZ4, size)."""
+        todo = {key: data for key, data in blobs.items() if len(data) >= _SMALLEST}
+        if not todo:
+            return {}
+        self._step(f"packing {len(todo)} files and modules ({_NAMES[codec]})")
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # both codecs release the GIL
+            packed = dict(zip(todo, pool.map(self._packed, todo, todo.values(), repeat(codec)), strict=True))
+        return {
+            key: (data, (ZLIB,) if codec == ZLIB else (LZ4, len(todo[key])))
+            for key, data in packed.items()
+            if len(data) <= len(todo[key]) - len(todo[key]) // 8
+        }
+
+    def _packed(self, key: bytes, data: bytes, codec: int) -> bytes:
+        path = self._cache / _NAMES[codec] / key.hex()[:2] / key.hex()
+        try:
+            return path.read_bytes()
+        except OSError:
+            pass
+        packed = zlib.compress(data, 9) if codec == ZLIB else lz4_pack(data)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(packed)
+        os.replace(tmp, path)
+        return packed
