@@ -41,6 +41,7 @@ class NativeLoader:
         self._parent_memfds: dict[str, str] | None = None  # memfd name -> /proc/PPID/fd/N
         self._prefetched: dict[str, int] = {}  # relpath -> a memfd ready for _memfd
         self._executable: tuple[int, tuple[int, int]] | None = None  # fd, (st_dev, st_ino)
+        self._proc_seen = False  # whether /proc/self/fd/N paths were seen to work
 
     def load_extension_file(self, relpath: str) -> str:
         """Loads what the extension ``relpath`` needs; returns a path to a copy of it to load."""
@@ -192,7 +193,9 @@ class NativeLoader:
             raise
         self._used_fds.add(fd)
         path = "/proc/self/fd/%d" % fd
-        posix.stat(path)  # no /proc: OSError, and the cache instead
+        if not self._proc_seen:
+            posix.stat(path)  # no /proc: OSError, and the cache instead
+            self._proc_seen = True
         return path
 
     def _parents_copy(self, relpath: str) -> int:
@@ -231,11 +234,13 @@ class NativeLoader:
         """Copies blobs into memfds (inside the kernel, or unpacking them) while their hashes are
         checked (a damaged library would crash the process), so that their pages need not
         become resident here too."""
-        source = self._executable_fd()
         entries = self._bundle.index.files
         tasks = []
+        source = -1  # this executable, opened only if a blob is copied rather than unpacked
         for fd, relpath in zip(fds, relpaths, strict=True):
             entry = entries[relpath]
+            if len(entry) == 3 and source < 0:
+                source = self._executable_fd()
             tasks.append((fd, source, entry[0], entry[1], entry[2], entry[4] if len(entry) > 4 else 0, relpath))
         _onebin.copy(tasks)
 

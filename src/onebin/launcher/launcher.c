@@ -216,6 +216,7 @@ typedef struct {
     CopyJob *jobs;
     size_t count;
     size_t next;  /* taken atomically */
+    size_t buffer;  /* the largest unpacked block: each thread's buffer */
 } CopyQueue;
 
 static void
@@ -283,7 +284,7 @@ copy_worker(void *arg)
             hash_task(job->task);
         } else if (job->kind == JOB_COPY) {
             copy_task(job->task);
-        } else if (buffer != NULL || (buffer = malloc(ONEBIN_BLOCK)) != NULL) {
+        } else if (buffer != NULL || (buffer = malloc(queue->buffer)) != NULL) {
             unpack_block(job, buffer);
         } else {
             __atomic_store_n(&job->task->error, ENOMEM, __ATOMIC_RELAXED);
@@ -350,14 +351,19 @@ onebin_copy(PyObject *self, PyObject *arg)
         Py_DECREF(items);
         return PyErr_NoMemory();
     }
-    CopyQueue queue = {jobs, 0, 0};
+    CopyQueue queue = {jobs, 0, 0, 0};
     for (Py_ssize_t i = 0; i < count; i++) {
+        uint64_t block = tasks[i].raw_size < ONEBIN_BLOCK ? tasks[i].raw_size : ONEBIN_BLOCK;
+        queue.buffer = block > queue.buffer ? (size_t)block : queue.buffer;
         if (tasks[i].raw_size && ftruncate(tasks[i].fd, (off_t)tasks[i].raw_size) != 0) {
             tasks[i].error = errno;
         }
         queue.count += plan_task(&tasks[i], jobs + queue.count);
     }
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    static long cpus = 0;  /* asked once, and only when there is enough to share */
+    if (total >= PARALLEL_COPY_MIN && cpus == 0) {
+        cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    }
     size_t helpers = total < PARALLEL_COPY_MIN ? 0 : (size_t)(cpus > 4 ? 4 : cpus > 1 ? cpus : 1) - 1;
     pthread_t threads[4];
     size_t started = 0;
