@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import datafiles, entry, licenses, natives, trim
 from ._runtime import bundle as fmt
+from .cachedir import cache_dir
 from .compile import BundleCompiler, Compiler
 from .errors import BuildError
 from .installs import InstallCache
@@ -37,14 +38,6 @@ class BuildResult:
     entry: str
     app_files: tuple[str, ...]
     seconds: float
-
-
-def cache_dir() -> Path:
-    """Where compiled launchers and bytecode are kept between builds."""
-    if os.environ.get("ONEBIN_CACHE_DIR"):
-        return Path(os.environ["ONEBIN_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "onebin"
 
 
 class Reporter:

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__, licenses, options
+from . import __version__, cachedir, licenses, options
 from .builder import BuildResult, Reporter, build
 from .errors import ConfigError, OnebinError
 from .inspect import as_json, read_contents
-from .report import summary
+from .report import human_size, summary
 from .sources import PipOptions
 
 _BUILD_EXAMPLES = """\
@@ -71,6 +71,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     options.add_arguments(b)
     _inspect_parser(commands)
+    c = commands.add_parser(
+        "cache",
+        help="show or clear the cache",
+        description="Show where onebin keeps what builds compute (installs, bytecode, packed blobs, launchers) "
+        "and what executables write for modules that need files on disk, and how much room each part takes. "
+        "Everything in it is made again when needed.",
+        epilog="The directory is $ONEBIN_CACHE_DIR, else $XDG_CACHE_HOME/onebin, else ~/.cache/onebin.",
+    )
+    c.add_argument("--clear", action="store_true", help="remove everything in it")
     return parser
 
 
@@ -110,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(list(sys.argv[1:] if argv is None else argv))
     if args.command == "inspect":
         return _inspect(args)
+    if args.command == "cache":
+        return _cache(args)
     try:
         chosen = _build_options(args)
         reporter = TerminalReporter(quiet=bool(chosen["quiet"]), verbose=bool(chosen["verbose"]))
@@ -228,6 +239,33 @@ def _inspect(args: argparse.Namespace) -> int:
         print("onebin: interrupted", file=sys.stderr)
         return 130
     return _print(text)
+
+
+def _cache(args: argparse.Namespace) -> int:
+    root = cachedir.cache_dir()
+    try:
+        if args.clear:
+            freed = cachedir.clear(root)
+            print(f"onebin: cleared {root} ({human_size(freed)} freed)", file=sys.stderr)
+            return 0
+        parts = cachedir.usage(root)
+    except OSError as exc:
+        print(
+            f"onebin: error: {root}: cannot {'clear' if args.clear else 'read'} it ({exc.strerror or exc}); "
+            "check its permissions, or set ONEBIN_CACHE_DIR to another directory",
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        print("onebin: interrupted", file=sys.stderr)
+        return 130
+    lines = [f"{root}" + ("" if parts else " (empty)")]
+    lines += [f"  {p.name:<10} {human_size(p.size):>9}  {p.description}" for p in parts]
+    if parts:
+        lines.append(
+            f"  {'total':<10} {human_size(sum(p.size for p in parts)):>9}  `onebin cache --clear` removes it all"
+        )
+    return _print("\n".join(lines))
 
 
 def _print(text: str) -> int:

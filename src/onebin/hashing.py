@@ -51,7 +51,7 @@ def _implementation() -> Callable[[bytes | memoryview, int], int]:
 
 
 def _compiled() -> ctypes.CDLL | None:
-    from .builder import cache_dir  # the build cache, shared with launchers and bytecode
+    from .cachedir import cache_dir  # the build cache, shared with launchers and bytecode
 
     source = _SOURCE.read_bytes() + _HEADER.read_bytes()
     path = cache_dir() / "hash" / f"libonebin_hash-{hashlib.sha256(source).hexdigest()[:16]}.so"

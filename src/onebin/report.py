@@ -22,12 +22,12 @@ def summary(contents: Contents, modules: bool = False) -> str:
 
 
 def _header(c: Contents) -> str:
-    launcher = _size(c.payload_offset)
+    launcher = human_size(c.payload_offset)
     rows = [
         ("file", c.file),
         (
             "size",
-            f"{_size(c.size)} (launcher {launcher}, payload {_size(c.payload_size)} at offset {c.payload_offset})",
+            f"{human_size(c.size)} (launcher {launcher}, payload {human_size(c.payload_size)} at offset {c.payload_offset})",
         ),
         ("sha256", c.sha256),
         ("python", c.python),
@@ -57,7 +57,7 @@ def _library_table(c: Contents) -> str:
     local = sum(1 for lib in libraries if lib.origin == "build-machine")
     title = f"native libraries ({len(libraries)}: {local} from the build machine, {len(libraries) - local} from wheels or the app)"
     rows = [
-        (lib.path, lib.soname or "-", _size(lib.size), _origin(lib), f"glibc {lib.glibc_min or '-'}")
+        (lib.path, lib.soname or "-", human_size(lib.size), _origin(lib), f"glibc {lib.glibc_min or '-'}")
         for lib in libraries
     ]
     return "\n".join([title, *_table(rows, indent=2, right={2})])
@@ -71,11 +71,11 @@ def _origin(library: NativeLibrary) -> str:
 
 def _module_table(c: Contents, each: bool) -> str:
     total = sum(m.size + m.code_size for m in c.modules)
-    title = f"modules ({len(c.modules)}, {_size(total)} of files and bytecode)"
+    title = f"modules ({len(c.modules)}, {human_size(total)} of files and bytecode)"
     rows: list[tuple[str, ...]]
     if each:
         rows = [("name", "kind", "file", "bytecode", "path")]
-        rows += [(m.name, m.kind, _size(m.size), _size(m.code_size), m.path) for m in c.modules]
+        rows += [(m.name, m.kind, human_size(m.size), human_size(m.code_size), m.path) for m in c.modules]
     else:
         rows = [("sys.path root", "modules", "files", "bytecode"), *(_root_row(c, root) for root in c.roots)]
         title += "; --modules lists each"
@@ -84,7 +84,7 @@ def _module_table(c: Contents, each: bool) -> str:
 
 def _root_row(c: Contents, root: str) -> tuple[str, ...]:
     inside = [m for m in c.modules if m.root == root]
-    return root, str(len(inside)), _size(sum(m.size for m in inside)), _size(sum(m.code_size for m in inside))
+    return root, str(len(inside)), human_size(sum(m.size for m in inside)), human_size(sum(m.code_size for m in inside))
 
 
 def _input_table(c: Contents) -> str:
@@ -102,7 +102,9 @@ def _table(rows: Sequence[Sequence[str]], indent: int = 0, right: Collection[int
     return lines
 
 
-def _size(n: int) -> str:
-    if n < 1000:
-        return f"{n} B"
-    return f"{n / 1e3:.1f} kB" if n < 1_000_000 else f"{n / 1e6:.1f} MB"
+def human_size(n: int) -> str:
+    """A size for people: 812 B, 14.5 kB, 49.1 MB, 3.8 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"

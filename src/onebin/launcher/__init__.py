@@ -8,11 +8,13 @@ alone; if one has no static archive here, the error names the package that provi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from .. import elf, natives
@@ -44,6 +46,8 @@ def launcher_for(target: Target, cache_dir: Path) -> Path:
     key = hashlib.sha256("\n".join([*sources, target.identity, compiler, *_CFLAGS, *libs]).encode()).hexdigest()[:32]
     cached = cache_dir / "launchers" / f"{target.short_version}-{key}"
     if cached.is_file():
+        with contextlib.suppress(OSError):
+            os.utime(cached)  # its last use: what _forget_unused() goes by
         return cached
     cached.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cached.parent) as tmp:
@@ -51,7 +55,21 @@ def launcher_for(target: Target, cache_dir: Path) -> Path:
         _compile(compiler, target, libs, out)
         _check_dependencies(out)
         os.replace(out, cached)
+    _forget_unused(cached.parent)
     return cached
+
+
+_UNUSED_DAYS = 30
+
+
+def _forget_unused(directory: Path) -> None:
+    """Removes the launchers that no build used for _UNUSED_DAYS days (one is left behind by
+    each onebin version, and by each interpreter no longer built for): 5 to 7 MB each."""
+    limit = time.time() - _UNUSED_DAYS * 86400
+    for path in directory.iterdir():
+        with contextlib.suppress(OSError):
+            if path.is_file() and path.stat().st_mtime < limit:
+                path.unlink()
 
 
 def _link_libraries(target: Target) -> list[str]:
