@@ -8,7 +8,7 @@
     size              its size in bytes
     sha256            of the whole file
     payload_offset    where the payload starts in the file (the launcher ELF comes before it)
-    payload_size      its length in bytes; the 80-byte trailer follows it
+    payload_size      its length in bytes; the 88-byte trailer follows it
     sections          {"paths"|"runtime"|"index": {"offset", "size"}}: byte ranges in the file
     python            the bundled CPython's version, "3.12.4"
     entry             what runs: "script app.py", "console script flake8", "module m"
@@ -20,9 +20,11 @@
     distributions     [{name, version, root, path}]: path is the .dist-info directory
     modules           [{name, kind, root, path, size, code_size}]: name is dotted, kind is
                       "source", "package", "extension" or "namespace", path is the module's
-                      file, size its bytes (0 for a namespace), code_size its bytecode's bytes
+                      file, size the bytes it takes in the file (packed, if it is; 0 for a
+                      namespace), code_size those of its bytecode
     native_libraries  [{path, soname, size, sha256, origin, distribution, glibc_min}]: the
-                      shared libraries that are not extension modules; origin is "distribution"
+                      shared libraries that are not extension modules (size and sha256: of
+                      the library itself, unpacked); origin is "distribution"
                       (listed in the RECORD of ``distribution``), "build-machine" (copied from
                       the build machine: under lib/, the interpreter's own) or "app"
     inputs            [{name, version, url, sha256}]: each distribution pip installed (url and

@@ -29,7 +29,7 @@ from ._runtime.bundle import LZ4, ZLIB, PayloadError
 BLOCK = 1 << 20  # onebin_lz4.h: ONEBIN_BLOCK
 _SMALLEST = 256  # smaller blobs are stored as they are: they would gain a few bytes at best
 _LEVEL = 9  # LZ4 HC: levels above 9 take twice as long here for the same size
-_NAMES = {LZ4: "lz4hc9", ZLIB: "zlib9"}
+_NAMES = {LZ4: "lz4hc9-1m", ZLIB: "zlib9"}  # the cache's directories: codec, level, LZ4's block size
 
 
 def digest(data: bytes) -> bytes:

@@ -118,11 +118,15 @@ def write_executable(
             keys = {rel: packing.digest(data) for rel, data in contents.items()}
             code_keys = {rel: packing.digest(code) for rel, code in compiled.code_of.items() if code}
             packed: dict[bytes, tuple[bytes, tuple[int, ...]]] = {}
+            fast = _needed_to_inflate(modules, preload) if compress else set()
             if packer is not None:
-                fast = _needed_to_inflate(modules, preload) if compress else set()
                 blobs = {code_keys[rel]: code for rel, code in compiled.code_of.items() if code}
                 blobs.update((keys[rel], data) for rel, data in contents.items() if rel not in fast)
                 packed = packer.pack_all(blobs, ZLIB if compress else LZ4)
+                # What zlib itself needs is never deflated, even if another file has its bytes:
+                # its own keys, so that deduplication cannot hand it a deflated copy.
+                for rel in fast:
+                    keys[rel] += b"lz4"
                 packed.update(packer.pack_all({keys[rel]: contents[rel] for rel in fast}, LZ4))
 
             files: dict[str, tuple[int, ...]] = {}

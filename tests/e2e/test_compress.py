@@ -87,3 +87,39 @@ def test_inspect_lists_compressed_libraries(apps: tuple[Path, Path]) -> None:
     listed = [run_onebin("inspect", exe).stdout for exe in (plain, small)]
     libraries = [[line.split()[0] for line in text.splitlines() if line.startswith("  lib/lib")] for text in listed]
     assert libraries[0] and libraries[0] == libraries[1]
+
+
+RSS_APP = """\
+import os
+
+def payload_rss():
+    exe = os.path.realpath("/proc/self/exe")
+    size = -(-os.path.getsize(exe) // 4096) * 4096
+    mine = False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            fields = line.split()
+            if "-" in fields[0] and len(fields) >= 5:
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                mine = fields[-1] == exe and end - start == size  # the launcher's map of the whole file
+            elif mine and fields[0] == "Rss:":
+                return int(fields[1]) * 1024
+
+before = payload_rss()
+import _hashlib  # loads libcrypto
+print(payload_rss() - before)
+"""
+
+
+def test_unpacked_libraries_leave_no_pages_behind(tmp_path: Path) -> None:
+    # The launcher reads a packed library from its map of the file to unpack it into a memfd,
+    # then drops those pages: libcrypto must not stay resident twice.
+    (tmp_path / "app.py").write_text(RSS_APP)
+    build("app.py", "-o", "app", cwd=tmp_path)
+    _, bundle = fmt.read_executable(str(tmp_path / "app"), hashing.digest, packing.lz4_unpack)
+    libraries = [e for rel, e in bundle.index.files.items() if rel.startswith("lib/libcrypto")]
+    packed = sum(e[1] for e in libraries)
+    assert libraries and packed > 1_000_000
+    proc = subprocess.run([tmp_path / "app"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) < packed / 2

@@ -74,7 +74,7 @@ def write_app(path: Path) -> Path:
             },
             "needed_paths": {},
             "distributions": {SITE: (("demo_pkg", f"{SITE}/demo-1.2.dist-info"),)},
-            "main": (*writer.add(b"main"), "app/app.py"),
+            "main": ("app/app.py", *writer.add(b"main")),
             "materialize": {},
             "info": {
                 "id": "app-0123",

@@ -27,7 +27,7 @@ def _write() -> bytes:
         "preload": {},
         "needed_paths": {},
         "distributions": {},
-        "main": (0, 0, 0, "app/main.py"),
+        "main": ("app/main.py", 0, 0, 0),
         "materialize": {},
         "info": {"id": "test"},
     }

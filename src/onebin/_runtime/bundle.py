@@ -25,7 +25,7 @@ TRAILER_SIZE = 88
 FORMAT_VERSION = 5
 
 # Kinds of entries in Index.modules.
-SOURCE = 0  # a .py module: (kind, file, code_offset, code_size, code_hash)
+SOURCE = 0  # a .py module: (kind, file, code_offset, code_size, code_hash[, codec[, unpacked size]])
 PACKAGE = 1  # a regular package: file is its __init__.py
 EXTENSION = 2  # a C extension module: file is its .so
 NAMESPACE = 3  # a directory without __init__.py (PEP 420): file is the directory
@@ -335,13 +335,21 @@ class Bundle:
         """The bytes of the blob of ``entry`` (offset, size, hash[, codec[, unpacked size]]),
         verified and unpacked; its pages are dropped after."""
         offset, size, hash = entry[:3]
-        if len(entry) > 4 and entry[3] == LZ4:
-            if self._unpacked is None:
-                raise PayloadError("%s is packed, and nothing here unpacks it" % name)
+        codec = entry[3] if len(entry) > 3 else None
+        if codec == LZ4 and len(entry) > 4 and self._unpacked is not None:
             return self._unpacked(offset, size, hash, entry[4], name)
+        if codec not in (None, ZLIB, LZ4):
+            raise PayloadError("%s is stored in an unknown way (%r)" % (name, codec))
+        if codec == LZ4:
+            raise PayloadError("%s is packed, and nothing here unpacks it" % name)
         data = bytes(self.checked(offset, size, hash, name))
         self.release(offset, size)
-        return inflate(data) if len(entry) > 3 and entry[3] == ZLIB else data
+        if codec is None:
+            return data
+        try:
+            return inflate(data)
+        except Exception:  # zlib.error: the runtime imports zlib only when it first inflates
+            raise PayloadError("%s cannot be inflated" % name) from None
 
     def children(self, relpath: str) -> list[str]:
         """The names in a bundled directory, sorted."""

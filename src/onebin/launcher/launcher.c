@@ -254,7 +254,9 @@ unpack_block(CopyJob *job, unsigned char *buffer)
     CopyTask *task = job->task;
     uint64_t start = job->block * ONEBIN_BLOCK;
     size_t out = (size_t)(task->raw_size - start < ONEBIN_BLOCK ? task->raw_size - start : ONEBIN_BLOCK);
-    if (onebin_lz4_block(bundle.payload + task->offset + job->at, (size_t)job->length, buffer, out) != 0) {
+    int malformed = onebin_lz4_block(bundle.payload + task->offset + job->at, (size_t)job->length, buffer, out);
+    release_range(task->offset + job->at, job->length);  /* unpacked: not resident twice */
+    if (malformed) {
         __atomic_store_n(&task->malformed, 1, __ATOMIC_RELAXED);
         return;
     }
@@ -308,11 +310,13 @@ plan_task(CopyTask *task, CopyJob *jobs)
     for (uint64_t i = 0; i < blocks; i++) {
         uint64_t length = onebin_lz4_size(blob, i);
         if (length > task->size - at) {
-            task->malformed = 1;
             break;
         }
         jobs[count++] = (CopyJob){task, JOB_BLOCK, i, at, length};
         at += length;
+    }
+    if (at != task->size) {  /* as onebin_lz4_unpack(): the blocks fill the blob exactly */
+        task->malformed = 1;
     }
     return count;
 }
@@ -338,7 +342,7 @@ onebin_copy(PyObject *self, PyObject *arg)
             return NULL;
         }
         check_range(offset, size);
-        if (raw_size && onebin_lz4_table(size, onebin_lz4_blocks(raw_size)) != 0) {
+        if (raw_size && onebin_lz4_table(size, raw_size) != 0) {
             die_damaged("a packed blob is malformed");
         }
         t->offset = offset, t->size = size, t->expected = expected, t->raw_size = raw_size;
@@ -404,7 +408,7 @@ unpacked_blob(unsigned long long offset, unsigned long long size, unsigned long 
 {
     check_range(offset, size);
     check_hash(onebin_hash(bundle.payload + offset, (size_t)size, 0), expected, name);
-    if (raw_size > PY_SSIZE_T_MAX) {
+    if (onebin_lz4_table(size, raw_size) != 0 || raw_size > PY_SSIZE_T_MAX) {
         die_damaged("a packed blob is malformed");
     }
     PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)raw_size);

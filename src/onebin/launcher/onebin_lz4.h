@@ -104,11 +104,16 @@ onebin_lz4_block(const unsigned char *src, size_t src_size, unsigned char *dst, 
     }
 }
 
-/* Whether a packed blob of `size` bytes has room for the size table of `blocks` blocks. */
+/* Whether a packed blob of `size` bytes that claims to unpack to raw_size bytes can: the size
+ * table of its blocks fits in it, and no LZ4 block expands more than 255 times (which also
+ * keeps every sum of sizes far from overflowing). 0 if so, else -1. */
 static inline int
-onebin_lz4_table(uint64_t size, uint64_t blocks)
+onebin_lz4_table(uint64_t size, uint64_t raw_size)
 {
-    return blocks <= size / 4 ? 0 : -1;
+    if (raw_size / 255 > size) {
+        return -1;
+    }
+    return onebin_lz4_blocks(raw_size) <= size / 4 ? 0 : -1;
 }
 
 /* The stored size of block i (the table is read as it is: callers bound it). */
@@ -124,10 +129,10 @@ onebin_lz4_size(const unsigned char *blob, uint64_t i)
 static inline int
 onebin_lz4_unpack(const unsigned char *blob, uint64_t size, unsigned char *dst, uint64_t raw_size)
 {
-    uint64_t blocks = onebin_lz4_blocks(raw_size);
-    if (onebin_lz4_table(size, blocks) != 0) {
+    if (onebin_lz4_table(size, raw_size) != 0) {
         return -1;
     }
+    uint64_t blocks = onebin_lz4_blocks(raw_size);
     uint64_t at = 4 * blocks;
     for (uint64_t i = 0; i < blocks; i++) {
         uint64_t length = onebin_lz4_size(blob, i);
