@@ -172,8 +172,9 @@ class NativeLoader:
         if fd < 0:
             fd = self._new_memfd(relpath)
             try:
-                if self._bundle.index.files[relpath][3:4] == (ZLIB,):  # deflated (--compress)
-                    _write_all(fd, self._bundle.read(relpath))
+                entry = self._bundle.index.files[relpath]
+                if entry[3:4] == (ZLIB,):  # deflated (--compress)
+                    self._inflate_into(fd, entry[0], entry[1], entry[2], relpath)
                 else:
                     try:
                         self._copy_into([fd], [relpath])
@@ -243,6 +244,17 @@ class NativeLoader:
                 source = self._executable_fd()
             tasks.append((fd, source, entry[0], entry[1], entry[2], entry[4] if len(entry) > 4 else 0, relpath))
         _onebin.copy(tasks)
+
+    def _inflate_into(self, fd: int, offset: int, size: int, hash: int, relpath: str) -> None:
+        """Inflates a deflated blob into fd a megabyte at a time: never whole in memory."""
+        import zlib
+
+        inflater = zlib.decompressobj()
+        view = self._bundle.checked(offset, size, hash, relpath)
+        for start in range(0, size, 1 << 20):
+            _write_all(fd, inflater.decompress(view[start : start + (1 << 20)]))
+            self._bundle.release(offset + start, min(1 << 20, size - start))
+        _write_all(fd, inflater.flush())
 
     def _executable_fd(self) -> int:
         if self._executable is not None:
