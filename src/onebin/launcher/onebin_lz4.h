@@ -21,6 +21,22 @@ onebin_lz4_blocks(uint64_t raw_size)
     return (raw_size + ONEBIN_BLOCK - 1) / ONEBIN_BLOCK;
 }
 
+/* A length's continuation bytes (after a nibble of 15): each adds its value, and 255 means
+ * another follows. Returns 0, or -1 if the input ends first. */
+static inline int
+onebin_lz4_more(const unsigned char **ip, const unsigned char *iend, size_t *length)
+{
+    unsigned byte;
+    do {
+        if (*ip >= iend) {
+            return -1;
+        }
+        byte = *(*ip)++;
+        *length += byte;
+    } while (byte == 255);
+    return 0;
+}
+
 /* Unpacks one LZ4 block of src_size bytes into dst, which must come out exactly dst_size bytes
  * long; returns 0, or -1 if the block is malformed. */
 static inline int
@@ -34,15 +50,8 @@ onebin_lz4_block(const unsigned char *src, size_t src_size, unsigned char *dst, 
         }
         unsigned token = *ip++;
         size_t literals = token >> 4;
-        if (literals == 15) {
-            unsigned byte;
-            do {
-                if (ip >= iend) {
-                    return -1;
-                }
-                byte = *ip++;
-                literals += byte;
-            } while (byte == 255);
+        if (literals == 15 && onebin_lz4_more(&ip, iend, &literals) != 0) {
+            return -1;
         }
         if (literals > (size_t)(iend - ip) || literals > (size_t)(oend - op)) {
             return -1;
@@ -66,15 +75,8 @@ onebin_lz4_block(const unsigned char *src, size_t src_size, unsigned char *dst, 
             return -1;
         }
         size_t length = token & 15;
-        if (length == 15) {
-            unsigned byte;
-            do {
-                if (ip >= iend) {
-                    return -1;
-                }
-                byte = *ip++;
-                length += byte;
-            } while (byte == 255);
+        if (length == 15 && onebin_lz4_more(&ip, iend, &length) != 0) {
+            return -1;
         }
         length += 4;
         if (length > (size_t)(oend - op)) {
