@@ -348,6 +348,8 @@ class Bundle:
             return data
         try:
             return inflate(data)
+        except ImportError:
+            raise  # zlib cannot be loaded here: linecache, for one, expects ImportError
         except Exception:  # zlib.error: the runtime imports zlib only when it first inflates
             raise PayloadError("%s cannot be inflated" % name) from None
 
