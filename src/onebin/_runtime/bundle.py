@@ -336,12 +336,12 @@ class Bundle:
         verified and unpacked; its pages are dropped after."""
         offset, size, hash = entry[:3]
         codec = entry[3] if len(entry) > 3 else None
-        if codec == LZ4 and len(entry) > 4 and self._unpacked is not None:
-            return self._unpacked(offset, size, hash, entry[4], name)
-        if codec not in (None, ZLIB, LZ4):
-            raise PayloadError("%s is stored in an unknown way (%r)" % (name, codec))
         if codec == LZ4:
-            raise PayloadError("%s is packed, and nothing here unpacks it" % name)
+            if len(entry) < 5 or self._unpacked is None:
+                raise PayloadError("%s is packed, and its entry or an unpacker is missing" % name)
+            return self._unpacked(offset, size, hash, entry[4], name)
+        if codec not in (None, ZLIB):
+            raise PayloadError("%s is stored in an unknown way (%r)" % (name, codec))
         data = bytes(self.checked(offset, size, hash, name))
         self.release(offset, size)
         if codec is None:

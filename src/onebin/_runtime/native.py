@@ -157,13 +157,15 @@ class NativeLoader:
         # A library that no other is linked to by path is the same bytes in every process: its
         # memfd is named after its hash and sealed, so the app's child processes (multiprocessing's
         # spawn workers, sys.executable run by subprocess) can share it instead of copying.
-        name = relpath.rpartition("/")[2]
-        if self._shareable(relpath):
-            name = "onebin-%016x-%s" % (self._bundle.index.files[relpath][2], name)
+        name = self._shared_name(relpath) if self._shareable(relpath) else relpath.rpartition("/")[2]
         return posix.memfd_create(name, posix.MFD_CLOEXEC | posix.MFD_ALLOW_SEALING)
 
     def _shareable(self, relpath: str) -> bool:
         return relpath not in self._bundle.index.needed_paths  # no other member's path written in
+
+    def _shared_name(self, relpath: str) -> str:
+        """The name of a shareable library's memfd: its blob's hash and its file name."""
+        return "onebin-%016x-%s" % (self._bundle.index.files[relpath][2], relpath.rpartition("/")[2])
 
     def _memfd(self, relpath: str) -> str:
         fd = self._prefetched.pop(relpath, -1)
@@ -216,8 +218,7 @@ class NativeLoader:
                             self._parent_memfds[target[7:].partition(" (deleted)")[0]] = parent + "/fd/" + number
             except OSError:
                 pass
-        name = "onebin-%016x-%s" % (self._bundle.index.files[relpath][2], relpath.rpartition("/")[2])
-        path = self._parent_memfds.get(name)
+        path = self._parent_memfds.get(self._shared_name(relpath))
         if path is None:
             return -1
         try:
