@@ -39,7 +39,6 @@ class Part:
     name: str
     description: str
     size: int  # bytes, as files' sizes
-    files: int
 
 
 def usage(root: Path) -> list[Part]:
@@ -50,14 +49,13 @@ def usage(root: Path) -> list[Part]:
         raise NotADirectoryError(f"{root} is not a directory")
     names = sorted(p.name for p in root.iterdir()) if root.is_dir() else []
     for name in [*(n for n in PARTS if n in names), *(n for n in names if n not in PARTS)]:
-        size = files = 0
+        size = 0
         for path in _files(root / name):
             try:
                 size += path.lstat().st_size
             except OSError:
                 continue  # removed meanwhile
-            files += 1
-        found.append(Part(name, PARTS.get(name, "other"), size, files))
+        found.append(Part(name, PARTS.get(name, "other"), size))
     return found
 
 
