@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import platform
+import random
 import shlex
 import shutil
 import signal
@@ -1144,8 +1145,12 @@ def time_measurement(
     for _ in range(warmup):
         for c in live:
             runner.run([*c.argv, *args])
-    for r in range(runs):
-        order = live[r % len(live) :] + live[: r % len(live)]  # round-robin, starting one later each round
+    # Each round in a new order, from a fixed seed: which program runs just before another
+    # matters (one that extracts or spawns leaves work behind for the next), and a fixed or
+    # rotated order would put the same neighbour before a program in every round.
+    shuffler = random.Random(f"{m.workload} {m.command}")
+    for _ in range(runs):
+        order = shuffler.sample(live, len(live))
         for c in order:
             took, code, rss = runner.run([*c.argv, *args])
             if code != expected_code and not c.error:
@@ -1363,7 +1368,7 @@ def render(results: Results) -> str:
         f"from {meta.get('onebin_source')}  ",
         f"Peers: {meta.get('peer_versions')}  ",
         f"Runs: {meta.get('runs')} timed runs per program after {meta.get('warmup')} warm-up runs, all programs of a "
-        "command interleaved round-robin (each round starting one program later); wall time from fork to exit "
+        "command interleaved, each round in a new shuffled order (seeded: the same in every run of this script); wall time from fork to exit "
         "and peak RSS (`ru_maxrss` from `wait4`; for a launcher that starts a child, the larger of the two) are "
         f"taken by a small C helper that forks and execs each program ({meta.get('spawn')}); stdout and stderr go "
         f"to /dev/null; niceness {meta.get('nice', 0)}.  ",
