@@ -624,17 +624,17 @@ typeset_add(TypeSet *set, PyTypeObject *type)
     return 0;
 }
 
-#define CENSUS_PLAIN 64
+#define CENSUS_QUIET 64
 
 typedef struct {
     TypeSet types;
     PyObject *finalizable;  /* list: objects with a finalizer */
     PyObject *callbacks;    /* list: callbacks of weakrefs */
     PyObject *hidden;       /* list: types with a finalizer whose instances are not tracked */
-    /* Types already noted whose instances need nothing more: not containers, no finalizer,
-     * not weakrefs (str, int, float, ...). Most of what a deep census visits is of these, so
-     * a direct-mapped cache of them, checked first, saves most of its cost. */
-    PyTypeObject *plain[CENSUS_PLAIN];
+    /* Types already in `types` whose instances need noting no further: no finalizer, not
+     * weakrefs (str, int, tuple, dict, function, ...): a direct-mapped cache, checked first.
+     * Nearly every object a census meets is of one of a few such types. */
+    PyTypeObject *quiet[CENSUS_QUIET];
     int depth;
     int failed;
 } Census;
@@ -648,18 +648,26 @@ static void
 census_add(Census *census, PyObject *obj, int untracked)
 {
     PyTypeObject *type = Py_TYPE(obj);
-    if (typeset_add(&census->types, type) < 0) {
-        census->failed = 1;
-        return;
-    }
-    if ((type->tp_finalize != NULL || type->tp_del != NULL) && PyList_Append(census->finalizable, obj) < 0) {
-        census->failed = 1;
-        return;
-    }
-    PyObject *callback = PyWeakref_Check(obj) ? ((PyWeakReference *)obj)->wr_callback : NULL;
-    if (callback != NULL && PyList_Append(census->callbacks, callback) < 0) {
-        census->failed = 1;
-        return;
+    PyTypeObject **quiet = &census->quiet[((uintptr_t)type >> 4) % CENSUS_QUIET];
+    if (*quiet != type) {
+        if (typeset_add(&census->types, type) < 0) {
+            census->failed = 1;
+            return;
+        }
+        int finalizer = type->tp_finalize != NULL || type->tp_del != NULL;
+        if (finalizer && PyList_Append(census->finalizable, obj) < 0) {
+            census->failed = 1;
+            return;
+        }
+        int weakref = PyWeakref_Check(obj);
+        PyObject *callback = weakref ? ((PyWeakReference *)obj)->wr_callback : NULL;
+        if (callback != NULL && PyList_Append(census->callbacks, callback) < 0) {
+            census->failed = 1;
+            return;
+        }
+        if (!finalizer && !weakref) {
+            *quiet = type;
+        }
     }
     if (untracked && type->tp_traverse != NULL && PyObject_IS_GC(obj)) {
         if (++census->depth > 200) {
@@ -679,13 +687,11 @@ census_visit(PyObject *obj, void *arg)
         return 0;
     }
     PyTypeObject *type = Py_TYPE(obj);
-    PyTypeObject **plain = &census->plain[((uintptr_t)type >> 4) % CENSUS_PLAIN];
-    if (*plain == type || (PyObject_IS_GC(obj) && PyObject_GC_IsTracked(obj))) {
-        return 0;  /* nothing new; tracked objects are counted by the walk itself */
+    if (census->quiet[((uintptr_t)type >> 4) % CENSUS_QUIET] == type && !PyType_IS_GC(type)) {
+        return 0;  /* a str, an int: nothing new, nothing under it */
     }
-    census_add(census, obj, 1);
-    if (!PyType_IS_GC(type) && type->tp_finalize == NULL && type->tp_del == NULL && !PyWeakref_Check(obj)) {
-        *plain = type;
+    if (!(PyObject_IS_GC(obj) && PyObject_GC_IsTracked(obj))) {
+        census_add(census, obj, 1);  /* tracked objects are counted by the walk itself */
     }
     return 0;
 }
