@@ -148,11 +148,11 @@ class Cache:
                 recorded = f.read().decode().splitlines()
         except OSError:
             recorded = []
-        expected = [_join(inner, "") + "\t" for inner, _ in files]
         changed = len(recorded) != len(files)
+        uid = posix.geteuid()
         for i, (inner, relpath) in enumerate(files):
-            path = _join(final, inner)
-            line = expected[i] + _stat_line(path)
+            path = final + "/" + inner if inner else final
+            line = inner + "\t" + _stat_line(path, uid)
             if i < len(recorded) and recorded[i] == line and not line.endswith(("\tmissing", "\tuntrusted")):
                 continue
             changed = True
@@ -175,7 +175,8 @@ class Cache:
             return False
 
     def _record(self, unit: str, final: str, files: "list[tuple[str, str]]") -> None:
-        lines = "".join(inner + "\t" + _stat_line(_join(final, inner)) + "\n" for inner, _ in files)
+        uid = posix.geteuid()
+        lines = "".join(inner + "\t" + _stat_line(_join(final, inner), uid) + "\n" for inner, _ in files)
         manifest = self._manifest(unit)
         tmp = "%s.tmp-%d" % (manifest, posix.getpid())
         _unlink(tmp)
@@ -251,12 +252,13 @@ def _check_private(path: str) -> None:
             raise CacheUnavailable("%s is writable by other users" % current)
 
 
-def _stat_line(path: str) -> str:
+def _stat_line(path: str, uid: int) -> str:
+    """What the manifest records of a file written for this user (``uid``)."""
     try:
         st = posix.lstat(path)
     except OSError:
         return "missing"
-    if st.st_mode & _S_IFMT != _S_IFREG or st.st_uid != posix.geteuid() or st.st_mode & 0o222:
+    if st.st_mode & _S_IFMT != _S_IFREG or st.st_uid != uid or st.st_mode & 0o222:
         return "untrusted"
     return "%d %d %d" % (st.st_size, st.st_mtime_ns, st.st_ino)
 
