@@ -29,7 +29,7 @@ def referenced(
     root = max((r for r in roots if relpath.startswith(r + "/")), key=len, default="")
     found = set()
     for name in names[1:]:
-        first = name.strip("/").split("/")[0]
+        first = _first_component(name)
         if first in ("", ".", "..") or "\n" in first:
             continue
         directory = relpath.rpartition("/")[0]
@@ -42,6 +42,22 @@ def referenced(
                 break
             directory = directory.rpartition("/")[0]
     return found
+
+
+def _first_component(name: str) -> str:
+    """The first path component a string names, past the placeholders that a format string
+    fills with the module's directory: ``"%s/base.yml" % os.path.dirname(__file__)``,
+    ``"{}/templates".format(here)``, ``"%(dir)s/data"``."""
+    parts = name.strip("/").split("/")
+    while len(parts) > 1 and _is_placeholder(parts[0]):
+        parts.pop(0)
+    return parts[0]
+
+
+def _is_placeholder(part: str) -> bool:
+    if part.startswith("{") and part.endswith("}"):
+        return True
+    return part.startswith("%") and (part in ("%s", "%r") or (part.startswith("%(") and part.endswith(")s")))
 
 
 def _is_data_dir(candidate: str, files: Collection[str], dirs: Collection[str]) -> bool:

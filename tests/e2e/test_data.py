@@ -60,6 +60,9 @@ elif mode == "pkg_resources":
         sorted(pkg_resources.resource_listdir("datapkg", "templates")),
         json.load(open(filename))["answer"],
     ]))
+elif mode == "formatted":
+    import fmtpkg.config.manager as manager
+    print(json.dumps([manager.base(), manager.defaults()]))
 elif mode == "order":
     import nsdemo.a, nsdemo.b, json as stdlib_json
     sys.path.insert(0, sys.argv[2])
@@ -73,7 +76,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("data")
     (root / "app.py").write_text(APP)
     (root / "datapkg_override.py").write_text("WHERE = 'bundled'\n")
-    names = ["datapkg", "nsdemo-a", "nsdemo-b", "fakejson"]
+    names = ["datapkg", "fmtpkg", "nsdemo-a", "nsdemo-b", "fakejson"]
     build(*(PACKAGES / n for n in names), "setuptools<81", "app.py", "-o", "app", cwd=root)
     return root / "app"
 
@@ -87,6 +90,11 @@ def run(app: Path, tmp_path: Path, *args: str) -> object:
 
 def test_files_beside_dunder_file(app: Path, tmp_path: Path) -> None:
     assert run(app, tmp_path, "file") == [{"name": "datapkg", "answer": 42}, ["bye.txt", "hello.txt"], True]
+
+
+def test_files_beside_dunder_file_by_formatted_paths(app: Path, tmp_path: Path) -> None:
+    # "%s/base.yml" % os.path.dirname(__file__), "{}/defaults/{}".format(...): ansible's way
+    assert run(app, tmp_path, "formatted") == ["answer: 42", "defaults found"]
 
 
 def test_importlib_resources_and_pkgutil(app: Path, tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Imports nothing that reads data: only fmtpkg.config.manager does."""
