@@ -4,8 +4,8 @@ Reads from stdin a marshalled list of (co_filename, path) and writes to stdout a
 list, in the same order, of (code, names, compressed, imports): ``code`` is the marshalled code object's
 bytes, or None where the source does not compile (importing the module then raises its
 SyntaxError, as in a venv); ``names`` are the short string constants in its code, which the
-builder matches against the files beside it, with ``"__file__"`` first if the code uses that
-name; ``compressed`` is the source compressed with zlib, as the executable stores it; ``imports`` are
+builder matches against the files beside it, after ``"__file__"`` and ``"__path__"`` where
+the code uses those names; ``compressed`` is the source compressed with zlib, as the executable stores it; ``imports`` are
 the names its code uses (``co_names``: imported modules among them), for ``--trim-stdlib``.
 This file runs as a script under CPython 3.10+, with nothing from onebin importable.
 """
@@ -17,12 +17,14 @@ import zlib
 
 
 def _names(code):
-    """The string constants of a code object and the ones nested in it; "__file__" first if
-    the code reads that name (its own, or a module's attribute)."""
-    names, reads_file, stack = set(), False, [code]
+    """The string constants of a code object and the ones nested in it; first "__file__" if
+    the code reads that name, then "__path__" if it reads that one (its own, or a module's
+    attribute, as in ``os.path.join(django.__path__[0], "conf", ...)``)."""
+    names, reads_file, reads_path, stack = set(), False, False, [code]
     while stack:
         current = stack.pop()
         reads_file = reads_file or "__file__" in current.co_names
+        reads_path = reads_path or "__path__" in current.co_names
         for const in current.co_consts:
             if isinstance(const, str):
                 if 0 < len(const) < 256 and "\n" not in const:
@@ -31,8 +33,8 @@ def _names(code):
                 stack.append(const)
             elif isinstance(const, (tuple, frozenset)):
                 names.update(c for c in const if isinstance(c, str) and 0 < len(c) < 256)
-    names.discard("__file__")
-    return (["__file__"] if reads_file else []) + sorted(names)
+    names.difference_update(("__file__", "__path__"))
+    return (["__file__"] if reads_file else []) + (["__path__"] if reads_path else []) + sorted(names)
 
 
 def _used_names(code):

@@ -19,23 +19,35 @@ _CODE_SUFFIXES = (".py", ".pyc")
 
 
 def referenced(
-    relpath: str, names: Sequence[str], files: Collection[str], dirs: Collection[str], roots: Collection[str]
+    relpath: str,
+    names: Sequence[str],
+    files: Collection[str],
+    dirs: Collection[str],
+    roots: Collection[str],
+    holders: Collection[str] = (),
 ) -> set[str]:
-    """The bundle paths of the data entries that ``names`` name, looked up beside ``relpath``
-    (and above it, for a module that reads ``__file__``: ``names`` then starts with it)."""
+    """The bundle paths of the data entries that ``names`` name, looked up beside ``relpath``,
+    and above it for a module that reads ``__file__`` or ``__path__`` (``names`` then starts
+    with "__file__", "__path__" or both). One that reads ``__file__`` names data files and
+    directories; one that reads a package's ``__path__`` may name instead another package that
+    holds a data directory (``holders``; django's ``conf``, holding its project templates)."""
+    markers = {n for n in names[:2] if n in ("__file__", "__path__")}
+    names = names[len(markers) :]
     directory = relpath.rpartition("/")[0]
-    if not (names and names[0] == "__file__"):
+    if not markers:
         return {f"{directory}/{n}" for n in names if "/" not in n and _is_data_dir(f"{directory}/{n}", files, dirs)}
     root = max((r for r in roots if relpath.startswith(r + "/")), key=len, default="")
     found = set()
-    for name in names[1:]:
+    for name in names:
         first = _first_component(name)
         if first in ("", ".", "..") or "\n" in first:
             continue
         directory = relpath.rpartition("/")[0]
         while directory and directory.startswith(root):
             candidate = f"{directory}/{first}"
-            if _is_data(candidate, files, dirs):
+            if ("__file__" in markers and _is_data(candidate, files, dirs)) or (
+                "__path__" in markers and candidate in holders and not relpath.startswith(candidate + "/")
+            ):
                 found.add(candidate)
                 break
             if directory == root:
@@ -70,6 +82,16 @@ def _is_data(candidate: str, files: Collection[str], dirs: Collection[str]) -> b
     return candidate in dirs and f"{candidate}/__init__.py" not in files
 
 
+def data_holders(files: Collection[str], dirs: Collection[str]) -> set[str]:
+    """The package directories that directly hold a data directory: naming one of them, with
+    the module's location in hand, is how code reaches the data inside."""
+    return {
+        d.rpartition("/")[0]
+        for d in dirs
+        if _is_data_dir(d, files, dirs) and f"{d.rpartition('/')[0]}/__init__.py" in files
+    }
+
+
 def materialize_map(
     names_of: Mapping[str, list[str]], files: Collection[str], dirs: Collection[str], roots: tuple[str, ...]
 ) -> dict[str, tuple[str, ...]]:
@@ -77,8 +99,9 @@ def materialize_map(
     reaches data by path. (Only then: a package's other modules may be all that an app uses,
     and they need nothing written: numpy's f2py reads its sources by path, numpy does not.)"""
     result = {}
+    holders = data_holders(files, dirs)
     for relpath, names in sorted(names_of.items()):
-        entries = referenced(relpath, names, files, dirs, roots)
+        entries = referenced(relpath, names, files, dirs, roots, holders)
         if entries:
             units = {unit_of(relpath, roots)} | {unit_of(e, roots) for e in entries}
             result[relpath] = tuple(sorted(units))

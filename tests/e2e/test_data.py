@@ -63,6 +63,10 @@ elif mode == "pkg_resources":
 elif mode == "formatted":
     import fmtpkg.config.manager as manager
     print(json.dumps([manager.base(), manager.defaults()]))
+elif mode == "template":
+    import tplpkg  # first, as django is: its __path__ is set before its data is needed
+    from tplpkg.management import templates
+    print(json.dumps(templates.template_files("project")))
 elif mode == "order":
     import nsdemo.a, nsdemo.b, json as stdlib_json
     sys.path.insert(0, sys.argv[2])
@@ -76,7 +80,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("data")
     (root / "app.py").write_text(APP)
     (root / "datapkg_override.py").write_text("WHERE = 'bundled'\n")
-    names = ["datapkg", "fmtpkg", "nsdemo-a", "nsdemo-b", "fakejson"]
+    names = ["datapkg", "fmtpkg", "tplpkg", "nsdemo-a", "nsdemo-b", "fakejson"]
     build(*(PACKAGES / n for n in names), "setuptools<81", "app.py", "-o", "app", cwd=root)
     return root / "app"
 
@@ -95,6 +99,11 @@ def test_files_beside_dunder_file(app: Path, tmp_path: Path) -> None:
 def test_files_beside_dunder_file_by_formatted_paths(app: Path, tmp_path: Path) -> None:
     # "%s/base.yml" % os.path.dirname(__file__), "{}/defaults/{}".format(...): ansible's way
     assert run(app, tmp_path, "formatted") == ["answer: 42", "defaults found"]
+
+
+def test_a_data_directory_found_through_a_packages_path(app: Path, tmp_path: Path) -> None:
+    # django-admin startproject: os.walk(os.path.join(django.__path__[0], "conf", "project_template"))
+    assert run(app, tmp_path, "template") == ["manage.py-tpl", "project_name/settings.py-tpl"]
 
 
 def test_importlib_resources_and_pkgutil(app: Path, tmp_path: Path) -> None:

@@ -29,6 +29,8 @@ from . import trace as _trace
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .bundle import Bundle
 
 _DIR_MODE = 0o700
@@ -49,6 +51,8 @@ class Cache:
         self._ready: dict[str, str] = {}  # unit -> its real path, checked in this process
         self._flagged_units: set[str] | None = None  # units that some module needs written
         self._warned = False
+        # Called with (unit, real path) once a unit's files are ready in this process.
+        self.on_ready: Callable[[str, str], None] = lambda unit, real: None
 
     def real_path(self, relpath: str) -> str | None:
         """The real file for ``relpath`` if its unit is (or, for a marked module or package,
@@ -111,6 +115,7 @@ class Cache:
         else:
             self._repair(unit, final, files)
         self._ready[unit] = final
+        self.on_ready(unit, final)
         return final
 
     def _unit_files(self, unit: str) -> "list[tuple[str, str]]":

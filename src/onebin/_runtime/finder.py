@@ -33,6 +33,7 @@ class PathHook:
         self.bundle = bundle
         self.cache = _cache.Cache(bundle)
         self.natives = _native.NativeLoader(bundle, self.cache)
+        self.cache.on_ready = self._relocate
 
     def __call__(self, path: str) -> "BundleFinder | MainFinder":
         relpath = self.bundle.relpath(path)
@@ -45,6 +46,30 @@ class PathHook:
         if relpath is not None and relpath == self.bundle.index.main[0]:
             return MainFinder(self)
         raise ImportError("not a directory of the bundle", path=path)
+
+    def _relocate(self, unit: str, real: str) -> None:
+        """The modules of ``unit`` imported before its files were written now name them, as
+        the ones imported after do: their ``__file__``, and a package's ``__path__`` (in place,
+        so that its spec agrees), through which django finds its project templates."""
+        if unit.startswith("native/"):
+            return
+        virtual = self.bundle.path(unit)
+        whole_root = unit in self.bundle.index.roots  # a root's unit is only the files directly in it
+        for module in list(sys.modules.values()):
+            namespace = getattr(module, "__dict__", None)  # not getattr(): a module's __getattr__ may import
+            if not isinstance(namespace, dict):
+                continue
+            file = namespace.get("__file__")
+            if not isinstance(file, str) or not file.startswith(virtual + "/"):
+                continue
+            if whole_root and "/" in file[len(virtual) + 1 :]:
+                continue
+            module.__file__ = real + file[len(virtual) :]
+            path = namespace.get("__path__")
+            if isinstance(path, list) and not whole_root:
+                path[:] = [real + p[len(virtual) :] if p.startswith(virtual + "/") or p == virtual else p for p in path]
+                for entry in path:
+                    self.cache_finder(entry)
 
     def cache_finder(self, path: str) -> None:
         """Registers the finder for ``path`` so PathFinder need not consult sys.path_hooks."""

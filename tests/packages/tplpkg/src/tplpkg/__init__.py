@@ -1,0 +1,1 @@
+"""Imported long before the module that reads its __path__."""

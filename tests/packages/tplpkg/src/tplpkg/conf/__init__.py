@@ -1,0 +1,1 @@
+"""Settings; beside it, the project template (a data directory)."""
