@@ -92,6 +92,32 @@ def data_holders(files: Collection[str], dirs: Collection[str]) -> set[str]:
     }
 
 
+def _exposed_packages(names_of: Mapping[str, list[str]], roots: tuple[str, ...]) -> set[str]:
+    """The top-level packages whose ``__init__`` reads ``__file__``: their directory, which
+    their modules may import from it (sphinx's ``package_dir``), leads to their data."""
+    exposed = set()
+    for relpath, names in names_of.items():
+        directory, _, name = relpath.rpartition("/")
+        if name == "__init__.py" and names[:1] == ["__file__"] and unit_of(relpath, roots) == directory:
+            exposed.add(directory)
+    return exposed
+
+
+def _named_below(top: str, names: Sequence[str], files: Collection[str], dirs: Collection[str]) -> set[str]:
+    """The data directories directly in the package ``top`` that ``names`` name together with
+    something in them: ``os.path.join(package_dir, "templates", "quickstart", ...)`` (two names
+    that spell a path are evidence enough; one common word alone, "doc", is not)."""
+    components = {part for name in names for part in name.strip("/").split("/") if part}
+    found = set()
+    for name in components:
+        directory = f"{top}/{name}"
+        if _is_data_dir(directory, files, dirs) and any(
+            f"{directory}/{c}" in files or f"{directory}/{c}" in dirs for c in components
+        ):
+            found.add(directory)
+    return found
+
+
 def materialize_map(
     names_of: Mapping[str, list[str]], files: Collection[str], dirs: Collection[str], roots: tuple[str, ...]
 ) -> dict[str, tuple[str, ...]]:
@@ -100,8 +126,12 @@ def materialize_map(
     and they need nothing written: numpy's f2py reads its sources by path, numpy does not.)"""
     result = {}
     holders = data_holders(files, dirs)
+    exposed = _exposed_packages(names_of, roots)
     for relpath, names in sorted(names_of.items()):
         entries = referenced(relpath, names, files, dirs, roots, holders)
+        top = unit_of(relpath, roots)
+        if top in exposed:
+            entries |= _named_below(top, names, files, dirs)
         if entries:
             units = {unit_of(relpath, roots)} | {unit_of(e, roots) for e in entries}
             result[relpath] = tuple(sorted(units))

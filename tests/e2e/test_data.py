@@ -66,7 +66,10 @@ elif mode == "formatted":
 elif mode == "template":
     import tplpkg  # first, as django is: its __path__ is set before its data is needed
     from tplpkg.management import templates
-    print(json.dumps(templates.template_files("project")))
+    print(json.dumps([templates.template_files("project"), templates.manage_template()]))
+elif mode == "package-dir":
+    import tplpkg.render
+    print(json.dumps(tplpkg.render.skeleton()))
 elif mode == "order":
     import nsdemo.a, nsdemo.b, json as stdlib_json
     sys.path.insert(0, sys.argv[2])
@@ -102,8 +105,18 @@ def test_files_beside_dunder_file_by_formatted_paths(app: Path, tmp_path: Path) 
 
 
 def test_a_data_directory_found_through_a_packages_path(app: Path, tmp_path: Path) -> None:
-    # django-admin startproject: os.walk(os.path.join(django.__path__[0], "conf", "project_template"))
-    assert run(app, tmp_path, "template") == ["manage.py-tpl", "project_name/settings.py-tpl"]
+    # django-admin startproject: os.walk(os.path.join(django.__path__[0], "conf", "project_template"));
+    # sphinx-quickstart: open(os.path.join(package_dir, "templates", ...)), package_dir derived
+    # from sphinx.__file__ when sphinx was imported
+    assert run(app, tmp_path, "template") == [
+        ["manage.py-tpl", "project_name/settings.py-tpl"],
+        "#!/usr/bin/env python",
+    ]
+
+
+def test_a_data_file_found_through_a_directory_the_package_computed(app: Path, tmp_path: Path) -> None:
+    # sphinx-quickstart: from sphinx import package_dir; open(os.path.join(package_dir, "templates", ...))
+    assert run(app, tmp_path, "package-dir") == "skeleton file"
 
 
 def test_importlib_resources_and_pkgutil(app: Path, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from importlib.machinery import ModuleSpec as _ModuleSpec
     from types import CodeType, ModuleType
+    from typing import Any
 
 _bootstrap = sys.modules["_frozen_importlib"]
 ModuleSpec: "Callable[..., _ModuleSpec]" = _bootstrap.ModuleSpec
@@ -49,12 +50,13 @@ class PathHook:
 
     def _relocate(self, unit: str, real: str) -> None:
         """The modules of ``unit`` imported before its files were written now name them, as
-        the ones imported after do: their ``__file__``, and a package's ``__path__`` (in place,
-        so that its spec agrees), through which django finds its project templates."""
-        if unit.startswith("native/"):
-            return
+        the ones imported after do: their ``__file__``, a package's ``__path__`` (in place, so
+        that its spec agrees; django finds its project templates through it), and the paths
+        their code derived from those when it ran (sphinx's ``package_dir``): every global that
+        is a path inside the unit, or a list of such paths."""
+        if unit.startswith("native/") or unit in self.bundle.index.roots:
+            return  # a root's unit, the files directly in it, is written before any is imported
         virtual = self.bundle.path(unit)
-        whole_root = unit in self.bundle.index.roots  # a root's unit is only the files directly in it
         for module in list(sys.modules.values()):
             namespace = getattr(module, "__dict__", None)  # not getattr(): a module's __getattr__ may import
             if not isinstance(namespace, dict):
@@ -62,14 +64,16 @@ class PathHook:
             file = namespace.get("__file__")
             if not isinstance(file, str) or not file.startswith(virtual + "/"):
                 continue
-            if whole_root and "/" in file[len(virtual) + 1 :]:
-                continue
-            module.__file__ = real + file[len(virtual) :]
-            path = namespace.get("__path__")
-            if isinstance(path, list) and not whole_root:
-                path[:] = [real + p[len(virtual) :] if p.startswith(virtual + "/") or p == virtual else p for p in path]
-                for entry in path:
-                    self.cache_finder(entry)
+            for key, value in list(namespace.items()):
+                if isinstance(value, list):
+                    value[:] = [_moved(item, virtual, real) for item in value]
+                    if key == "__path__":
+                        for entry in value:
+                            self.cache_finder(entry)
+                else:
+                    moved = _moved(value, virtual, real)
+                    if moved is not value:
+                        namespace[key] = moved
 
     def cache_finder(self, path: str) -> None:
         """Registers the finder for ``path`` so PathFinder need not consult sys.path_hooks."""
@@ -79,6 +83,22 @@ class PathHook:
 
     def __repr__(self) -> str:
         return "<onebin PathHook %r>" % self.bundle.root
+
+
+def _moved(value: object, virtual: str, real: str) -> object:
+    """``value`` with the directory ``virtual`` replaced by ``real`` if it is a path (a str or a
+    pathlib path) inside it; else ``value`` itself."""
+    kind: Any = type(value)
+    if isinstance(value, str):
+        text = value
+    elif any(t.__module__.partition(".")[0] == "pathlib" for t in kind.__mro__):  # pathlib._local in 3.13
+        text = str(value)
+    else:
+        return value
+    if text != virtual and not text.startswith(virtual + "/"):
+        return value
+    moved = real + text[len(virtual) :]
+    return moved if kind is str else kind(moved)
 
 
 class BundleFinder:

@@ -9,3 +9,8 @@ import tplpkg
 def template_files(kind):
     root = os.path.join(tplpkg.__path__[0], "conf", "%s_template" % kind)
     return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+
+
+def manage_template():
+    with open(os.path.join(tplpkg.HERE, "conf", "project_template", "manage.py-tpl")) as f:
+        return f.read().strip()
