@@ -57,15 +57,17 @@ class PathHook:
         if unit.startswith("native/") or unit in self.bundle.index.roots:
             return  # a root's unit, the files directly in it, is written before any is imported
         virtual = self.bundle.path(unit)
+        # Only type() here, never isinstance() or getattr(): a value may be a lazy object whose
+        # __class__ or attributes run code (django's settings raise until configured).
         for module in list(sys.modules.values()):
-            namespace = getattr(module, "__dict__", None)  # not getattr(): a module's __getattr__ may import
-            if not isinstance(namespace, dict):
+            if not issubclass(type(module), type(sys)):
                 continue
+            namespace = module.__dict__
             file = namespace.get("__file__")
-            if not isinstance(file, str) or not file.startswith(virtual + "/"):
+            if type(file) is not str or not file.startswith(virtual + "/"):
                 continue
             for key, value in list(namespace.items()):
-                if isinstance(value, list):
+                if type(value) is list:
                     value[:] = [_moved(item, virtual, real) for item in value]
                     if key == "__path__":
                         for entry in value:
@@ -89,8 +91,8 @@ def _moved(value: object, virtual: str, real: str) -> object:
     """``value`` with the directory ``virtual`` replaced by ``real`` if it is a path (a str or a
     pathlib path) inside it; else ``value`` itself."""
     kind: Any = type(value)
-    if isinstance(value, str):
-        text = value
+    if issubclass(kind, str):
+        text = str.__str__(value)
     elif any(t.__module__.partition(".")[0] == "pathlib" for t in kind.__mro__):  # pathlib._local in 3.13
         text = str(value)
     else:
