@@ -862,6 +862,67 @@ onebin_exit(PyObject *self, PyObject *arg)
     exit((int)status);
 }
 
+/* manifest(directory, names, uid) -> str: what the cache's manifest records of the files
+ * `directory/name` (the directory itself for ""): a line "<name>\t<size> <mtime_ns> <inode>"
+ * each, with "missing" or "untrusted" (not a regular file of `uid`, or writable) instead of the
+ * numbers. _runtime/cache.py compares it with the manifest in one piece: a stat per file in C
+ * is a third of what it costs in Python, for units of thousands of files (django's 3,662). */
+static PyObject *
+onebin_manifest(PyObject *self, PyObject *args)
+{
+    const char *directory;
+    PyObject *names;
+    unsigned long uid;
+    if (!PyArg_ParseTuple(args, "sOk:manifest", &directory, &names, &uid)) {
+        return NULL;
+    }
+    PyObject *items = PySequence_Fast(names, "manifest() takes a sequence of names");
+    if (items == NULL) {
+        return NULL;
+    }
+    size_t capacity = 1 << 16, used = 0;
+    char *text = malloc(capacity);
+    PyObject *result = NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(items);
+    for (Py_ssize_t i = 0; text != NULL && i < count; i++) {
+        Py_ssize_t length;
+        const char *name = PyUnicode_AsUTF8AndSize(PySequence_Fast_GET_ITEM(items, i), &length);
+        if (name == NULL) {
+            goto done;
+        }
+        char path[PATH_MAX], line[96];
+        int n = snprintf(path, sizeof(path), name[0] ? "%s/%s" : "%s", directory, name);
+        struct stat st;
+        if (n < 0 || (size_t)n >= sizeof(path) || lstat(path, &st) != 0) {
+            snprintf(line, sizeof(line), "missing");
+        } else if (!S_ISREG(st.st_mode) || st.st_uid != (uid_t)uid || (st.st_mode & 0222)) {
+            snprintf(line, sizeof(line), "untrusted");
+        } else {
+            long long mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+            snprintf(line, sizeof(line), "%lld %lld %llu", (long long)st.st_size, mtime_ns,
+                     (unsigned long long)st.st_ino);
+        }
+        size_t need = (size_t)length + strlen(line) + 2;
+        if (used + need > capacity) {
+            while (used + need > capacity) {
+                capacity *= 2;
+            }
+            char *bigger = realloc(text, capacity);
+            if (bigger == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            text = bigger;
+        }
+        used += (size_t)sprintf(text + used, "%s\t%s\n", name, line);
+    }
+    result = text ? PyUnicode_DecodeUTF8(text, (Py_ssize_t)used, "strict") : PyErr_NoMemory();
+done:
+    free(text);
+    Py_DECREF(items);
+    return result;
+}
+
 static PyMethodDef onebin_methods[] = {
     {"lookup", onebin_lookup, METH_VARARGS,
      "lookup(offset, size, key) -> value | None: probe the index table at offset in the payload."},
@@ -889,6 +950,8 @@ static PyMethodDef onebin_methods[] = {
     {"code", onebin_code, METH_VARARGS,
      "code(offset, size, hash, name, raw_size=0) -> code: unmarshal a verified blob (unpacking it\n"
      "if raw_size), then drop its pages."},
+    {"manifest", onebin_manifest, METH_VARARGS,
+     "manifest(directory, names, uid) -> str: the cache manifest's lines for these files, as they are."},
     {"release", onebin_release, METH_VARARGS,
      "release(offset, size): drop this process's pages of a payload range."},
     {NULL, NULL, 0, NULL},
