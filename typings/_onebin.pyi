@@ -4,6 +4,7 @@ from types import CodeType
 from typing import NoReturn
 
 executable: str
+venv: str  # the venv's directory when started as its python, else ""
 payload: memoryview
 payload_offset: int
 index_offset: int

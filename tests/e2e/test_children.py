@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,15 @@ if __name__ == "__main__":
         ])
         exec(probe)
         print(child(sys.executable, "-c", probe)[1])
+    elif mode == "venv":  # what tox, nox, pre-commit and pipx do with sys.executable
+        target = sys.argv[2]
+        made = child(sys.executable, "-m", "venv", target)
+        python = os.path.join(target, "bin", "python")
+        print(json.dumps([
+            made,
+            child(python, "-c", "import sys; print(sys.prefix, sys.executable, sys.path[-1])"),
+            child(python, "-m", "pip", "--version")[0],
+        ]))
     elif mode == "environ":
         print(sys.flags.ignore_environment, os.environ.get("PYTHONPATH"), "/nowhere" in sys.path)
     else:
@@ -137,3 +147,16 @@ def test_children_share_the_parents_libraries(app: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     parent, child = proc.stdout.splitlines()
     assert parent == child and len(json.loads(parent)) == 1
+
+
+def test_a_venv_made_from_sys_executable_has_this_python(app: Path, tmp_path: Path) -> None:
+    # venv runs ensurepip through bin/<the app's name>; bin/python then serves the venv, with
+    # its own site-packages and pip, no Python on the machine.
+    target = tmp_path / "venv"
+    proc = run_hidden(app, "venv", str(target))
+    assert proc.returncode == 0, proc.stderr
+    made, python, pip = json.loads(proc.stdout)
+    assert made == [0, ""], proc.stdout
+    site = f"{target}/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"
+    assert python == [0, f"{target} {target}/bin/python {site}"]
+    assert pip == 0

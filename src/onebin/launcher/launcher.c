@@ -57,6 +57,8 @@ typedef struct {
     Section index;    /* marshalled index, read by the runtime */
     char executable[PATH_MAX];   /* this file's real path */
     char interpreter[PATH_MAX];  /* the same file, spelled <dir>/./<name>: sys.executable */
+    char venv[PATH_MAX];         /* started as a virtual environment's python: its directory */
+    char venv_python[PATH_MAX];  /* and that python's absolute path, its sys.executable */
 } Bundle;
 
 static Bundle bundle;
@@ -974,6 +976,7 @@ PyInit__onebin(void)
     if (payload == NULL
         || PyModule_AddObject(m, "payload", payload) < 0
         || PyModule_AddStringConstant(m, "executable", bundle.executable) < 0
+        || PyModule_AddStringConstant(m, "venv", bundle.venv) < 0
         || PyModule_AddObject(m, "payload_offset", PyLong_FromUnsignedLongLong(bundle.payload_offset)) < 0
         || PyModule_AddObject(m, "index_offset", PyLong_FromUnsignedLongLong(bundle.index.offset)) < 0
         || PyModule_AddObject(m, "index_size", PyLong_FromUnsignedLongLong(bundle.index.size)) < 0) {
@@ -1097,6 +1100,9 @@ configure(PyConfig *config, int argc, char **argv, int interpreter)
     };
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         const char *value = i < 2 ? bundle.interpreter : bundle.executable;
+        if (i == 0 && bundle.venv[0] != '\0') {
+            value = bundle.venv_python;  /* sys.executable; the runtime sets sys.prefix */
+        }
         st = PyConfig_SetBytesString(config, fields[i], value);
         if (PyStatus_Exception(st)) {
             return st;
@@ -1221,6 +1227,70 @@ run_main(int *interrupted)
     return status;
 }
 
+/* Whether a pyvenv.cfg says its venv was made from this executable: its `home`, the directory
+ * of the python it was made with, is this file's. */
+static int
+venv_made_from_here(const char *config)
+{
+    char text[4096], home[PATH_MAX], real[PATH_MAX];
+    FILE *f = fopen(config, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        char *eq = strchr(line, '=');
+        if (eq == NULL || strncmp(line, "home", 4) != 0 || strspn(line + 4, " \t") != (size_t)(eq - line - 4)) {
+            continue;
+        }
+        char *value = eq + 1 + strspn(eq + 1, " \t");
+        snprintf(home, sizeof(home), "%s", value);
+        for (size_t end = strlen(home); end > 0 && (home[end - 1] == ' ' || home[end - 1] == '\r'); end--) {
+            home[end - 1] = '\0';
+        }
+        const char *slash = strrchr(bundle.executable, '/');
+        return realpath(home, real) != NULL && slash != NULL && strlen(real) == (size_t)(slash - bundle.executable)
+               && strncmp(real, bundle.executable, (size_t)(slash - bundle.executable)) == 0;
+    }
+    return 0;
+}
+
+/* Whether this process was started as the python of a virtual environment made from it
+ * (`<sys.executable> -m venv DIR`, as tox, nox, pre-commit and pipx do): from a directory
+ * that holds, or whose parent holds, a pyvenv.cfg whose `home` is this file's directory (as
+ * CPython's site looks for it), by any name (venv runs the base executable's name, the app's,
+ * for ensurepip). Notes the venv's directory and its python's absolute path in the bundle. */
+static int
+started_in_venv(const char *execfn)
+{
+    char python[PATH_MAX], config[PATH_MAX];
+    int n = execfn[0] == '/' ? snprintf(python, sizeof(python), "%s", execfn)
+                             : snprintf(python, sizeof(python), "%s/%s", getcwd(config, sizeof(config)) ? config : ".", execfn);
+    if (n < 0 || (size_t)n >= sizeof(python)) {
+        return 0;
+    }
+    char prefix[PATH_MAX];  /* the directory above the python's, sys.prefix as site makes it */
+    snprintf(prefix, sizeof(prefix), "%s", python);
+    char *slash = strrchr(prefix, '/');
+    *slash = '\0';
+    int d = snprintf(config, sizeof(config), "%s/pyvenv.cfg", prefix);
+    int found = d > 0 && (size_t)d < sizeof(config) && access(config, R_OK) == 0 && venv_made_from_here(config);
+    slash = strrchr(prefix, '/');
+    if (slash == NULL || slash == prefix) {
+        return 0;
+    }
+    *slash = '\0';
+    d = snprintf(config, sizeof(config), "%s/pyvenv.cfg", prefix);
+    found = found || (d > 0 && (size_t)d < sizeof(config) && access(config, R_OK) == 0 && venv_made_from_here(config));
+    if (found) {
+        snprintf(bundle.venv, sizeof(bundle.venv), "%s", prefix);
+        snprintf(bundle.venv_python, sizeof(bundle.venv_python), "%s", python);
+    }
+    return found;
+}
+
 /* Whether this process was started through sys.executable, to serve as the app's interpreter
  * (multiprocessing, `subprocess.run([sys.executable, "-c", ...])`), rather than to run the app.
  * sys.executable spells this file's path as <dir>/./<name>, which nobody types and the kernel
@@ -1229,7 +1299,7 @@ static int
 started_as_interpreter(void)
 {
     const char *execfn = (const char *)getauxval(AT_EXECFN);
-    return execfn != NULL && strcmp(execfn, bundle.interpreter) == 0;
+    return execfn != NULL && (strcmp(execfn, bundle.interpreter) == 0 || started_in_venv(execfn));
 }
 
 /* `<interpreter> <this file> ARGS`, as reloaders run (Django's, werkzeug's with sys.orig_argv),
