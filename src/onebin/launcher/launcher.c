@@ -1258,7 +1258,7 @@ venv_made_from_here(const char *config)
 }
 
 /* Whether this process was started as the python of a virtual environment made from it
- * (`<sys.executable> -m venv DIR`, as tox, nox, pre-commit and pipx do): from a directory
+ * (`<sys.executable> -m venv DIR`, or virtualenv as tox runs it): from a directory
  * that holds, or whose parent holds, a pyvenv.cfg whose `home` is this file's directory (as
  * CPython's site looks for it), by any name (venv runs the base executable's name, the app's,
  * for ensurepip). Notes the venv's directory and its python's absolute path in the bundle. */
