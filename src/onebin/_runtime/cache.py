@@ -27,10 +27,10 @@ import sys
 
 from . import trace as _trace
 
-try:  # the launcher's; the builder imports this module too, without it
-    from _onebin import manifest as _manifest
+try:  # the launcher's; the builder imports this module for unit_of(), without it
+    from _onebin import manifest as _stat_lines
 except ImportError:
-    _manifest = None  # type: ignore[assignment]
+    _stat_lines = None  # type: ignore[assignment]
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 _DIR_MODE = 0o700
 _FILE_MODE = 0o500
-_S_IFMT, _S_IFDIR, _S_IFREG, _S_ISVTX = 0o170000, 0o040000, 0o100000, 0o1000
+_S_IFMT, _S_IFDIR, _S_ISVTX = 0o170000, 0o040000, 0o1000
 
 
 class CacheUnavailable(OSError):
@@ -158,22 +158,16 @@ class Cache:
                 text = f.read().decode()
         except (OSError, UnicodeDecodeError):
             text = ""
-        uid = posix.geteuid()
-        if _manifest is not None and text:
-            try:
-                now = _manifest(final, [inner for inner, _ in files], uid)
-            except (UnicodeError, MemoryError):
-                now = None
-            if now == text and "\tmissing\n" not in now and "\tuntrusted\n" not in now:
-                return  # every file as written: the usual case, one comparison
+        now = _manifest_now(final, files)
+        if now == text and "\tmissing\n" not in now and "\tuntrusted\n" not in now:
+            return  # every file as written: the usual case, one comparison
         recorded = text.splitlines()
         changed = len(recorded) != len(files)
-        for i, (inner, relpath) in enumerate(files):
-            path = final + "/" + inner if inner else final
-            line = inner + "\t" + _stat_line(path, uid)
+        for i, ((inner, relpath), line) in enumerate(zip(files, now.splitlines(), strict=True)):
             if i < len(recorded) and recorded[i] == line and not line.endswith(("\tmissing", "\tuntrusted")):
                 continue
             changed = True
+            path = _join(final, inner)
             if not line.endswith(("\tmissing", "\tuntrusted")) and self._content_matches(path, relpath):
                 continue
             directory, _, name = path.rpartition("/")
@@ -193,8 +187,7 @@ class Cache:
             return False
 
     def _record(self, unit: str, final: str, files: "list[tuple[str, str]]") -> None:
-        uid = posix.geteuid()
-        lines = "".join(inner + "\t" + _stat_line(_join(final, inner), uid) + "\n" for inner, _ in files)
+        lines = _manifest_now(final, files)
         manifest = self._manifest(unit)
         tmp = "%s.tmp-%d" % (manifest, posix.getpid())
         _unlink(tmp)
@@ -270,15 +263,12 @@ def _check_private(path: str) -> None:
             raise CacheUnavailable("%s is writable by other users" % current)
 
 
-def _stat_line(path: str, uid: int) -> str:
-    """What the manifest records of a file written for this user (``uid``)."""
-    try:
-        st = posix.lstat(path)
-    except OSError:
-        return "missing"
-    if st.st_mode & _S_IFMT != _S_IFREG or st.st_uid != uid or st.st_mode & 0o222:
-        return "untrusted"
-    return "%d %d %d" % (st.st_size, st.st_mtime_ns, st.st_ino)
+def _manifest_now(final: str, files: "list[tuple[str, str]]") -> str:
+    """The manifest of a unit's files as they are now: "<file>\t<size> <mtime_ns> <inode>" each,
+    "missing" or "untrusted" (not a regular file of this user, or writable) instead of the
+    numbers; stat'ed by the launcher (``_onebin.manifest``)."""
+    assert _stat_lines is not None, "only the executable writes and checks units"
+    return _stat_lines(final, [inner for inner, _ in files], posix.geteuid())
 
 
 def _join(directory: str, inner: str) -> str:

@@ -867,8 +867,8 @@ onebin_exit(PyObject *self, PyObject *arg)
 /* manifest(directory, names, uid) -> str: what the cache's manifest records of the files
  * `directory/name` (the directory itself for ""): a line "<name>\t<size> <mtime_ns> <inode>"
  * each, with "missing" or "untrusted" (not a regular file of `uid`, or writable) instead of the
- * numbers. _runtime/cache.py compares it with the manifest in one piece: a stat per file in C
- * is a third of what it costs in Python, for units of thousands of files (django's 3,662). */
+ * numbers: the manifest's one definition, which _runtime/cache.py writes and compares in one
+ * piece (a stat per file in C costs a third of one in Python; django's unit has 3,662 files). */
 static PyObject *
 onebin_manifest(PyObject *self, PyObject *args)
 {
