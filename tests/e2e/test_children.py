@@ -83,10 +83,14 @@ if __name__ == "__main__":
         target = sys.argv[2]
         made = child(sys.executable, "-m", "venv", target)
         python = os.path.join(target, "bin", "python")
+        shared = target + "-shared"
+        child(sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", shared)
+        own = "import sys; print(any(p.startswith(sys.base_prefix + '/') and p.endswith('/site-packages') for p in sys.path))"
         print(json.dumps([
             made,
             child(python, "-c", "import sys; print(sys.prefix, sys.executable, sys.path[-1])"),
             child(python, "-m", "pip", "--version")[0],
+            [child(python, "-c", own)[1], child(os.path.join(shared, "bin", "python"), "-c", own)[1]],
         ]))
     elif mode == "environ":
         print(sys.flags.ignore_environment, os.environ.get("PYTHONPATH"), "/nowhere" in sys.path)
@@ -155,8 +159,10 @@ def test_a_venv_made_from_sys_executable_has_this_python(app: Path, tmp_path: Pa
     target = tmp_path / "venv"
     proc = run_hidden(app, "venv", str(target))
     assert proc.returncode == 0, proc.stderr
-    made, python, pip = json.loads(proc.stdout)
+    made, python, pip, app_packages = json.loads(proc.stdout)
     assert made == [0, ""], proc.stdout
     site = f"{target}/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"
     assert python == [0, f"{target} {target}/bin/python {site}"]
     assert pip == 0
+    # the app's own site-packages: only in a venv made with --system-site-packages
+    assert app_packages == ["False", "True"]

@@ -85,23 +85,12 @@ def complete() -> None:
 
 def _enter_venv(hook: "_finder.PathHook", prefix: str) -> None:
     """Started as the python of a virtual environment made from this executable (the launcher
-    found its pyvenv.cfg): as CPython's site does for a venv, sys.prefix is the venv and its
+    found and read its pyvenv.cfg): as CPython's site does for a venv, sys.prefix is the venv and its
     site-packages, .pth files and all, is on sys.path; the app's own packages are not, unless
     the venv includes system site packages."""
-    system_site = False
-    for directory in (prefix, sys.executable.rpartition("/")[0]):
-        try:
-            with open(directory + "/pyvenv.cfg", encoding="utf-8") as f:
-                for line in f:
-                    key, _, value = line.partition("=")
-                    if key.strip().lower() == "include-system-site-packages":
-                        system_site = value.strip().lower() == "true"
-            break
-        except OSError:
-            continue
     sys.prefix = sys.exec_prefix = prefix
     version = "python%d.%d" % sys.version_info[:2]
-    if not system_site:
+    if not _onebin.venv_system_site:
         own = hook.bundle.path("lib/%s/site-packages" % version)
         sys.path[:] = [entry for entry in sys.path if entry != own]
     import site  # sys.flags.no_site is set: importing it adds nothing by itself

@@ -59,6 +59,7 @@ typedef struct {
     char interpreter[PATH_MAX];  /* the same file, spelled <dir>/./<name>: sys.executable */
     char venv[PATH_MAX];         /* started as a virtual environment's python: its directory */
     char venv_python[PATH_MAX];  /* and that python's absolute path, its sys.executable */
+    int venv_system_site;        /* and whether its pyvenv.cfg includes system site packages */
 } Bundle;
 
 static Bundle bundle;
@@ -977,6 +978,7 @@ PyInit__onebin(void)
         || PyModule_AddObject(m, "payload", payload) < 0
         || PyModule_AddStringConstant(m, "executable", bundle.executable) < 0
         || PyModule_AddStringConstant(m, "venv", bundle.venv) < 0
+        || PyModule_AddObject(m, "venv_system_site", PyBool_FromLong(bundle.venv_system_site)) < 0
         || PyModule_AddObject(m, "payload_offset", PyLong_FromUnsignedLongLong(bundle.payload_offset)) < 0
         || PyModule_AddObject(m, "index_offset", PyLong_FromUnsignedLongLong(bundle.index.offset)) < 0
         || PyModule_AddObject(m, "index_size", PyLong_FromUnsignedLongLong(bundle.index.size)) < 0) {
@@ -1227,34 +1229,44 @@ run_main(int *interrupted)
     return status;
 }
 
+/* The value of `key` in the pyvenv.cfg `config` ("key = value" lines, as CPython's site reads
+ * them), copied into out; 0, or -1 if the file or the key is not there. */
+static int
+pyvenv_value(const char *config, const char *key, char *out, size_t size)
+{
+    char text[4096];
+    FILE *f = fopen(config, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    size_t length = strlen(key);
+    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        char *eq = strchr(line, '=');
+        if (eq == NULL || strncasecmp(line, key, length) != 0 || strspn(line + length, " \t") != (size_t)(eq - line - length)) {
+            continue;
+        }
+        snprintf(out, size, "%s", eq + 1 + strspn(eq + 1, " \t"));
+        for (size_t end = strlen(out); end > 0 && (out[end - 1] == ' ' || out[end - 1] == '\r'); end--) {
+            out[end - 1] = '\0';
+        }
+        return 0;
+    }
+    return -1;
+}
+
 /* Whether a pyvenv.cfg says its venv was made from this executable: its `home`, the directory
  * of the python it was made with, is this file's. */
 static int
 venv_made_from_here(const char *config)
 {
-    char text[4096], home[PATH_MAX], real[PATH_MAX];
-    FILE *f = fopen(config, "r");
-    if (f == NULL) {
-        return 0;
-    }
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-        char *eq = strchr(line, '=');
-        if (eq == NULL || strncmp(line, "home", 4) != 0 || strspn(line + 4, " \t") != (size_t)(eq - line - 4)) {
-            continue;
-        }
-        char *value = eq + 1 + strspn(eq + 1, " \t");
-        snprintf(home, sizeof(home), "%s", value);
-        for (size_t end = strlen(home); end > 0 && (home[end - 1] == ' ' || home[end - 1] == '\r'); end--) {
-            home[end - 1] = '\0';
-        }
-        const char *slash = strrchr(bundle.executable, '/');
-        return realpath(home, real) != NULL && slash != NULL && strlen(real) == (size_t)(slash - bundle.executable)
-               && strncmp(real, bundle.executable, (size_t)(slash - bundle.executable)) == 0;
-    }
-    return 0;
+    char home[PATH_MAX], real[PATH_MAX];
+    const char *slash = strrchr(bundle.executable, '/');
+    return pyvenv_value(config, "home", home, sizeof(home)) == 0 && realpath(home, real) != NULL && slash != NULL
+           && strlen(real) == (size_t)(slash - bundle.executable)
+           && strncmp(real, bundle.executable, (size_t)(slash - bundle.executable)) == 0;
 }
 
 /* Whether this process was started as the python of a virtual environment made from it
@@ -1271,22 +1283,27 @@ started_in_venv(const char *execfn)
     if (n < 0 || (size_t)n >= sizeof(python)) {
         return 0;
     }
-    char prefix[PATH_MAX];  /* the directory above the python's, sys.prefix as site makes it */
-    snprintf(prefix, sizeof(prefix), "%s", python);
+    char beside[PATH_MAX], prefix[PATH_MAX];  /* the python's directory, and the one above it */
+    snprintf(beside, sizeof(beside), "%s", python);
+    *strrchr(beside, '/') = '\0';
+    snprintf(prefix, sizeof(prefix), "%s", beside);
     char *slash = strrchr(prefix, '/');
-    *slash = '\0';
-    int d = snprintf(config, sizeof(config), "%s/pyvenv.cfg", prefix);
-    int found = d > 0 && (size_t)d < sizeof(config) && access(config, R_OK) == 0 && venv_made_from_here(config);
-    slash = strrchr(prefix, '/');
     if (slash == NULL || slash == prefix) {
         return 0;
     }
-    *slash = '\0';
-    d = snprintf(config, sizeof(config), "%s/pyvenv.cfg", prefix);
-    found = found || (d > 0 && (size_t)d < sizeof(config) && access(config, R_OK) == 0 && venv_made_from_here(config));
+    *slash = '\0';  /* sys.prefix, as site makes it, wherever pyvenv.cfg is found */
+    const char *candidates[] = {beside, prefix};
+    int found = 0;
+    for (int i = 0; i < 2 && !found; i++) {
+        int d = snprintf(config, sizeof(config), "%s/pyvenv.cfg", candidates[i]);
+        found = d > 0 && (size_t)d < sizeof(config) && venv_made_from_here(config);
+    }
     if (found) {
+        char system[16];
         snprintf(bundle.venv, sizeof(bundle.venv), "%s", prefix);
         snprintf(bundle.venv_python, sizeof(bundle.venv_python), "%s", python);
+        bundle.venv_system_site = pyvenv_value(config, "include-system-site-packages", system, sizeof(system)) == 0
+                                  && strcasecmp(system, "true") == 0;
     }
     return found;
 }
