@@ -1,7 +1,7 @@
 """Compiles sources to marshalled code objects; run by the *target* interpreter.
 
 Reads from stdin a marshalled list of (co_filename, path) and writes to stdout a marshalled
-list, in the same order, of (code, names, compressed, imports): ``code`` is the marshalled code object's
+list, in the same order, of (code, names, compressed, used, imports): ``code`` is the marshalled code object's
 bytes, or None where the source does not compile (importing the module then raises its
 SyntaxError, as in a venv); ``names`` are the short string constants in its code, which the
 builder matches against the files beside it, after ``"__file__"`` and ``"__path__"`` where
@@ -46,6 +46,28 @@ def _used_names(code):
     return sorted(names)
 
 
+def _imports(code):
+    """(level, name, fromlist) of each import in a module's top-level code, as the statement
+    passes them to ``__import__``, in order; not those under ``if TYPE_CHECKING:``."""
+    import dis
+
+    found, skip_to = [], -1
+    instructions = list(dis.get_instructions(code))
+    for i, ins in enumerate(instructions):
+        if ins.offset < skip_to:
+            continue
+        if ins.argval == "TYPE_CHECKING":
+            jump = next((j for j in instructions[i + 1 : i + 3] if "JUMP" in j.opname), None)
+            if jump is not None and "FALSE" in jump.opname:
+                skip_to = jump.argval
+        elif ins.opname == "IMPORT_NAME" and i >= 2:
+            level, fromlist = instructions[i - 2].argval, instructions[i - 1].argval
+            if isinstance(level, int) and ins.argval != "__future__":
+                names = tuple(n for n in fromlist or () if isinstance(n, str) and n != "*")
+                found.append((level, ins.argval, names))
+    return found
+
+
 def main():
     warnings.simplefilter("ignore")
     jobs = marshal.load(sys.stdin.buffer)
@@ -56,9 +78,9 @@ def main():
         try:
             code = compile(source, co_filename, "exec", dont_inherit=True, optimize=0)
         except (SyntaxError, ValueError):
-            out.append((None, None, zlib.compress(source, 6), []))
+            out.append((None, None, zlib.compress(source, 6), [], []))
             continue
-        out.append((marshal.dumps(code), _names(code), zlib.compress(source, 6), _used_names(code)))
+        out.append((marshal.dumps(code), _names(code), zlib.compress(source, 6), _used_names(code), _imports(code)))
     marshal.dump(out, sys.stdout.buffer)
 
 

@@ -144,9 +144,7 @@ def build(
 
 def _trim(tree: Tree, compiler: BundleCompiler, target: Target, main: entry.Entry, reporter: Reporter) -> None:
     reporter.step("finding the stdlib modules nothing imports")
-    tree.entry_names = [
-        n for _, names, _, imports in compiler.compile([main.relpath]) for n in [*(names or ()), *imports]
-    ]
+    tree.entry_names = [n for result in compiler.compile([main.relpath]) for n in [*(result.names or ()), *result.used]]
     unused = trim.unused_stdlib(tree, tree.modules(target.ext_suffix), compiler, target)
     files = trim.drop(tree, unused, target)
     reporter.note(f"--trim-stdlib left out {len(unused)} stdlib modules ({files} files): {', '.join(unused)}")
@@ -174,7 +172,7 @@ def _check_output(out: Path) -> Path:
 def _add_script_data(tree: Tree, script: Path, compiler: BundleCompiler) -> list[str]:
     """Adds the data files and directories beside the script that its modules name."""
     app_modules = [rel for rel in tree.files if rel.startswith(f"{entry.SCRIPT_ROOT}/") and rel.endswith(".py")]
-    names = [n for _, found, _, _ in compiler.compile(app_modules) for n in found or ()]
+    names = [n for result in compiler.compile(app_modules) for n in result.names or ()]
     added = []
     for path in datafiles.beside_script(script, names):
         relpath = f"{entry.SCRIPT_ROOT}/{path.name}"

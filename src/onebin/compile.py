@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from . import datafiles
 from ._runtime import bundle as fmt
@@ -40,8 +41,17 @@ _WORKER = Path(__file__).with_name("_compile_worker.py")
 _WORKER_SOURCE = _WORKER.read_bytes()  # part of every cache key: what it computes may change
 
 
-# (marshalled code, names if it reads __file__, zlib-compressed source): see _compile_worker.py
-Result = tuple[bytes | None, list[str] | None, bytes, list[str]]
+class Result(NamedTuple):
+    """What compiling one source gives (see _compile_worker.py)."""
+
+    code: bytes | None  # marshalled; None: the source does not compile
+    names: list[str] | None  # its short string constants, "__file__"/"__path__" first if read
+    compressed: bytes  # the source, deflated
+    used: list[str]  # the names its code uses
+    imports: list[tuple[int, str, tuple[str, ...]]]  # its top-level imports: (level, name, fromlist)
+
+
+_NOTHING = Result(None, None, b"", [], [])
 
 
 class Compiler:
@@ -58,7 +68,7 @@ class Compiler:
         keys = [self._key(name, path) for name, path in jobs]
         cached = [self._cached(key) for key in keys]
         todo = [i for i, found in enumerate(cached) if found is None]
-        results: list[Result] = [found or (None, None, b"", []) for found in cached]
+        results: list[Result] = [found or _NOTHING for found in cached]
         if todo:
             for i, compiled in zip(todo, self._run([jobs[i] for i in todo]), strict=True):
                 results[i] = compiled
@@ -72,10 +82,9 @@ class Compiler:
     def _cached(self, key: str) -> Result | None:
         try:
             data = (self._cache / key[:2] / key).read_bytes()
-            code, names, compressed, imports = marshal.loads(data)
+            return Result(*marshal.loads(data))
         except (OSError, ValueError, EOFError, TypeError):
             return None
-        return code, names, compressed, imports
 
     def _store(self, key: str, compiled: Result) -> None:
         if compiled[0] is None:
@@ -84,7 +93,7 @@ class Compiler:
         try:
             directory.mkdir(parents=True, exist_ok=True)
             tmp = directory / f".{key}.{os.getpid()}"
-            tmp.write_bytes(marshal.dumps(compiled))
+            tmp.write_bytes(marshal.dumps(tuple(compiled)))
             os.replace(tmp, directory / key)
         except OSError:
             pass  # a cache that cannot be written only makes the next build slower
@@ -94,7 +103,7 @@ class Compiler:
         chunks = [jobs[i::workers] for i in range(workers)]
         with ThreadPoolExecutor(workers) as pool:
             outputs = list(pool.map(self._run_worker, chunks))
-        merged: list[Result] = [(None, None, b"", [])] * len(jobs)
+        merged: list[Result] = [_NOTHING] * len(jobs)
         for w, out in enumerate(outputs):
             merged[w::workers] = out
         return merged
@@ -114,8 +123,7 @@ class Compiler:
             raise BuildError(
                 f"compiling with {self.target.executable} failed: {proc.stderr.decode(errors='replace').strip()}"
             )
-        result: list[Result] = [tuple(item) for item in marshal.loads(proc.stdout)]
-        return result
+        return [Result(*item) for item in marshal.loads(proc.stdout)]
 
 
 @dataclass
@@ -127,6 +135,8 @@ class Compiled:
     materialize: dict[str, tuple[str, ...]]  # see datafiles.py
     runtime: list[tuple[str, str, bytes]]  # (module name, package, code), for the launcher
     main: bytes
+    imports_of: dict[str, list[tuple[int, str, tuple[str, ...]]]]  # module file -> its top-level imports
+    main_imports: list[tuple[int, str, tuple[str, ...]]]
 
 
 class BundleCompiler:
@@ -150,8 +160,8 @@ class BundleCompiler:
         extra = [(f"{RUNTIME_PACKAGE}/{name}.py", _RUNTIME_DIR / f"{name}.py") for name in RUNTIME_MODULES]
         extra.append((main.filename, self._path(main.relpath)))
         results = self.compile(sources, extra)
-        runtime_codes = [code for code, _, _, _ in results[len(sources) : -1]]
-        main_code = results[-1][0]
+        runtime_codes = [result.code for result in results[len(sources) : -1]]
+        main_code = results[-1].code
         if main_code is None:
             raise BuildError(f"{main.filename} does not compile for Python {version}: fix its syntax error")
         runtime = []
@@ -162,7 +172,7 @@ class BundleCompiler:
                 (RUNTIME_PACKAGE if name == "__init__" else f"{RUNTIME_PACKAGE}.{name}", RUNTIME_PACKAGE, code)
             )
         by_file = dict(zip(sources, results[: len(sources)], strict=True))
-        names_of = {rel: names for rel, (_, names, _, _) in by_file.items() if names}
+        names_of = {rel: result.names for rel, result in by_file.items() if result.names}
         for extension, source in siblings.items():  # mypyc: the .py says what the .so does
             if source in names_of:
                 names_of[extension] = names_of[source]
@@ -171,11 +181,13 @@ class BundleCompiler:
         )
         self._mypyc_groups(modules, siblings, materialize)
         return Compiled(
-            {rel: code for rel, (code, _, _, _) in by_file.items()},
-            {rel: compressed for rel, (_, _, compressed, _) in by_file.items() if compressed},
+            {rel: result.code for rel, result in by_file.items()},
+            {rel: result.compressed for rel, result in by_file.items() if result.compressed},
             materialize,
             runtime,
             main_code,
+            {rel: result.imports for rel, result in by_file.items() if result.imports},
+            results[-1].imports,
         )
 
     def _mypyc_groups(

@@ -8,8 +8,8 @@
     size              its size in bytes
     sha256            of the whole file
     payload_offset    where the payload starts in the file (the launcher ELF comes before it)
-    payload_size      its length in bytes; the 88-byte trailer follows it
-    sections          {"paths"|"runtime"|"index": {"offset", "size"}}: byte ranges in the file
+    payload_size      its length in bytes; the 104-byte trailer follows it
+    sections          {"paths"|"runtime"|"index"|"ahead": {"offset", "size"}}: byte ranges in the file
     python            the bundled CPython's version, "3.12.4"
     entry             what runs: "script app.py", "console script flake8", "module m"
     id                the app's id: the output name and a hash of the payload

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 from . import __version__, hashing, packing
 from ._runtime.bundle import EXTENSION, LZ4, TRAILER_SIZE, ZLIB, Index, Trailer
 from ._runtime.metadata import normalize
+from .ahead import ImportOrder
 from .compile import Compiled
 from .entry import Entry
 from .errors import BuildError
@@ -59,14 +60,22 @@ class PayloadWriter:
         """A hash of everything added so far: it names this build of the app."""
         return self._digest.hexdigest()
 
-    def finish(self, paths: Sequence[str], runtime: Sequence[tuple[str, str, bytes]], index: dict[str, Any]) -> int:
+    def finish(
+        self,
+        paths: Sequence[str],
+        runtime: Sequence[tuple[str, str, bytes]],
+        index: dict[str, Any],
+        ahead: bytes = b"",
+    ) -> int:
         """Writes the sections and the trailer; returns the size of the whole file. ``index``
-        has the fields of ``bundle.Index``, ``modules`` and ``files`` as dicts."""
+        has the fields of ``bundle.Index``, ``modules`` and ``files`` as dicts; ``ahead`` is
+        that section's bytes (``ahead_section``; none: the imports do all the work)."""
         rest = {key: value for key, value in index.items() if key not in ("modules", "files")}
         blobs = {
             "paths": "\n".join(paths).encode(),
             "runtime": marshal.dumps(tuple(runtime)),
             "index": Index.pack(index["modules"], index["files"], rest),
+            "ahead": ahead,
         }
         sections = {name: self._append(data) for name, data in blobs.items()}
         trailer = Trailer(self._start, self._size, sections)
@@ -137,10 +146,12 @@ def write_executable(
                 else:
                     files[rel] = writer.add(contents[rel], keys[rel], packed.get(keys[rel]))
             index_modules = {}
+            code_entries: dict[str, tuple[int, ...]] = {}
             for key, (kind, rel) in modules.items():
                 code = compiled.code_of.get(rel)
                 entry = writer.add(code, code_keys[rel], packed.get(code_keys[rel])) if code else (0, 0, 0)
                 index_modules[key] = (kind, rel, *entry)
+                code_entries[key] = entry
             main_blob = writer.add(compiled.main)
             distributions = _distributions(tree)
             index: dict[str, Any] = {
@@ -162,7 +173,12 @@ def write_executable(
                     **(runtime_options or {}),
                 },
             }
-            size = writer.finish(tree.roots, compiled.runtime, index)
+            imports = ImportOrder(modules, tree.roots, compiled.imports_of, preload, target.builtins | target.frozen)
+            ahead = [(True, main.relpath, main_blob)] + [
+                (is_code, name, code_entries[name] if is_code else files[name])
+                for is_code, name in imports.files(compiled.main_imports)
+            ]
+            size = writer.finish(tree.roots, compiled.runtime, index, ahead_section(ahead, needed_paths))
         os.chmod(tmp, 0o755)
         verify(tmp)
         os.replace(tmp, out)
@@ -173,6 +189,35 @@ def write_executable(
         tmp.unlink(missing_ok=True)
         raise
     return Written(size, sum(len(v) for v in distributions.values()))
+
+
+# Kinds of the ahead section's records (launcher.c, "work done ahead").
+AHEAD_CODE = 0  # bytecode, unpacked into a buffer
+AHEAD_NATIVE = 1  # a native file put in a memfd that other libraries' paths are written into
+AHEAD_SHARED = 2  # a native file put in a memfd named after its hash and sealed, for child processes
+
+
+def ahead_section(blobs: Sequence[tuple[bool, str, tuple[int, ...]]], needed_paths: Mapping[str, object]) -> bytes:
+    """The ahead section for (is_code, name, payload entry) in import order: u32 count | u32 0 |
+    records, by offset | u32 order[count], the records' indices in import order | names,
+    NUL-terminated. A record: u64 offset, size, hash, unpacked size (0: stored as is) | u32 kind
+    | u32 where its name starts. Blobs deflated with zlib (--compress) are left to the imports."""
+    seen: dict[int, tuple[int, int, int, int, int, str]] = {}
+    for is_code, name, entry in blobs:
+        if entry[1] == 0 or entry[0] in seen or entry[3:4] not in ((), (LZ4,)):
+            continue  # no code (a syntax error), listed already, or deflated
+        kind = AHEAD_CODE if is_code else AHEAD_NATIVE if name in needed_paths else AHEAD_SHARED
+        seen[entry[0]] = (entry[0], entry[1], entry[2], entry[4] if len(entry) > 4 else 0, kind, name)
+    by_offset = sorted(seen)
+    position = {offset: i for i, offset in enumerate(by_offset)}
+    records, names = bytearray(), bytearray()
+    for offset in by_offset:
+        *numbers, kind, name = seen[offset]
+        records += b"".join(n.to_bytes(8, "little") for n in numbers)
+        records += kind.to_bytes(4, "little") + len(names).to_bytes(4, "little")
+        names += name.encode() + b"\0"
+    order = b"".join(position[offset].to_bytes(4, "little") for offset in seen)
+    return len(seen).to_bytes(4, "little") + bytes(4) + bytes(records) + order + bytes(names)
 
 
 def _needed_to_inflate(

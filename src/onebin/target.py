@@ -28,6 +28,7 @@ if sys.version_info >= (3, 10):
         library=cv("LIBRARY"), include=cv("INCLUDEPY"), cc=cv("CC"),
         libs=" ".join(cv(k) or "" for k in ("LIBS", "SYSLIBS", "MODLIBS")),
         builtins=list(sys.builtin_module_names), multiarch=cv("MULTIARCH") or "",
+        frozen=list(getattr(__import__("_imp"), "_frozen_module_names", list)()),
     )
 print(json.dumps(info))
 """
@@ -48,6 +49,7 @@ class Target:
     cc: str
     link_libs: tuple[str, ...]
     builtins: frozenset[str]
+    frozen: frozenset[str]  # the stdlib modules it imports from its own frozen copies (3.11+)
 
     @property
     def short_version(self) -> str:
@@ -100,6 +102,7 @@ class Target:
             cc=info["cc"] or "cc",
             link_libs=tuple(info["libs"].split()),
             builtins=frozenset(info["builtins"]),
+            frozen=frozenset(info["frozen"]),
         )
 
 

@@ -42,8 +42,8 @@ def unused_stdlib(
                 others.append(rel)
     sources = sorted(rel for rels in tops.values() for rel in rels if rel.endswith(".py")) + others
     used: dict[str, set[str]] = {}
-    for rel, (_, names, _, imports) in zip(sources, compiler.compile(sources), strict=True):
-        used[rel] = _top_names([*(names or ()), *imports])
+    for rel, result in zip(sources, compiler.compile(sources), strict=True):
+        used[rel] = _top_names([*(result.names or ()), *result.used])
     kept = set(_startup_modules(target)) | set(_RUNTIME_NEEDS)
     for rel in others:
         kept |= used.get(rel, set())

@@ -14,7 +14,7 @@ import pytest
 
 import onebin.launcher
 from onebin.packing import lz4_pack
-from onebin.payload import PayloadWriter
+from onebin.payload import PayloadWriter, ahead_section
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,8 @@ def _seed(launcher: bytes, blobs: list[bytes]) -> bytes:
         "materialize": {},
         "info": {"id": "seed"},
     }
-    writer.finish(["lib"], [("_onebin_runtime", "_onebin_runtime", b"c")], index)
+    ahead = ahead_section([(False, name, entry) for name, entry in files.items()], {})
+    writer.finish(["lib"], [("_onebin_runtime", "_onebin_runtime", b"c")], index, ahead)
     return out.getvalue()
 
 

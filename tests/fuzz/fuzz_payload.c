@@ -14,8 +14,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (payload_parse(data, size, &p) != NULL) {
         return 0;
     }
-    const Section *sections[] = {&p.paths, &p.runtime, &p.index};
-    for (int i = 0; i < 3; i++) {
+    const Section *sections[SECTIONS] = {&p.paths, &p.runtime, &p.index, &p.ahead};
+    for (int i = 0; i < SECTIONS; i++) {
         if (sections[i]->size > 0) {
             /* Read the first and last byte: AddressSanitizer catches a section outside the input. */
             volatile unsigned char first = p.payload[sections[i]->offset];

@@ -3,12 +3,14 @@
 This module is the one reader of the format, used by the runtime inside every executable and by
 ``onebin inspect``; ``onebin.payload`` is its writer. An executable is laid out as::
 
-    [launcher ELF][blobs ...][paths][runtime][index][trailer: 88 bytes]
+    [launcher ELF][blobs ...][paths][runtime][index][ahead][trailer: 104 bytes]
 
 The trailer holds the payload's offset and size, then (offset, size) pairs, relative to the
-payload's start, of three sections: ``paths`` (the sys.path roots, relative to the executable,
-one per line), ``runtime`` (the marshalled modules of this package) and ``index`` (see ``Index``), then a 64-bit hash (launcher/onebin_hash.h: XXH64 over 1 MiB chunks) of
-the trailer's first 80 bytes and the three sections, which the launcher checks before it trusts
+payload's start, of four sections: ``paths`` (the sys.path roots, relative to the executable,
+one per line), ``runtime`` (the marshalled modules of this package), ``index`` (see ``Index``)
+and ``ahead`` (the blobs the app's first imports need, which the launcher prepares on another
+CPU: launcher.c, "work done ahead"), then a 64-bit hash (launcher/onebin_hash.h: XXH64 over 1 MiB
+chunks) of the trailer's first 96 bytes and the sections, which the launcher checks before it trusts
 any of them. Every blob has its own hash in the index, checked when the blob is first used
 (``Bundle.checked``).
 """
@@ -21,8 +23,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 TRAILER_MAGIC = b"\x7fONEBIN\x01"
-TRAILER_SIZE = 88
-FORMAT_VERSION = 5
+TRAILER_SIZE = 104
+FORMAT_VERSION = 6
 
 # Kinds of entries in Index.modules.
 SOURCE = 0  # a .py module: (kind, file, code_offset, code_size, code_hash[, codec[, unpacked size]])
@@ -56,7 +58,7 @@ def _u64(data: bytes, at: int) -> int:
 class Trailer:
     """The fixed-size record at the end of an executable that locates its payload."""
 
-    SECTIONS = ("paths", "runtime", "index")
+    SECTIONS = ("paths", "runtime", "index", "ahead")
 
     def __init__(
         self, payload_offset: int, payload_size: int, sections: dict[str, tuple[int, int]], hash: int = 0
@@ -82,10 +84,10 @@ class Trailer:
             if start + length > size:
                 raise PayloadError("the %s section lies outside the payload" % name)
             sections[name] = (start, length)
-        return cls(offset, size, sections, _u64(data, 80))
+        return cls(offset, size, sections, _u64(data, TRAILER_SIZE - 8))
 
     def head(self) -> bytes:
-        """The trailer's first 80 bytes: everything but the hash."""
+        """The trailer's first 96 bytes: everything but the hash."""
         fields = [self.payload_offset, self.payload_size]
         for name in self.SECTIONS:
             fields.extend(self.sections[name])

@@ -132,7 +132,9 @@ class NativeLoader:
         todo = []
         for relpath in relpaths:
             if relpath not in self._prefetched and entries[relpath][3:4] != (ZLIB,):  # not deflated
-                fd = self._parents_copy(relpath)
+                fd = self._ahead(relpath)
+                if fd < 0:
+                    fd = self._parents_copy(relpath)
                 if fd >= 0:
                     self._prefetched[relpath] = fd
                 else:
@@ -170,6 +172,8 @@ class NativeLoader:
     def _memfd(self, relpath: str) -> str:
         fd = self._prefetched.pop(relpath, -1)
         if fd < 0:
+            fd = self._ahead(relpath)
+        if fd < 0:
             fd = self._parents_copy(relpath)
         if fd < 0:
             fd = self._new_memfd(relpath)
@@ -200,6 +204,14 @@ class NativeLoader:
             posix.stat(path)  # no /proc: OSError, and the cache instead
             self._proc_seen = True
         return path
+
+    def _ahead(self, relpath: str) -> int:
+        """The memfd of ``relpath`` that the launcher made ahead (launcher.c), or -1."""
+        entry = self._bundle.index.files[relpath]
+        fd = _onebin.ahead(entry[0]) if entry[3:4] != (ZLIB,) else -1
+        if fd >= 0 and _trace.ON:
+            _trace.emit("%s was copied ahead" % relpath)
+        return fd
 
     def _parents_copy(self, relpath: str) -> int:
         """A new descriptor of the parent's sealed memfd of ``relpath``, if the parent process is

@@ -9,8 +9,9 @@
 #include <string.h>
 
 #define TRAILER_MAGIC "\x7fONEBIN\x01"
-#define TRAILER_SIZE 88
-#define FORMAT_VERSION 5
+#define TRAILER_SIZE 104
+#define FORMAT_VERSION 6
+#define SECTIONS 4
 
 /* A section of the payload; its offset is relative to the payload's start. */
 typedef struct {
@@ -22,7 +23,7 @@ typedef struct {
     const unsigned char *payload;
     uint64_t payload_offset;
     uint64_t payload_size;
-    Section paths, runtime, index;
+    Section paths, runtime, index, ahead;
 } Payload;
 
 static uint64_t
@@ -61,8 +62,8 @@ payload_parse(const unsigned char *file, size_t file_size, Payload *out)
     if (out->payload_offset > limit || out->payload_size != limit - out->payload_offset) {
         return "this executable is damaged (payload size mismatch); rebuild it";
     }
-    Section *sections[] = {&out->paths, &out->runtime, &out->index};
-    for (int i = 0; i < 3; i++) {
+    Section *sections[SECTIONS] = {&out->paths, &out->runtime, &out->index, &out->ahead};
+    for (int i = 0; i < SECTIONS; i++) {
         sections[i]->offset = read_u64(t + 32 + 16 * i);
         sections[i]->size = read_u64(t + 40 + 16 * i);
         if (sections[i]->offset > out->payload_size || sections[i]->size > out->payload_size - sections[i]->offset) {
@@ -72,10 +73,10 @@ payload_parse(const unsigned char *file, size_t file_size, Payload *out)
     out->payload = file + out->payload_offset;
     /* The trailer, paths, runtime and index are checked now; each blob when first used. */
     uint64_t hash = onebin_hash(t, TRAILER_SIZE - 8, 0);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < SECTIONS; i++) {
         hash = onebin_hash(out->payload + sections[i]->offset, (size_t)sections[i]->size, hash);
     }
-    if (hash != read_u64(t + 80)) {
+    if (hash != read_u64(t + TRAILER_SIZE - 8)) {
         return "this executable is damaged (header checksum mismatch); rebuild it";
     }
     return NULL;

@@ -1,0 +1,80 @@
+"""The list of what the launcher prepares ahead: the modules the entry point's imports reach,
+in the order the import system runs them, and the section that carries it."""
+
+from __future__ import annotations
+
+from onebin._runtime import bundle as fmt
+from onebin.ahead import STARTUP, ImportOrder
+from onebin.payload import AHEAD_CODE, AHEAD_NATIVE, AHEAD_SHARED, ahead_section
+
+SP = "lib/python3.12/site-packages"
+MODULES = {
+    f"{SP}/pkg": (fmt.PACKAGE, f"{SP}/pkg/__init__.py"),
+    f"{SP}/pkg/core": (fmt.SOURCE, f"{SP}/pkg/core.py"),
+    f"{SP}/pkg/_speed": (fmt.EXTENSION, f"{SP}/pkg/_speed.so"),
+    f"{SP}/pkg/lazy": (fmt.SOURCE, f"{SP}/pkg/lazy.py"),
+    f"{SP}/other": (fmt.SOURCE, f"{SP}/other.py"),
+    "lib/python3.12/os": (fmt.SOURCE, "lib/python3.12/os.py"),
+}
+IMPORTS = {
+    f"{SP}/pkg/__init__.py": [(0, "other", ()), (1, "core", ("thing",))],
+    f"{SP}/pkg/core.py": [(0, "os", ()), (2, "", ("x",)), (1, "", ("_speed",))],
+    f"{SP}/other.py": [(0, "pkg.core", ())],  # a cycle: pkg is being imported already
+}
+PRELOAD = {f"{SP}/pkg/_speed.so": ("lib/libz.so.1", ("libs/a.so", "libs/b.so"))}
+
+
+def _order(main_imports, elsewhere=frozenset()):
+    walk = ImportOrder(MODULES, ["lib/python3.12", SP], IMPORTS, PRELOAD, elsewhere)
+    return [name for _, name in walk.files(main_imports) if not name.startswith("lib/python3.12/encodings")]
+
+
+def test_the_order_is_the_import_systems() -> None:
+    assert _order([(0, "pkg.core", ("run",))]) == [
+        f"{SP}/pkg",  # a package runs before its submodules
+        f"{SP}/other",  # and what it imports first, depth first
+        f"{SP}/pkg/core",
+        "lib/python3.12/os",
+        "lib/libz.so.1",  # an extension's libraries, in load order, then the extension
+        "libs/a.so",
+        "libs/b.so",
+        f"{SP}/pkg/_speed.so",
+    ]
+
+
+def test_what_is_built_in_or_frozen_is_left_out() -> None:
+    assert "lib/python3.12/os" not in _order([(0, "pkg", ())], frozenset({"os"}))
+    assert _order([(0, "nowhere", ())]) == []
+
+
+def test_startup_modules_come_first() -> None:
+    modules = {f"lib/python3.12/{name.replace('.', '/')}": (fmt.SOURCE, name) for name in STARTUP}
+    walk = ImportOrder(modules, ["lib/python3.12"], {}, {})
+    assert [name for _, name in walk.files([])] == [f"lib/python3.12/{n.replace('.', '/')}" for n in STARTUP]
+
+
+def test_the_section_lists_blobs_by_offset_in_import_order() -> None:
+    blobs = [
+        (True, "b.py", (300, 10, 7)),
+        (False, "libs/a.so", (100, 50, 8, fmt.LZ4, 120)),
+        (True, "again.py", (300, 10, 7)),  # the same blob: listed once
+        (True, "src.py", (500, 10, 9, fmt.ZLIB)),  # deflated: left to the imports
+        (False, "libs/linked.so", (200, 5, 6)),
+    ]
+    data = ahead_section(blobs, {"libs/linked.so": ()})
+    count = int.from_bytes(data[:4], "little")
+    assert count == 3
+    records = [data[8 + 40 * i : 48 + 40 * i] for i in range(count)]
+    offsets = [int.from_bytes(r[:8], "little") for r in records]
+    assert offsets == [100, 200, 300]
+    kinds = [int.from_bytes(r[32:36], "little") for r in records]
+    assert kinds == [AHEAD_SHARED, AHEAD_NATIVE, AHEAD_CODE]
+    assert int.from_bytes(records[0][24:32], "little") == 120  # the unpacked size
+    order = [int.from_bytes(data[8 + 40 * count + 4 * k : 12 + 40 * count + 4 * k], "little") for k in range(3)]
+    assert order == [2, 0, 1]  # b.py, then libs/a.so, then libs/linked.so
+    names = data[8 + 44 * count :]
+    assert [names[int.from_bytes(r[36:40], "little") :].split(b"\0")[0] for r in records] == [
+        b"libs/a.so",
+        b"libs/linked.so",
+        b"b.py",
+    ]
