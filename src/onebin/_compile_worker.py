@@ -47,24 +47,26 @@ def _used_names(code):
 
 
 def _imports(code):
-    """(level, name, fromlist) of each import in a module's top-level code, as the statement
-    passes them to ``__import__``, in order; not those under ``if TYPE_CHECKING:``."""
+    """(level, name, fromlist) of each import that runs with a module, as the statement passes
+    them to ``__import__``, in order: those in its top-level code but not in the body of an
+    ``if`` (``if TYPE_CHECKING:``, ``if os.environ.get(...):``) or an ``except`` clause, which
+    may not run; the body of ``if __name__ == "__main__":`` does, in a script."""
     import dis
 
-    found, skip_to = [], -1
     instructions = list(dis.get_instructions(code))
+    maybe = []  # the (start, end) offsets of code that a forward conditional jump may skip
     for i, ins in enumerate(instructions):
-        if ins.offset < skip_to:
+        if "JUMP" in ins.opname and "IF" in ins.opname and isinstance(ins.argval, int) and ins.argval > ins.offset:
+            tested = {before.argval for before in instructions[max(0, i - 4) : i]}
+            if not {"__name__", "__main__"} <= tested:
+                maybe.append((ins.offset, ins.argval))
+    found = []
+    for i, ins in enumerate(instructions):
+        if ins.opname != "IMPORT_NAME" or i < 2 or any(start < ins.offset < end for start, end in maybe):
             continue
-        if ins.argval == "TYPE_CHECKING":
-            jump = next((j for j in instructions[i + 1 : i + 3] if "JUMP" in j.opname), None)
-            if jump is not None and "FALSE" in jump.opname:
-                skip_to = jump.argval
-        elif ins.opname == "IMPORT_NAME" and i >= 2:
-            level, fromlist = instructions[i - 2].argval, instructions[i - 1].argval
-            if isinstance(level, int) and ins.argval != "__future__":
-                names = tuple(n for n in fromlist or () if isinstance(n, str) and n != "*")
-                found.append((level, ins.argval, names))
+        level, fromlist = instructions[i - 2].argval, instructions[i - 1].argval
+        if isinstance(level, int) and ins.argval != "__future__":
+            found.append((level, ins.argval, tuple(n for n in fromlist or () if isinstance(n, str) and n != "*")))
     return found
 
 

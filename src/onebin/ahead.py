@@ -5,9 +5,10 @@ launcher (launcher.c, "work done ahead") checks and unpacks their bytecode, and 
 extension modules among them (with the libraries those load first) into memfds, on another CPU
 while the interpreter starts; each import then finds its part done. This module lists them, in
 the order the imports should ask for them, from the import statements that run with each
-module (``_compile_worker._imports``: not those in functions, nor under ``if TYPE_CHECKING:``).
-The list is a guess: a module it names that is never imported costs the other CPU some work,
-one it misses is imported as usual.
+module (``_compile_worker._imports``: not those in functions, nor in the body of an ``if`` or an
+``except`` clause, so that ``if os.environ.get("GPU"): import cupy`` does not copy cupy's
+libraries at every start). The list is a guess: a module it names that is never imported costs
+the other CPU some work, one it misses is imported as usual.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ class Entry:
     filename: str
     relpath: str
     description: str
+    runs: str = ""  # a module its source runs by name (-m MODULE: runpy), not by importing it
 
 
 def resolve(
@@ -63,7 +64,7 @@ def _module_entry(spec: str) -> Entry:
         return _call_entry(module, function, _wrapper_path(module), f"function {spec}")
     # What `python -m` runs: sys.argv[0] becomes the module's file, as under python.
     source = f"import runpy\nrunpy._run_module_as_main({module!r})\n"
-    return Entry(source.encode(), _wrapper_path(module), _wrapper_path(module), f"module {module}")
+    return Entry(source.encode(), _wrapper_path(module), _wrapper_path(module), f"module {module}", module)
 
 
 def _wrapper_path(module: str) -> str:

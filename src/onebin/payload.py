@@ -176,7 +176,7 @@ def write_executable(
             imports = ImportOrder(modules, tree.roots, compiled.imports_of, preload, target.builtins | target.frozen)
             ahead = [(True, main.relpath, main_blob)] + [
                 (is_code, name, code_entries[name] if is_code else files[name])
-                for is_code, name in imports.files(compiled.main_imports)
+                for is_code, name in imports.files([*compiled.main_imports, *_run_by_name(main)])
             ]
             size = writer.finish(tree.roots, compiled.runtime, index, ahead_section(ahead, needed_paths))
         os.chmod(tmp, 0o755)
@@ -218,6 +218,12 @@ def ahead_section(blobs: Sequence[tuple[bool, str, tuple[int, ...]]], needed_pat
         names += name.encode() + b"\0"
     order = b"".join(position[offset].to_bytes(4, "little") for offset in seen)
     return len(seen).to_bytes(4, "little") + bytes(4) + bytes(records) + order + bytes(names)
+
+
+def _run_by_name(main: Entry) -> list[tuple[int, str, tuple[str, ...]]]:
+    """What ``python -m`` runs of the module the entry point names: the module, or a package's
+    ``__main__`` (which is not there for a plain module), as if imported."""
+    return [(0, main.runs, ()), (0, f"{main.runs}.__main__", ())] if main.runs else []
 
 
 def _needed_to_inflate(

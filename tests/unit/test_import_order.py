@@ -3,6 +3,7 @@ in the order the import system runs them, and the section that carries it."""
 
 from __future__ import annotations
 
+from onebin import _compile_worker
 from onebin._runtime import bundle as fmt
 from onebin.ahead import STARTUP, ImportOrder
 from onebin.payload import AHEAD_CODE, AHEAD_NATIVE, AHEAD_SHARED, ahead_section
@@ -77,4 +78,36 @@ def test_the_section_lists_blobs_by_offset_in_import_order() -> None:
         b"libs/a.so",
         b"libs/linked.so",
         b"b.py",
+    ]
+
+
+def test_the_imports_that_run_with_a_module() -> None:
+    source = """\
+import os, sys
+from . import sibling
+if os.environ.get("GPU"):
+    import cupy
+else:
+    import numpy
+try:
+    import ujson as json
+except ImportError:
+    import json
+from typing import TYPE_CHECKING
+if TYPE_CHECKING:
+    import typeonly
+if __name__ == "__main__":
+    from .cli import main
+def later():
+    import inside
+"""
+    found = _compile_worker._imports(compile(source, "m.py", "exec"))
+    assert found == [
+        (0, "os", ()),
+        (0, "sys", ()),
+        (1, "", ("sibling",)),
+        (0, "numpy", ()),  # an else branch runs unless the if one does
+        (0, "ujson", ()),
+        (0, "typing", ("TYPE_CHECKING",)),
+        (1, "cli", ("main",)),
     ]
