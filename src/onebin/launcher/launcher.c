@@ -645,6 +645,16 @@ ahead_unpack_code(AheadItem *item)
     ahead_settle(item, DONE);
 }
 
+/* Whether a native's descriptor is still its memfd: an app that closes every descriptor (as
+ * daemons do) may get the number back for a file of its own, which must never be written to
+ * or closed here. */
+static int
+ahead_fd_is_ours(const AheadItem *item)
+{
+    struct stat st;
+    return fstat(item->fd, &st) == 0 && st.st_dev == item->dev && st.st_ino == item->ino;
+}
+
 /* Creates a native's memfd, sized; its jobs can then be taken. */
 static void
 ahead_open(AheadItem *item)
@@ -691,7 +701,8 @@ ahead_job(AheadItem *item, uint32_t j, unsigned char **buffer, int worker)
     } else if (item->raw_size == 0) {
         uint64_t start = (uint64_t)(j - 1) * ONEBIN_BLOCK;
         size_t n = (size_t)(item->size - start < ONEBIN_BLOCK ? item->size - start : ONEBIN_BLOCK);
-        if (pwrite(item->fd, bundle.payload + item->offset + start, n, (off_t)start) != (ssize_t)n) {
+        if (!ahead_fd_is_ours(item)
+            || pwrite(item->fd, bundle.payload + item->offset + start, n, (off_t)start) != (ssize_t)n) {
             __atomic_store_n(&item->error, 1, __ATOMIC_RELAXED);
         }
         if (!worker) {
@@ -706,14 +717,17 @@ ahead_job(AheadItem *item, uint32_t j, unsigned char **buffer, int worker)
         uint64_t length = onebin_lz4_size(blob, j - 1);
         uint64_t start = (uint64_t)(j - 1) * ONEBIN_BLOCK;
         size_t out = (size_t)(item->raw_size - start < ONEBIN_BLOCK ? item->raw_size - start : ONEBIN_BLOCK);
-        if (at > item->size || length > item->size - at
-            || onebin_lz4_block(blob + at, (size_t)length, *buffer, out) != 0) {
-            __atomic_store_n(&item->malformed, 1, __ATOMIC_RELAXED);
-        } else if (pwrite(item->fd, *buffer, out, (off_t)start) != (ssize_t)out) {
-            __atomic_store_n(&item->error, 1, __ATOMIC_RELAXED);
-        }
-        if (!worker) {
-            release_range(item->offset + at, length);
+        if (at > item->size || length > item->size - at) {
+            __atomic_store_n(&item->malformed, 1, __ATOMIC_RELAXED);  /* a damaged size table */
+        } else {
+            if (onebin_lz4_block(blob + at, (size_t)length, *buffer, out) != 0) {
+                __atomic_store_n(&item->malformed, 1, __ATOMIC_RELAXED);
+            } else if (!ahead_fd_is_ours(item) || pwrite(item->fd, *buffer, out, (off_t)start) != (ssize_t)out) {
+                __atomic_store_n(&item->error, 1, __ATOMIC_RELAXED);
+            }
+            if (!worker) {
+                release_range(item->offset + at, length);
+            }
         }
     } else {
         __atomic_store_n(&item->error, 1, __ATOMIC_RELAXED);
@@ -725,7 +739,7 @@ ahead_job(AheadItem *item, uint32_t j, unsigned char **buffer, int worker)
         } else if (item->error || (item->kind == AHEAD_SHARED && fcntl(item->fd, F_ADD_SEALS, ONEBIN_SEALS) != 0)) {
             state = FAILED;
         }
-        if (state != DONE) {
+        if (state != DONE && ahead_fd_is_ours(item)) {
             close(item->fd);
         }
         ahead_settle(item, state);
@@ -836,8 +850,11 @@ ahead_after_fork_child(void)
 {
     for (uint32_t i = 0; i < ahead.count; i++) {
         AheadItem *item = &ahead.items[i];
-        if (item->state == OPEN) {
-            close(item->fd);
+        /* A memfd other libraries' paths are written into must be this process's own. */
+        if (item->state == OPEN || (item->state == DONE && item->kind == AHEAD_NATIVE)) {
+            if (ahead_fd_is_ours(item)) {
+                close(item->fd);
+            }
             item->state = FAILED;
         }
     }
@@ -1026,12 +1043,13 @@ ahead_take_native(uint64_t offset)
     ahead_reach(item);
     int state = __atomic_load_n(&item->state, __ATOMIC_SEQ_CST);
     if (state == TODO) {
-        if (!__atomic_load_n(&ahead.worker, __ATOMIC_SEQ_CST)
-            || !__atomic_compare_exchange_n(&item->state, &state, BUSY, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-            return -1;  /* no worker to share it with (or it just began): the usual copy */
+        if (!__atomic_load_n(&ahead.worker, __ATOMIC_SEQ_CST)) {
+            return -1;  /* no worker to share it with: the usual copy, on every CPU */
         }
-        ahead_open(item);
-        state = item->state;
+        if (__atomic_compare_exchange_n(&item->state, &state, BUSY, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            ahead_open(item);
+            state = __atomic_load_n(&item->state, __ATOMIC_SEQ_CST);
+        }  /* else the worker just began it: `state` says how far it is */
     }
     if (state == BUSY) {
         state = ahead_wait(item, BUSY);
@@ -1052,13 +1070,12 @@ ahead_take_native(uint64_t offset)
         snprintf(what, sizeof(what), "checksum mismatch in %s", item->name);
         die_damaged(what);
     }
-    struct stat st;
     if (state != DONE || !__atomic_compare_exchange_n(&item->state, &state, TAKEN, 0, __ATOMIC_SEQ_CST,
                                                        __ATOMIC_SEQ_CST)) {
         return -1;
     }
-    if (fstat(item->fd, &st) != 0 || st.st_dev != item->dev || st.st_ino != item->ino) {
-        return -1;  /* the app closed it (daemons close every descriptor): not ours any more */
+    if (!ahead_fd_is_ours(item)) {
+        return -1;  /* the app closed it: the number may be one of its own files now */
     }
     ahead.taken++;
     return item->fd;
