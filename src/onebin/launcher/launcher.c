@@ -999,6 +999,20 @@ ahead_launch(int before_core)
     pthread_attr_destroy(&attr);
 }
 
+/* Takes a finished item's result (1), or leaves it (0: not finished well, or taken already);
+ * a damaged blob ends the process, as it would have when the import checked it. */
+static int
+ahead_claim(AheadItem *item, int state)
+{
+    if (state == DAMAGED) {
+        char what[512];
+        snprintf(what, sizeof(what), "checksum mismatch in %s", item->name);
+        die_damaged(what);
+    }
+    return state == DONE
+           && __atomic_compare_exchange_n(&item->state, &state, TAKEN, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 /* The bytecode of a blob if the worker unpacked it: 1 and *code (NULL: use the blob as it is
  * stored, its hash checked; else ahead_release_code() once read), or 0: unpack it here. */
 static int
@@ -1018,13 +1032,7 @@ ahead_take_code(uint64_t offset, unsigned char **code)
         ahead.waited++;
         state = ahead_wait(item, BUSY);
     }
-    if (state == DAMAGED) {
-        char what[512];
-        snprintf(what, sizeof(what), "checksum mismatch in %s", item->name);
-        die_damaged(what);
-    }
-    if (state != DONE || !__atomic_compare_exchange_n(&item->state, &state, TAKEN, 0, __ATOMIC_SEQ_CST,
-                                                       __ATOMIC_SEQ_CST)) {
+    if (!ahead_claim(item, state)) {
         return 0;
     }
     ahead.taken++;
@@ -1065,13 +1073,7 @@ ahead_take_native(uint64_t offset)
         __atomic_store_n(&ahead.urgent, NULL, __ATOMIC_SEQ_CST);
         free(buffer);
     }
-    if (state == DAMAGED) {
-        char what[512];
-        snprintf(what, sizeof(what), "checksum mismatch in %s", item->name);
-        die_damaged(what);
-    }
-    if (state != DONE || !__atomic_compare_exchange_n(&item->state, &state, TAKEN, 0, __ATOMIC_SEQ_CST,
-                                                       __ATOMIC_SEQ_CST)) {
+    if (!ahead_claim(item, state)) {
         return -1;
     }
     if (!ahead_fd_is_ours(item)) {
