@@ -129,10 +129,12 @@ def test_no_c_compiler(workdir: Path, tmp_path: Path) -> None:
     assert (workdir / "out").read_text() == "precious"
 
 
-def test_an_interrupted_build_leaves_nothing(workdir: Path) -> None:
+def test_an_interrupted_build_leaves_nothing(workdir: Path, tmp_path: Path) -> None:
     (workdir / "np.py").write_text("import numpy\n")
+    # An empty cache: the build takes longer than the 3 s it is given (with warm caches it can finish).
+    env = {**os.environ, "ONEBIN_CACHE_DIR": str(tmp_path / "empty-cache")}
     build = subprocess.Popen(
-        [ONEBIN, "build", "numpy", "np.py", "-o", "out"], cwd=workdir, stderr=subprocess.PIPE, text=True
+        [ONEBIN, "build", "numpy", "np.py", "-o", "out"], cwd=workdir, stderr=subprocess.PIPE, text=True, env=env
     )
     time.sleep(3)
     build.send_signal(signal.SIGINT)
