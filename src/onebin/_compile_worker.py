@@ -1,12 +1,15 @@
 """Compiles sources to marshalled code objects; run by the *target* interpreter.
 
 Reads from stdin a marshalled list of (co_filename, path) and writes to stdout a marshalled
-list, in the same order, of (code, names, compressed, used, imports): ``code`` is the marshalled code object's
-bytes, or None where the source does not compile (importing the module then raises its
-SyntaxError, as in a venv); ``names`` are the short string constants in its code, which the
-builder matches against the files beside it, after ``"__file__"`` and ``"__path__"`` where
-the code uses those names; ``compressed`` is the source compressed with zlib, as the executable stores it; ``imports`` are
-the names its code uses (``co_names``: imported modules among them), for ``--trim-stdlib``.
+list, in the same order, of (code, names, compressed, used, imports, main_imports): ``code`` is
+the marshalled code object's bytes, or None where the source does not compile (importing the
+module then raises its SyntaxError, as in a venv); ``names`` are the short string constants in
+its code, which the builder matches against the files beside it, after ``"__file__"`` and
+``"__path__"`` where the code uses those names; ``compressed`` is the source compressed with
+zlib, as the executable stores it; ``used`` are the names its code uses (``co_names``: imported
+modules among them), for ``--trim-stdlib``; ``imports`` and ``main_imports`` are the imports
+that run with it, and those that run only when it runs as ``__main__`` (see ``_imports``), for
+the work done ahead.
 This file runs as a script under CPython 3.10+, with nothing from onebin importable.
 """
 
@@ -47,27 +50,28 @@ def _used_names(code):
 
 
 def _imports(code):
-    """(level, name, fromlist) of each import that runs with a module, as the statement passes
-    them to ``__import__``, in order: those in its top-level code but not in the body of an
-    ``if`` (``if TYPE_CHECKING:``, ``if os.environ.get(...):``) or an ``except`` clause, which
-    may not run; the body of ``if __name__ == "__main__":`` does, in a script."""
+    """The imports that run with a module, and those that run only when it runs as ``__main__``:
+    two lists of (level, name, fromlist), as the statement passes them to ``__import__``, in
+    order. The first: those in its top-level code but not in the body of an ``if``
+    (``if TYPE_CHECKING:``, ``if os.environ.get(...):``) or an ``except`` clause, which may not
+    run; the second: those in the body of ``if __name__ == "__main__":``."""
     import dis
 
     instructions = list(dis.get_instructions(code))
-    maybe = []  # the (start, end) offsets of code that a forward conditional jump may skip
+    maybe, as_main = [], []  # the (start, end) offsets of code that a forward conditional jump may skip
     for i, ins in enumerate(instructions):
         if "JUMP" in ins.opname and "IF" in ins.opname and isinstance(ins.argval, int) and ins.argval > ins.offset:
             tested = {before.argval for before in instructions[max(0, i - 4) : i]}
-            if not {"__name__", "__main__"} <= tested:
-                maybe.append((ins.offset, ins.argval))
-    found = []
+            (as_main if {"__name__", "__main__"} <= tested else maybe).append((ins.offset, ins.argval))
+    always, main_only = [], []
     for i, ins in enumerate(instructions):
         if ins.opname != "IMPORT_NAME" or i < 2 or any(start < ins.offset < end for start, end in maybe):
             continue
         level, fromlist = instructions[i - 2].argval, instructions[i - 1].argval
         if isinstance(level, int) and ins.argval != "__future__":
+            found = main_only if any(start < ins.offset < end for start, end in as_main) else always
             found.append((level, ins.argval, tuple(n for n in fromlist or () if isinstance(n, str) and n != "*")))
-    return found
+    return always, main_only
 
 
 def main():
@@ -80,9 +84,12 @@ def main():
         try:
             code = compile(source, co_filename, "exec", dont_inherit=True, optimize=0)
         except (SyntaxError, ValueError):
-            out.append((None, None, zlib.compress(source, 6), [], []))
+            out.append((None, None, zlib.compress(source, 6), [], [], []))
             continue
-        out.append((marshal.dumps(code), _names(code), zlib.compress(source, 6), _used_names(code), _imports(code)))
+        imports, main_imports = _imports(code)
+        out.append(
+            (marshal.dumps(code), _names(code), zlib.compress(source, 6), _used_names(code), imports, main_imports)
+        )
     marshal.dump(out, sys.stdout.buffer)
 
 

@@ -35,12 +35,16 @@ class ImportOrder:
         imports_of: Mapping[str, Sequence[Import]],
         preload: Mapping[str, tuple[str | tuple[str, ...], ...]],
         elsewhere: frozenset[str] = frozenset(),
+        as_main: tuple[str, Mapping[str, Sequence[Import]]] = ("", {}),
     ) -> None:
         self._modules = modules  # "<root>/<a>/<b>" -> (kind, file), as Tree.modules()
         self._roots = roots  # sys.path order
         self._imports_of = imports_of  # module file -> its top-level imports
         self._preload = preload  # extension file -> the libraries it loads first
         self._seen: set[str] = set(elsewhere)  # built in, or frozen: never imported from the bundle
+        # The module that `-m` runs as __main__ (or whose package's __main__ it runs), and each
+        # module file's imports under `if __name__ == "__main__":`, which run only then.
+        self._as_main, self._as_main_imports_of = as_main
 
     def files(self, main_imports: Sequence[Import]) -> Iterator[tuple[bool, str]]:
         """(is_code, key) in import order: a module's key, for its bytecode, or the bundle path
@@ -83,7 +87,10 @@ class ImportOrder:
             yield False, relpath
         elif kind in (fmt.SOURCE, fmt.PACKAGE):
             yield True, key
-            for level, imported, fromlist in self._imports_of.get(relpath, ()):
+            imports = self._imports_of.get(relpath, ())
+            if self._as_main and name in (self._as_main if kind == fmt.SOURCE else "", f"{self._as_main}.__main__"):
+                imports = [*imports, *self._as_main_imports_of.get(relpath, ())]
+            for level, imported, fromlist in imports:
                 absolute = _absolute(name, kind == fmt.PACKAGE, level, imported)
                 for target in self._targets(absolute, fromlist) if absolute else ():
                     yield from self._visit(target, depth + 1)

@@ -49,9 +49,10 @@ class Result(NamedTuple):
     compressed: bytes  # the source, deflated
     used: list[str]  # the names its code uses
     imports: list[tuple[int, str, tuple[str, ...]]]  # its top-level imports: (level, name, fromlist)
+    main_imports: list[tuple[int, str, tuple[str, ...]]]  # those under `if __name__ == "__main__":`
 
 
-_NOTHING = Result(None, None, b"", [], [])
+_NOTHING = Result(None, None, b"", [], [], [])
 
 
 class Compiler:
@@ -136,7 +137,8 @@ class Compiled:
     runtime: list[tuple[str, str, bytes]]  # (module name, package, code), for the launcher
     main: bytes
     imports_of: dict[str, list[tuple[int, str, tuple[str, ...]]]]  # module file -> its top-level imports
-    main_imports: list[tuple[int, str, tuple[str, ...]]]
+    main_imports: list[tuple[int, str, tuple[str, ...]]]  # the entry point's, `if __name__ == "__main__":` too
+    as_main_imports_of: dict[str, list[tuple[int, str, tuple[str, ...]]]]  # module file -> those run as __main__
 
 
 class BundleCompiler:
@@ -187,7 +189,8 @@ class BundleCompiler:
             runtime,
             main_code,
             {rel: result.imports for rel, result in by_file.items() if result.imports},
-            results[-1].imports,
+            [*results[-1].imports, *results[-1].main_imports],
+            {rel: result.main_imports for rel, result in by_file.items() if result.main_imports},
         )
 
     def _mypyc_groups(

@@ -173,7 +173,14 @@ def write_executable(
                     **(runtime_options or {}),
                 },
             }
-            imports = ImportOrder(modules, tree.roots, compiled.imports_of, preload, target.builtins | target.frozen)
+            imports = ImportOrder(
+                modules,
+                tree.roots,
+                compiled.imports_of,
+                preload,
+                target.builtins | target.frozen,
+                (main.runs, compiled.as_main_imports_of),
+            )
             ahead = [(True, main.relpath, main_blob)] + [
                 (is_code, name, code_entries[name] if is_code else files[name])
                 for is_code, name in imports.files([*compiled.main_imports, *_run_by_name(main)])
@@ -195,19 +202,26 @@ def write_executable(
 AHEAD_CODE = 0  # bytecode, unpacked into a buffer
 AHEAD_NATIVE = 1  # a native file put in a memfd that other libraries' paths are written into
 AHEAD_SHARED = 2  # a native file put in a memfd named after its hash and sealed, for child processes
+AHEAD_LEAST = 256 << 10  # less work (unpacked bytes) is not worth a thread: launcher.c's AHEAD_MIN
 
 
-def ahead_section(blobs: Sequence[tuple[bool, str, tuple[int, ...]]], needed_paths: Mapping[str, object]) -> bytes:
+def ahead_section(
+    blobs: Sequence[tuple[bool, str, tuple[int, ...]]], needed_paths: Mapping[str, object], least: int = AHEAD_LEAST
+) -> bytes:
     """The ahead section for (is_code, name, payload entry) in import order: u32 count | u32 0 |
     records, by offset | u32 order[count], the records' indices in import order | names,
     NUL-terminated. A record: u64 offset, size, hash, unpacked size (0: stored as is) | u32 kind
-    | u32 where its name starts. Blobs deflated with zlib (--compress) are left to the imports."""
+    | u32 where its name starts. Blobs deflated with zlib (--compress) are left to the imports.
+    Empty if the blobs add up to less than ``least`` bytes: then the launcher starts no thread
+    and need not read the section to find that out."""
     seen: dict[int, tuple[int, int, int, int, int, str]] = {}
     for is_code, name, entry in blobs:
         if entry[1] == 0 or entry[0] in seen or entry[3:4] not in ((), (LZ4,)):
             continue  # no code (a syntax error), listed already, or deflated
         kind = AHEAD_CODE if is_code else AHEAD_NATIVE if name in needed_paths else AHEAD_SHARED
         seen[entry[0]] = (entry[0], entry[1], entry[2], entry[4] if len(entry) > 4 else 0, kind, name)
+    if sum(record[3] or record[1] for record in seen.values()) < least:
+        return b""
     by_offset = sorted(seen)
     position = {offset: i for i, offset in enumerate(by_offset)}
     records, names = bytearray(), bytearray()

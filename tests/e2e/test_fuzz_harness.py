@@ -38,7 +38,7 @@ def _seed(launcher: bytes, blobs: list[bytes]) -> bytes:
         "materialize": {},
         "info": {"id": "seed"},
     }
-    ahead = ahead_section([(False, name, entry) for name, entry in files.items()], {})
+    ahead = ahead_section([(False, name, entry) for name, entry in files.items()], {}, least=0)
     writer.finish(["lib"], [("_onebin_runtime", "_onebin_runtime", b"c")], index, ahead)
     return out.getvalue()
 

@@ -62,7 +62,7 @@ def test_the_section_lists_blobs_by_offset_in_import_order() -> None:
         (True, "src.py", (500, 10, 9, fmt.ZLIB)),  # deflated: left to the imports
         (False, "libs/linked.so", (200, 5, 6)),
     ]
-    data = ahead_section(blobs, {"libs/linked.so": ()})
+    data = ahead_section(blobs, {"libs/linked.so": ()}, least=0)
     count = int.from_bytes(data[:4], "little")
     assert count == 3
     records = [data[8 + 40 * i : 48 + 40 * i] for i in range(count)]
@@ -101,13 +101,27 @@ if __name__ == "__main__":
 def later():
     import inside
 """
-    found = _compile_worker._imports(compile(source, "m.py", "exec"))
-    assert found == [
+    always, as_main = _compile_worker._imports(compile(source, "m.py", "exec"))
+    assert always == [
         (0, "os", ()),
         (0, "sys", ()),
         (1, "", ("sibling",)),
         (0, "numpy", ()),  # an else branch runs unless the if one does
         (0, "ujson", ()),
         (0, "typing", ("TYPE_CHECKING",)),
-        (1, "cli", ("main",)),
     ]
+    assert as_main == [(1, "cli", ("main",))]  # when it runs as __main__ only
+
+
+def test_imports_under_the_main_guard_count_only_for_the_module_run_as_main() -> None:
+    guarded = {f"{SP}/other.py": [(0, "os", ())]}
+    as_library = ImportOrder(MODULES, ["lib/python3.12", SP], {}, {}, as_main=("", guarded))
+    assert [name for _, name in as_library.files([(0, "other", ())])][-1] == f"{SP}/other"
+    run_by_name = ImportOrder(MODULES, ["lib/python3.12", SP], {}, {}, as_main=("other", guarded))
+    assert [name for _, name in run_by_name.files([(0, "other", ())])][-2:] == [f"{SP}/other", "lib/python3.12/os"]
+
+
+def test_too_little_work_writes_an_empty_section() -> None:
+    blobs = [(True, "a.py", (0, 100, 1)), (False, "libs/a.so", (100, 50, 2, fmt.LZ4, 1000))]
+    assert ahead_section(blobs, {}, least=1101) == b""
+    assert ahead_section(blobs, {}, least=1100) != b""

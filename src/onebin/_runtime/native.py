@@ -221,13 +221,12 @@ class NativeLoader:
         if self._parent_memfds is None:
             self._parent_memfds = {}
             try:
-                parent = "/proc/%d" % posix.getppid()
-                mine, theirs = posix.stat("/proc/self/exe"), posix.stat(parent + "/exe")
-                if (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino):
-                    for number in posix.listdir(parent + "/fd"):
-                        target = posix.readlink(parent + "/fd/" + number)
+                if _onebin.parent_is_this_executable():
+                    parent = "/proc/%d/fd/" % posix.getppid()
+                    for number in posix.listdir(parent):
+                        target = posix.readlink(parent + number)
                         if target.startswith("/memfd:onebin-"):
-                            self._parent_memfds[target[7:].partition(" (deleted)")[0]] = parent + "/fd/" + number
+                            self._parent_memfds[target[7:].partition(" (deleted)")[0]] = parent + number
             except OSError:
                 pass
         path = self._parent_memfds.get(self._shared_name(relpath))

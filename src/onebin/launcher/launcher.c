@@ -504,7 +504,8 @@ onebin_sealed(PyObject *self, PyObject *arg)
 #define AHEAD_SHARED 2    /* a memfd named after its hash and sealed, for child processes */
 #define AHEAD_LEAD ((uint64_t)8 << 20)
 #define AHEAD_IDLE_MS 20  /* how long the worker waits for the imports to move on */
-#define AHEAD_MIN ((uint64_t)256 << 10)  /* less work than this is not worth a thread */
+#define AHEAD_MIN ((uint64_t)256 << 10)  /* less work is not worth a thread (the builder writes no
+                                             * section then: payload.py, AHEAD_LEAST) */
 #define ONEBIN_MADV_POPULATE_WRITE 23     /* <sys/mman.h> has it from glibc 2.35 */
 
 enum { TODO, BUSY, OPEN, DONE, FAILED, DAMAGED, TAKEN, OWN };
@@ -1101,6 +1102,12 @@ onebin_ahead(PyObject *self, PyObject *arg)
     return PyLong_FromLong(ahead_take_native(offset));
 }
 
+static PyObject *
+onebin_parent_is_this_executable(PyObject *self, PyObject *unused)
+{
+    return PyBool_FromLong(parent_is_this_executable());
+}
+
 /* code(offset, size, hash, name, raw_size=0): the code object marshalled in a blob (packed
  * if raw_size, see onebin_lz4.h), once its hash is checked (a mismatch ends the process); the
  * blob's pages are dropped after. */
@@ -1591,6 +1598,9 @@ static PyMethodDef onebin_methods[] = {
     {"ahead", onebin_ahead, METH_O,
      "ahead(offset) -> fd: a memfd holding the native blob at offset, checked, if the work done\n"
      "ahead made it (the caller owns it then), else -1."},
+    {"parent_is_this_executable", onebin_parent_is_this_executable, METH_NOARGS,
+     "parent_is_this_executable() -> bool: whether the parent process runs this same executable\n"
+     "(then it may hold sealed memfds this process can share)."},
     {"manifest", onebin_manifest, METH_VARARGS,
      "manifest(directory, names, uid) -> str: the cache manifest's lines for these files, as they are."},
     {"release", onebin_release, METH_VARARGS,
