@@ -544,7 +544,16 @@ static struct {
     uint64_t reached;  /* atomic: the furthest `before` the imports have asked for */
     AheadItem *urgent; /* atomic: a native the app's thread is waiting for */
     unsigned taken, own, waited;  /* for ONEBIN_TRACE: results taken, done by the app's thread, waited for */
+    double waited_ms;             /* and how long the app's thread waited for them (or helped) */
 } ahead = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+
+static double
+monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1e3 + now.tv_nsec / 1e6;
+}
 
 static void
 ahead_notify(void)
@@ -1030,8 +1039,10 @@ ahead_take_code(uint64_t offset, unsigned char **code)
         return 0;
     }
     if (state == BUSY) {
+        double since = monotonic_ms();
         ahead.waited++;
         state = ahead_wait(item, BUSY);
+        ahead.waited_ms += monotonic_ms() - since;
     }
     if (!ahead_claim(item, state)) {
         return 0;
@@ -1051,6 +1062,7 @@ ahead_take_native(uint64_t offset)
     }
     ahead_reach(item);
     int state = __atomic_load_n(&item->state, __ATOMIC_SEQ_CST);
+    double since = state < DONE ? monotonic_ms() : 0;
     if (state == TODO) {
         if (!__atomic_load_n(&ahead.worker, __ATOMIC_SEQ_CST)) {
             return -1;  /* no worker to share it with: the usual copy, on every CPU */
@@ -1073,6 +1085,9 @@ ahead_take_native(uint64_t offset)
         Py_END_ALLOW_THREADS
         __atomic_store_n(&ahead.urgent, NULL, __ATOMIC_SEQ_CST);
         free(buffer);
+    }
+    if (since != 0) {
+        ahead.waited_ms += monotonic_ms() - since;
     }
     if (!ahead_claim(item, state)) {
         return -1;
@@ -2014,8 +2029,10 @@ phase(const char *name)
 static void
 report_ahead(void)
 {
-    fprintf(stderr, "onebin: ahead: %u of %u listed taken ready (%u waited for), %u done by the app's thread\n",
-            ahead.taken, ahead.count, ahead.waited, ahead.own);
+    fprintf(stderr,
+            "onebin: ahead: %u of %u listed taken ready (%u waited for, %.2f ms, or made together), %u done by "
+            "the app's thread\n",
+            ahead.taken, ahead.count, ahead.waited, ahead.waited_ms, ahead.own);
 }
 
 static void
