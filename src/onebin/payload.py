@@ -184,6 +184,7 @@ def write_executable(
             ahead = [(True, main.relpath, main_blob)] + [
                 (is_code, name, code_entries[name] if is_code else files[name])
                 for is_code, name in imports.files([*compiled.main_imports, *_run_by_name(main)])
+                if is_code or name not in compiled.materialize  # not loaded from its written copy
             ]
             size = writer.finish(tree.roots, compiled.runtime, index, ahead_section(ahead, needed_paths))
         os.chmod(tmp, 0o755)

@@ -175,3 +175,38 @@ def test_an_unwritable_cache_is_reported_not_a_crash(app: Path, tmp_path: Path) 
 def test_with_python_hidden(app: Path) -> None:
     proc = run_hidden(app, "metadata")
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def black(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """black: mypyc compiled its modules into one shared library, which reads their files beside
+    it, so its package is written to the cache."""
+    root = tmp_path_factory.mktemp("black")
+    build("black==26.10.1", "-c", "black", "-o", "black", cwd=root)
+    return root / "black"
+
+
+def test_an_extension_of_a_written_package_loads_from_its_written_copy(black: Path, tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "ONEBIN_CACHE_DIR": str(tmp_path / "cache")}
+    first = subprocess.run([black, "--version"], capture_output=True, text=True, env=env)
+    assert first.returncode == 0 and "compiled: yes" in first.stdout, first.stderr
+    proc = subprocess.run([black, "--version"], capture_output=True, text=True, env={**env, "ONEBIN_TRACE": "1"})
+    assert proc.stdout == first.stdout
+    loads = [line for line in proc.stderr.splitlines() if "__mypyc" in line and line.startswith("onebin: load ")]
+    assert loads and all(f"from its written copy ({tmp_path / 'cache'}/" in line for line in loads), proc.stderr
+
+
+def test_a_written_copy_on_a_noexec_mount_loads_from_memory(black: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "noexec"
+    cache.mkdir()
+    script = f"""set -e
+mount --make-rprivate /
+mount -t tmpfs -o noexec tmpfs '{cache}'
+ONEBIN_CACHE_DIR='{cache}' ONEBIN_TRACE=1 '{black}' --version"""
+    proc = subprocess.run(["unshare", "-m", "bash", "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0 and "compiled: yes" in proc.stdout, proc.stderr
+    loads = [line.split(" (")[0] for line in proc.stderr.splitlines() if line.startswith("onebin: load ")]
+    mypyc = [line.rpartition("__mypyc")[2] for line in loads if "__mypyc" in line]
+    # The first written copy is refused, then every library comes from memory, none tried twice.
+    assert len(mypyc) > 2 and mypyc[0].endswith("from its written copy"), proc.stderr
+    assert all(line.endswith("from memory") for line in mypyc[1:]), proc.stderr

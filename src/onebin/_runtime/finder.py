@@ -274,17 +274,21 @@ class ExtensionLoader:
         real = self._hook.cache.real_path(self._relpath)  # before its code runs (mypyc's may read it)
         if real is not None:
             spec.origin = real
-        path = self._natives.load_extension_file(self._relpath)
-        try:
-            module: ModuleType = _imp.create_dynamic(ModuleSpec(spec.name, self, origin=path))
-        except ImportError as exc:
-            if not self._natives.fall_back(exc):
-                raise
-            return self.create_module(spec)
+        module = self._create(spec, real)
         try:
             module.__file__ = real or self.path
         except AttributeError:
             pass
+        return module
+
+    def _create(self, spec: "_ModuleSpec", written: "str | None") -> "ModuleType":
+        path = self._natives.load_extension_file(self._relpath, written)
+        try:
+            module: ModuleType = _imp.create_dynamic(ModuleSpec(spec.name, self, origin=path))
+        except ImportError as exc:
+            if not self._natives.fall_back(exc, written=path == written):
+                raise
+            return self._create(spec, written)
         return module
 
     def exec_module(self, module: "ModuleType") -> None:

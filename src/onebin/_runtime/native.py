@@ -35,6 +35,7 @@ class NativeLoader:
         self._bundle = bundle
         self._cache = cache
         self._in_memory = True
+        self._load_written = True  # False once a written copy was refused (a noexec mount)
         self._libraries: dict[str, int] = {}  # relpath -> dlopen handle
         self._used_fds: set[int] = set()
         self._origins: dict[str, str] = {}  # path loaded from -> relpath
@@ -43,18 +44,28 @@ class NativeLoader:
         self._executable: tuple[int, tuple[int, int]] | None = None  # fd, (st_dev, st_ino)
         self._proc_seen = False  # whether /proc/self/fd/N paths were seen to work
 
-    def load_extension_file(self, relpath: str) -> str:
-        """Loads what the extension ``relpath`` needs; returns a path to a copy of it to load."""
+    def load_extension_file(self, relpath: str, written: "str | None" = None) -> str:
+        """Loads what the extension ``relpath`` needs; returns a path to a copy of it to load:
+        ``written``, its checked copy in the cache if its package was written there (as a
+        mypyc library's is: a file mapped from the page cache costs nothing, a memfd copy of
+        its 30 MB ~15 ms), else a memfd (or, where those are refused, a copy in the cache)."""
+        if not self._load_written:
+            written = None
         preload = self._bundle.index.preload.get(relpath, ())
         if preload and self._in_memory:
             needed = [lib for item in preload for lib in (item if isinstance(item, tuple) else (item,))]
-            self._prefetch([lib for lib in needed if lib not in self._libraries] + [relpath])
+            self._prefetch([lib for lib in needed if lib not in self._libraries] + ([] if written else [relpath]))
         for item in preload:
             if isinstance(item, tuple):
                 if item[0] not in self._libraries:
                     self._load_group(item, relpath)
             elif item not in self._libraries:
                 self._libraries[item] = self._dlopen(item, relpath)
+        if written is not None:
+            if _trace.ON:
+                _trace.emit("load %s from its written copy (%s)" % (relpath, written))
+            self._origins[written] = relpath
+            return written
         return self._loadable_path(relpath)
 
     def _load_group(self, group: "tuple[str, ...]", needed_by: str) -> None:
@@ -72,11 +83,17 @@ class NativeLoader:
         for member in group:
             self._libraries[member] = self._dlopen(member, needed_by, paths[member])
 
-    def fall_back(self, problem: BaseException) -> bool:
-        """Switches to cache copies if ``problem`` says memory loading is refused; True if so."""
+    def fall_back(self, problem: BaseException, written: bool = False) -> bool:
+        """After a failed load: if ``problem`` says the system refused to map the file, stops
+        loading written copies (if it was one: the cache is on a noexec mount), or else from
+        memory (then from copies in the cache); True if so, and the load may be tried again."""
         message = str(problem)
-        refused = "map segment" in message or "ermission denied" in message or "not permitted" in message
-        if self._in_memory and refused:
+        if "map segment" not in message and "ermission denied" not in message and "not permitted" not in message:
+            return False
+        if written and self._load_written:
+            self._load_written = False
+            return True
+        if self._in_memory:
             self._in_memory = False
             return True
         return False
