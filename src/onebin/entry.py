@@ -35,7 +35,8 @@ def resolve(
         return Entry(script.read_bytes(), script.name, f"{SCRIPT_ROOT}/{script.name}", f"script {script.name}")
     if module is not None:
         return _module_entry(module)
-    scripts = _console_scripts(site_packages)
+    # An entry point wins over a script file of the same name.
+    scripts: dict[str, tuple[str | Path, str]] = {**_file_scripts(site_packages), **_console_scripts(site_packages)}
     if console_script is not None:
         if console_script not in scripts:
             raise EntryPointError(
@@ -48,7 +49,7 @@ def resolve(
         name, value = next(iter(own.items()))
         return _script_entry(name, *value)
     if own:
-        raise EntryPointError(f"{_listing(own)} are all console scripts of what you named: choose one with -c NAME")
+        raise EntryPointError(f"{_listing(own)} are all scripts of what you named: choose one with -c NAME")
     named = ", ".join(requested) or "nothing to install"
     raise EntryPointError(
         f"no entry point: {named} declares no console script. Pass a script (app.py), "
@@ -71,7 +72,9 @@ def _wrapper_path(module: str) -> str:
     return "bin/" + module.rpartition(".")[2]
 
 
-def _script_entry(name: str, value: str, distribution: str) -> Entry:
+def _script_entry(name: str, value: str | Path, distribution: str) -> Entry:
+    if isinstance(value, Path):  # a script file: its code runs as __main__, as its shebang would run it
+        return Entry(value.read_bytes(), f"bin/{name}", f"bin/{name}", f"script {name} (from {distribution})")
     module, _, function = value.partition(":")
     function = function.split("[")[0].strip()
     return _call_entry(module.strip(), function, f"bin/{name}", f"console script {name} ({value} from {distribution})")
@@ -95,6 +98,27 @@ def _console_scripts(site_packages: Path) -> dict[str, tuple[str, str]]:
             if ep.group == "console_scripts":
                 scripts.setdefault(ep.name, (ep.value, dist.metadata["Name"]))
     return dict(sorted(scripts.items()))
+
+
+def _file_scripts(site_packages: Path) -> dict[str, tuple[Path, str]]:
+    """Python scripts that distributions install as files rather than declare as entry points
+    (setuptools' ``scripts=``, a wheel's ``.data/scripts/``: awscli's ``aws``), which pip puts
+    in ``bin/`` beside the packages: name -> (file, distribution name)."""
+    scripts: dict[str, tuple[Path, str]] = {}
+    for dist in importlib.metadata.distributions(path=[str(site_packages)]):
+        for file in dist.files or ():
+            parts = file.parts
+            if len(parts) != 4 or parts[:3] != ("..", "..", "bin"):
+                continue  # RECORD names them relative to a --target install's lib/python
+            path = site_packages / "bin" / parts[3]
+            try:
+                with open(path, "rb") as f:
+                    first = f.readline(200)
+            except OSError:
+                continue
+            if first.startswith(b"#!") and b"python" in first:
+                scripts.setdefault(parts[3], (path, dist.metadata["Name"]))
+    return scripts
 
 
 def _normalize(name: str) -> str:

@@ -53,7 +53,7 @@ OPTIONS = (
         "console-script",
         ("-c", "--console-script"),
         "text",
-        "run this console script of the installed distributions",
+        "run this console script of the installed distributions (or a Python script one installs in bin/, as awscli's aws)",
         "NAME",
     ),
     Option("module", ("-m", "--module"), "text", "run this module, or call this function", "MODULE[:FUNCTION]"),

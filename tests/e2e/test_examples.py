@@ -164,6 +164,13 @@ def test_module_and_function_entry_points(tmp_path: Path) -> None:
     assert function.returncode == 0 and function.stdout.endswith("args=['y']\n")
 
 
+def test_a_script_file_a_distribution_installs(tmp_path: Path) -> None:
+    build(PACKAGES / "twoscripts", "-c", "third", "-o", "third", cwd=tmp_path)
+    proc = run_hidden(tmp_path / "third", "x")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "first\nthird __main__ ['x']\n"
+
+
 def test_the_readme_sample(tmp_path: Path) -> None:
     build(ROOT / "examples/hello/hello.py", "-o", "hello", cwd=tmp_path)
     proc = run_hidden(tmp_path / "hello", "-v")

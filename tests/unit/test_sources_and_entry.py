@@ -47,6 +47,22 @@ def test_several_console_scripts_need_a_choice(tmp_path: Path) -> None:
         resolve(_site(tmp_path, {"a": "demo:a", "b": "demo:b"}), ("demo",), None, None, None)
 
 
+def test_a_script_file_a_distribution_installs(tmp_path: Path) -> None:
+    site = _site(tmp_path, {"other": "demo:other"})
+    (site / "bin").mkdir()
+    (site / "bin" / "demo").write_text("#!/usr/bin/python3\nimport demo.cli\ndemo.cli.main()\n")
+    (site / "bin" / "demo_completer.sh").write_text("#!/bin/sh\ncomplete -C demo demo\n")
+    (site / "demo-1.0.dist-info" / "RECORD").write_text(
+        "../../bin/demo,sha256=x,40\n../../bin/demo_completer.sh,sha256=y,30\n"
+    )
+    entry = resolve(site, ("demo",), None, "demo", None)
+    assert entry.relpath == "bin/demo" and entry.source.endswith(b"demo.cli.main()\n")
+    with pytest.raises(EntryPointError, match="choose one of: demo, other$"):  # not the shell script
+        resolve(site, ("demo",), None, "demo_completer.sh", None)
+    with pytest.raises(EntryPointError, match="demo, other are all scripts"):
+        resolve(site, ("demo",), None, None, None)
+
+
 def test_module_function_entry(tmp_path: Path) -> None:
     entry = resolve(tmp_path, (), None, None, "pkg.mod:run.it")
     assert b"from pkg.mod import run" in entry.source and b"sys.exit(run.it())" in entry.source

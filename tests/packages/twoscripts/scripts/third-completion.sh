@@ -1,0 +1,2 @@
+#!/bin/sh
+complete -C third third
