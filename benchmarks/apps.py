@@ -54,6 +54,14 @@ APPS = {
         App("pre-commit", "pre-commit==4.7.0", "pre-commit", ("--version",)),
         App("httpie", "httpie==3.2.4", "http", ("--version",)),
         App("ansible-core", "ansible-core==2.19.14", "ansible", ("--version",)),
+        App("django", "Django==5.2.19", "django-admin", ("--version",)),
+        App("poetry", "poetry==2.5.1", "poetry", ("--version",)),
+        App("scrapy", "Scrapy==2.19.0", "scrapy", ("version",)),
+        App("streamlit", "streamlit==1.67.0", "streamlit", ("version",)),
+        App("awscli", "awscli==1.46.3", "aws", ("--version",)),  # a script file, not an entry point
+        App("datasette", "datasette==0.65.5", "datasette", ("--version",)),
+        App("tox", "tox==4.67.15", "tox", ("--version",)),
+        App("fastapi", "fastapi[standard]==0.165.0", "fastapi", ("--version",)),
     )
 }
 
