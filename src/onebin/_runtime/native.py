@@ -1,9 +1,12 @@
 """Shared libraries and C extension modules loaded from memory.
 
 Each file is copied from the executable into a memfd (inside the kernel, or unpacked by the
-launcher if it is packed with LZ4), and dlopen()ed as ``/proc/self/fd/N`` (or, where that is refused, from a verified copy in the per-app cache). The libraries an extension needs (a wheel's ``*.libs/``, or the libssl
-that ``_ssl`` needs) are loaded first, in dependency order, so that the dynamic loader finds
-their SONAMEs already loaded and never searches the disk.
+launcher if it is packed with LZ4), and dlopen()ed as ``/proc/self/fd/N``; where that is
+refused, from a verified copy in the per-app cache. An extension of a package that was written
+to the cache anyway (see cache.py) is loaded from its copy there, which costs no copying. The
+libraries an extension needs (a wheel's ``*.libs/``, or the libssl that ``_ssl`` needs) are
+loaded first, in dependency order, so that the dynamic loader finds their SONAMEs already
+loaded and never searches the disk.
 
 glibc recognises an already-loaded library by the path string it was opened with, so a
 ``/proc/self/fd/N`` path must never be handed to dlopen() twice. Memfds are kept open, which
