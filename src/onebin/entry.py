@@ -44,7 +44,10 @@ def resolve(
                 f"choose one of: {_listing(scripts)}"
             )
         return _script_entry(console_script, *scripts[console_script])
-    own = {name: v for name, v in scripts.items() if _normalize(v[1]) in {_normalize(r) for r in requested}}
+    ours = {_normalize(r) for r in requested}
+    own = {name: v for name, v in scripts.items() if _normalize(v[1]) in ours}
+    if any(isinstance(v[0], str) for v in own.values()):  # its entry points, if it declares any
+        own = {name: v for name, v in own.items() if isinstance(v[0], str)}
     if len(own) == 1:
         name, value = next(iter(own.items()))
         return _script_entry(name, *value)

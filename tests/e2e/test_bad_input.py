@@ -75,7 +75,7 @@ CASES = {
     "two-scripts": (["hello.py", "fail.py"], "fail.py: only one script can be the entry point"),
     "several-console-scripts": (
         [str(PACKAGES / "twoscripts")],
-        "first, second, third are all scripts of what you named: choose one with -c NAME",
+        "first, second are all scripts of what you named: choose one with -c NAME",
     ),
     "wrong-platform-wheel": (["demo-1.0-cp311-cp311-win_amd64.whl"], "is not a supported wheel on this platform"),
     "broken-pyproject": ([str(PACKAGES / "broken")], "pyproject.toml: cannot be read as TOML"),
