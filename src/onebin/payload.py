@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import __version__, hashing, packing
 from ._runtime.bundle import EXTENSION, LZ4, TRAILER_SIZE, ZLIB, Index, Trailer
+from ._runtime.cache import unit_of
 from ._runtime.metadata import normalize
 from .ahead import ImportOrder
 from .compile import Compiled
@@ -183,8 +184,12 @@ def write_executable(
             )
             ahead = [(True, main.relpath, main_blob)] + [
                 (is_code, name, code_entries[name] if is_code else files[name])
-                for is_code, name in imports.files([*compiled.main_imports, *_run_by_name(main)])
-                if is_code or name not in compiled.materialize  # not loaded from its written copy
+                for is_code, name in _from_memory(
+                    imports.files([*compiled.main_imports, *_run_by_name(main)]),
+                    modules,
+                    compiled.materialize,
+                    tuple(tree.roots),
+                )
             ]
             size = writer.finish(tree.roots, compiled.runtime, index, ahead_section(ahead, needed_paths))
         os.chmod(tmp, 0o755)
@@ -233,6 +238,23 @@ def ahead_section(
         names += name.encode() + b"\0"
     order = b"".join(position[offset].to_bytes(4, "little") for offset in seen)
     return len(seen).to_bytes(4, "little") + bytes(4) + bytes(records) + order + bytes(names)
+
+
+def _from_memory(
+    files: Iterable[tuple[bool, str]],
+    modules: Mapping[str, tuple[int, str]],
+    materialize: Mapping[str, tuple[str, ...]],
+    roots: tuple[str, ...],
+) -> Iterator[tuple[bool, str]]:
+    """``ImportOrder.files`` without the native files that will load from a written copy: those
+    whose package an import before them (or they themselves) has the runtime write to the cache,
+    as the runtime's ``Cache.real_path`` decides it (mypyc's libraries and extension modules)."""
+    written: set[str] = set()
+    for is_code, name in files:
+        relpath = modules[name][1] if is_code else name
+        written.update(materialize.get(relpath, ()))
+        if is_code or unit_of(relpath, roots) not in written:
+            yield is_code, name
 
 
 def _run_by_name(main: Entry) -> list[tuple[int, str, tuple[str, ...]]]:

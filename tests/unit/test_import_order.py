@@ -6,7 +6,7 @@ from __future__ import annotations
 from onebin import _compile_worker
 from onebin._runtime import bundle as fmt
 from onebin.ahead import STARTUP, ImportOrder
-from onebin.payload import AHEAD_CODE, AHEAD_NATIVE, AHEAD_SHARED, ahead_section
+from onebin.payload import AHEAD_CODE, AHEAD_NATIVE, AHEAD_SHARED, _from_memory, ahead_section
 
 SP = "lib/python3.12/site-packages"
 MODULES = {
@@ -125,3 +125,17 @@ def test_too_little_work_writes_an_empty_section() -> None:
     blobs = [(True, "a.py", (0, 100, 1)), (False, "libs/a.so", (100, 50, 2, fmt.LZ4, 1000))]
     assert ahead_section(blobs, {}, least=1101) == b""
     assert ahead_section(blobs, {}, least=1100) != b""
+
+
+def test_natives_that_load_from_a_written_package_are_left_out() -> None:
+    # pkg/core.py reads a data file beside it: importing it writes pkg to the cache, and the
+    # extensions of pkg imported after it load from there (Cache.real_path), not from memfds.
+    walk = [
+        (True, f"{SP}/pkg"),
+        (False, f"{SP}/pkg/_early.so"),
+        (True, f"{SP}/pkg/core"),
+        (False, f"{SP}/pkg/_speed.so"),
+    ]
+    walk.append((False, "lib/libz.so.1"))  # outside any written package
+    listed = _from_memory(iter(walk), MODULES, {f"{SP}/pkg/core.py": (f"{SP}/pkg",)}, ("lib/python3.12", SP))
+    assert [name for _, name in listed] == [f"{SP}/pkg", f"{SP}/pkg/_early.so", f"{SP}/pkg/core", "lib/libz.so.1"]
