@@ -1708,18 +1708,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             runner.kill()
         results.notes.append("INTERRUPTED (Ctrl-C): the tables are partial")
         log("interrupted; printing what was measured")
-        finish(results, args, started)
+        finish(results, args, started, complete=False)
         return 130
     except BenchError as exc:
         log(f"error: {exc}")
         results.notes.append(f"stopped by an error: {exc}")
-        finish(results, args, started)
+        finish(results, args, started, complete=False)
         return 1
     finish(results, args, started)
     return 0
 
 
-def finish(results: Results, args: argparse.Namespace, started: float) -> None:
+def finish(results: Results, args: argparse.Namespace, started: float, complete: bool = True) -> None:
+    """Prints the tables and writes them where asked; a run that did not complete leaves the
+    README's tables as they were (its partial tables go to --markdown and --json only)."""
     seconds = round(time.monotonic() - started)
     results.meta["seconds"] = seconds
     results.meta["load_at_end"] = load_average()
@@ -1730,8 +1732,10 @@ def finish(results: Results, args: argparse.Namespace, started: float) -> None:
         args.markdown.write_text(text)
     if args.json:
         args.json.write_text(json.dumps(to_json(results), indent=1, default=str))
-    if args.update_readme:
+    if args.update_readme and complete:
         update_readme(text)
+    elif args.update_readme:
+        log(f"{README} left as it was: this run did not complete")
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
