@@ -1,7 +1,7 @@
 """Compiles sources to marshalled code objects; run by the *target* interpreter.
 
 Reads from stdin a marshalled list of (co_filename, path) and writes to stdout a marshalled
-list, in the same order, of (code, names, compressed, used, imports, main_imports): ``code`` is
+list, in the same order, of (code, names, compressed, used, imports, main_imports, regexes): ``code`` is
 the marshalled code object's bytes, or None where the source does not compile (importing the
 module then raises its SyntaxError, as in a venv); ``names`` are the short string constants in
 its code, which the builder matches against the files beside it, after ``"__file__"`` and
@@ -9,14 +9,19 @@ its code, which the builder matches against the files beside it, after ``"__file
 zlib, as the executable stores it; ``used`` are the names its code uses (``co_names``: imported
 modules among them), for ``--trim-stdlib``; ``imports`` and ``main_imports`` are the imports
 that run with it, and those that run only when it runs as ``__main__`` (see ``_imports``), for
-the work done ahead.
+the work done ahead; ``regexes`` are the regular expressions its import compiles, compiled
+(see ``_regexes``).
 This file runs as a script under CPython 3.10+, with nothing from onebin importable.
 """
 
 import marshal
+import re
 import sys
 import warnings
 import zlib
+from array import array
+
+_CO_OPTIMIZED = 1  # a function's code: it runs when called, not when the module is imported
 
 
 def _names(code):
@@ -74,6 +79,119 @@ def _imports(code):
     return always, main_only
 
 
+def _regex_calls(code):
+    """The (pattern, flags) of each ``re.compile(CONSTANT)`` or ``re.compile(CONSTANT, FLAGS)``
+    (or ``flags=FLAGS``) in a module's code and its class bodies, which run when it is
+    imported; FLAGS made of constants and ``re.X`` flags joined by ``|``. Anything else is left
+    out."""
+    found, stack = [], [code]
+    while stack:
+        current = stack.pop()
+        stack.extend(c for c in current.co_consts if hasattr(c, "co_code") and not c.co_flags & _CO_OPTIMIZED)
+        if "compile" in current.co_names:
+            found += _regex_calls_in(current)
+    return found
+
+
+def _regex_calls_in(code):
+    import dis
+
+    skipped = ("CACHE", "PRECALL", "NOP", "EXTENDED_ARG", "PUSH_NULL")
+    ins = [i for i in dis.get_instructions(code) if i.opname not in skipped]
+    aliases = {"re"}  # and the names `import re as NAME` binds
+    for k in range(len(ins) - 1):
+        if ins[k].opname == "IMPORT_NAME" and ins[k].argval == "re" and ins[k + 1].opname == "STORE_NAME":
+            aliases.add(ins[k + 1].argval)
+    # Where `re.NAME` is loaded: those positions, with NAME.
+    attribute = {
+        k: ins[k + 1].argval
+        for k in range(len(ins) - 1)
+        if ins[k].opname in ("LOAD_NAME", "LOAD_GLOBAL")
+        and ins[k].argval in aliases
+        and ins[k + 1].opname in ("LOAD_ATTR", "LOAD_METHOD")
+    }
+    flag_values = {name: int(flag) for name, flag in re.RegexFlag.__members__.items()}
+    found = []
+    for k, name in attribute.items():
+        if name != "compile":
+            continue
+        args, j = [], k + 2
+        while j < len(ins):
+            now = ins[j]
+            if now.opname == "LOAD_CONST" and type(now.argval) in (str, bytes, int):
+                args.append(now.argval)
+            elif now.opname in ("LOAD_CONST", "KW_NAMES") and len(args) == 2 and _names_keywords(code, now):
+                pass  # flags= given by name
+            elif attribute.get(j) in flag_values:
+                args.append(flag_values[attribute[j]])
+                j += 1
+            elif now.opname == "BINARY_OR" or (now.opname == "BINARY_OP" and now.argrepr == "|"):
+                if len(args) < 2 or type(args[-1]) is not int or type(args[-2]) is not int:
+                    break
+                args[-2:] = [args[-2] | args[-1]]
+            else:
+                calls = ("CALL", "CALL_METHOD", "CALL_FUNCTION", "CALL_KW", "CALL_FUNCTION_KW")
+                called = now.opname in calls and now.arg == len(args)
+                if called and len(args) in (1, 2) and type(args[0]) in (str, bytes):
+                    if all(type(flags) is int for flags in args[1:]):
+                        found.append((args[0], args[1] if len(args) == 2 else 0))
+                break
+            j += 1
+    return found
+
+
+def _names_keywords(code, ins):
+    """Whether the instruction names the keyword argument ``flags`` of the call that follows
+    (3.11's KW_NAMES gives the index of that constant, not the constant)."""
+    names = code.co_consts[ins.arg] if ins.opname == "KW_NAMES" else ins.argval
+    return names == ("flags",)
+
+
+def _regexes(code):
+    """The regular expressions a module compiles when it is imported (``_regex_calls``),
+    compiled by this interpreter's own ``re``: for each, (pattern, flags) and what its compiler
+    hands to ``_sre.compile()``: (flags, code as u32 bytes, groups, groupindex, indexgroup). The
+    executable's ``re`` then builds the same pattern objects without parsing them again. Left
+    out: patterns that do not compile, or warn when they do (the warning must come at run
+    time), and those with re.DEBUG (it prints)."""
+    calls = _regex_calls(code)
+    if not calls:
+        return []
+    import _sre
+
+    compiler = sys.modules.get("re._compiler") or __import__("sre_compile")  # sre_compile: 3.10
+    if _sre.CODESIZE != 4 or array("I").itemsize != 4:
+        return []
+
+    out, seen, real = [], set(), compiler._sre
+
+    class Capture:  # _sre, but for compile(), which returns its arguments
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        @staticmethod
+        def compile(*args):
+            return args
+
+    for pattern, flags in calls:
+        if (type(pattern), pattern, flags) in seen or flags & re.DEBUG:
+            continue
+        seen.add((type(pattern), pattern, flags))
+        compiler._sre = Capture()
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                args = compiler.compile(pattern, flags)
+        except Exception:  # noqa: S112 (re.error, OverflowError, ...): it fails at run time too
+            continue
+        finally:
+            compiler._sre = real
+        if not caught and len(args) == 6 and args[0] is pattern:
+            _, final, program, groups, groupindex, indexgroup = args
+            out.append((pattern, flags, final, array("I", program).tobytes(), groups, dict(groupindex), indexgroup))
+    return out
+
+
 def main():
     warnings.simplefilter("ignore")
     jobs = marshal.load(sys.stdin.buffer)
@@ -84,11 +202,19 @@ def main():
         try:
             code = compile(source, co_filename, "exec", dont_inherit=True, optimize=0)
         except (SyntaxError, ValueError):
-            out.append((None, None, zlib.compress(source, 6), [], [], []))
+            out.append((None, None, zlib.compress(source, 6), [], [], [], []))
             continue
         imports, main_imports = _imports(code)
         out.append(
-            (marshal.dumps(code), _names(code), zlib.compress(source, 6), _used_names(code), imports, main_imports)
+            (
+                marshal.dumps(code),
+                _names(code),
+                zlib.compress(source, 6),
+                _used_names(code),
+                imports,
+                main_imports,
+                _regexes(code),
+            )
         )
     marshal.dump(out, sys.stdout.buffer)
 

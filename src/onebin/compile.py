@@ -41,6 +41,11 @@ _WORKER = Path(__file__).with_name("_compile_worker.py")
 _WORKER_SOURCE = _WORKER.read_bytes()  # part of every cache key: what it computes may change
 
 
+# (pattern, flags, then what re's compiler hands to _sre.compile(): flags, code as u32 bytes,
+# groups, groupindex, indexgroup); see _compile_worker._regexes.
+Regex = tuple[str | bytes, int, int, bytes, int, dict[str, int], tuple[str | None, ...]]
+
+
 class Result(NamedTuple):
     """What compiling one source gives (see _compile_worker.py)."""
 
@@ -50,9 +55,10 @@ class Result(NamedTuple):
     used: list[str]  # the names its code uses
     imports: list[tuple[int, str, tuple[str, ...]]]  # its top-level imports: (level, name, fromlist)
     main_imports: list[tuple[int, str, tuple[str, ...]]]  # those under `if __name__ == "__main__":`
+    regexes: list[Regex]  # the regular expressions its import compiles, compiled
 
 
-_NOTHING = Result(None, None, b"", [], [], [])
+_NOTHING = Result(None, None, b"", [], [], [], [])
 
 
 class Compiler:
@@ -139,6 +145,16 @@ class Compiled:
     imports_of: dict[str, list[tuple[int, str, tuple[str, ...]]]]  # module file -> its top-level imports
     main_imports: list[tuple[int, str, tuple[str, ...]]]  # the entry point's, `if __name__ == "__main__":` too
     as_main_imports_of: dict[str, list[tuple[int, str, tuple[str, ...]]]]  # module file -> those run as __main__
+    regexes: list[Regex]  # those the modules and the entry point compile as they are imported, each once
+
+
+def _unique_regexes(results: Sequence[Result]) -> list[Regex]:
+    """Each (pattern, flags) once, in the order of the modules' files (a reproducible table)."""
+    seen: dict[tuple[type, str | bytes, int], Regex] = {}
+    for result in results:
+        for regex in result.regexes:
+            seen.setdefault((type(regex[0]), regex[0], regex[1]), regex)
+    return list(seen.values())
 
 
 class BundleCompiler:
@@ -191,6 +207,7 @@ class BundleCompiler:
             {rel: result.imports for rel, result in by_file.items() if result.imports},
             [*results[-1].imports, *results[-1].main_imports],
             {rel: result.main_imports for rel, result in by_file.items() if result.main_imports},
+            _unique_regexes([*results[: len(sources)], results[-1]]),
         )
 
     def _mypyc_groups(

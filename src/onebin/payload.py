@@ -15,7 +15,7 @@ from ._runtime.bundle import EXTENSION, LZ4, TRAILER_SIZE, ZLIB, Index, Trailer
 from ._runtime.cache import unit_of
 from ._runtime.metadata import normalize
 from .ahead import ImportOrder
-from .compile import Compiled
+from .compile import Compiled, Regex
 from .entry import Entry
 from .errors import BuildError
 from .packing import Packer
@@ -154,6 +154,14 @@ def write_executable(
                 index_modules[key] = (kind, rel, *entry)
                 code_entries[key] = entry
             main_blob = writer.add(compiled.main)
+            regexes = _regex_table(compiled.regexes)
+            if packer is not None and regexes:  # LZ4 even with --compress: re's import reads it
+                regexes_key = packing.digest(regexes)
+                regexes_entry = writer.add(
+                    regexes, regexes_key, packer.pack_all({regexes_key: regexes}, LZ4).get(regexes_key)
+                )
+            elif regexes:
+                regexes_entry = writer.add(regexes)
             distributions = _distributions(tree)
             index: dict[str, Any] = {
                 "roots": tuple(tree.roots),
@@ -165,6 +173,7 @@ def write_executable(
                 "distributions": distributions,
                 "main": (main.relpath, *main_blob),
                 "materialize": compiled.materialize,
+                "regexes": regexes_entry if regexes else None,
                 "info": {
                     "id": f"{out.name}-{writer.digest()[:16]}",
                     "python": ".".join(map(str, target.version)),
@@ -255,6 +264,18 @@ def _from_memory(
         written.update(materialize.get(relpath, ()))
         if is_code or unit_of(relpath, roots) not in written:
             yield is_code, name
+
+
+def _regex_table(regexes: Sequence[Regex]) -> bytes:
+    """The marshalled table the runtime gives re's compiler (integrations.py): two dicts, for
+    str and for bytes patterns, (pattern, flags) -> (flags, code, groups, groupindex,
+    indexgroup), what it would hand to _sre.compile(); b"" if there is none."""
+    if not regexes:
+        return b""
+    tables: tuple[dict[tuple[Any, int], tuple[Any, ...]], dict[tuple[Any, int], tuple[Any, ...]]] = ({}, {})
+    for pattern, flags, *compiled in regexes:
+        tables[isinstance(pattern, bytes)][pattern, flags] = tuple(compiled)
+    return marshal.dumps(tables)
 
 
 def _run_by_name(main: Entry) -> list[tuple[int, str, tuple[str, ...]]]:

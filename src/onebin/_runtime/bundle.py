@@ -221,6 +221,8 @@ class Index:
     its index entry in ``modules`` but for the kind.
     ``materialize`` maps a module that reaches data by path to the units (top-level
     directories) it needs as real files (see cache.py and the builder's datafiles.py).
+    ``regexes`` is the entry of a blob holding the regular expressions the modules compile as
+    they are imported, compiled (see integrations.py), or None.
     ``info`` holds the Python version, the entry point, the builder's version, the app's id and
     the build's inputs: (name, version, url, sha256) of each distribution and of the script.
     """
@@ -235,6 +237,7 @@ class Index:
         self.distributions = data["distributions"]
         self.main = data["main"]
         self.materialize = data["materialize"]
+        self.regexes = data.get("regexes")
         self.info = data["info"]
 
     @staticmethod

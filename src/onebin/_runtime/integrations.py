@@ -1,10 +1,11 @@
-"""Registrations with the APIs that dispatch on importer or path types.
+"""Registrations with the APIs that dispatch on importer or path types, and re's compiled patterns.
 
 ``pkg_resources`` and ``importlib.resources.as_file`` know zipimport's and pathlib's types, not
 the bundle's. Just as they register zipimport's themselves, these functions register the
 bundle's, right after those modules are imported (``AFTER_IMPORT``, keyed by module name).
 ``linecache`` gets lazy entries (its own mechanism for loaders' sources) for the bundle's
-modules, so that warnings show source lines as they do in a venv.
+modules, so that warnings show source lines as they do in a venv. ``re``'s compiler gets the
+regular expressions the bundle's modules compile as they are imported, compiled by the builder.
 """
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
@@ -146,7 +147,42 @@ def _pkg_resources(pkg_resources: "Any", hook: "PathHook") -> None:
                 working_set.add(dist, entry, False)
 
 
+def _precompiled_regexes(compiler: "Any", hook: "PathHook") -> None:
+    """``re._compiler.compile`` (3.10: ``sre_compile.compile``) first looks in the builder's
+    table of the patterns that the bundle's modules compile when imported (the builder's
+    _compile_worker._regexes): for those, it hands what the builder's run of this same compiler
+    gave to ``_sre.compile()``, without parsing and compiling the pattern again (pycodestyle
+    compiles about 40 at import). re's own cache works on as before, above this function; every
+    other pattern is compiled as usual."""
+    import marshal
+    import sys
+
+    from . import trace as _trace
+
+    entry = hook.bundle.index.regexes
+    if entry is None or (compiler.__name__ == "sre_compile" and sys.version_info >= (3, 11)):
+        return  # from 3.11, sre_compile is a deprecated alias that re does not use
+    tables = marshal.loads(hook.bundle.unpack(entry, "the table of compiled regular expressions"))
+    compile_pattern, sre = compiler.compile, compiler._sre
+    if _trace.ON:
+        _trace.emit("%d regular expressions compiled ahead" % (len(tables[0]) + len(tables[1])))
+
+    def compile(p: "Any", flags: int = 0) -> "Any":
+        kind = type(p)
+        found = tables[kind is bytes].get((p, flags)) if kind is str or kind is bytes else None
+        if found is None:
+            return compile_pattern(p, flags)
+        final, code, groups, groupindex, indexgroup = found
+        return sre.compile(p, final, memoryview(code).cast("I").tolist(), groups, dict(groupindex), indexgroup)
+
+    compile.__doc__, compile.__wrapped__ = compile_pattern.__doc__, compile_pattern  # type: ignore[attr-defined]
+    compile.__module__ = compile_pattern.__module__
+    compiler.compile = compile
+
+
 AFTER_IMPORT: "dict[str, Callable[[Any, PathHook], None]]" = {
+    "re._compiler": _precompiled_regexes,
+    "sre_compile": _precompiled_regexes,  # Python 3.10
     "importlib._common": _as_file,  # Python 3.10
     "importlib.resources._common": _as_file,
     "pkg_resources": _pkg_resources,
