@@ -33,7 +33,7 @@ def install() -> None:
     _trace.configure()
     payload = _onebin.payload
     at = _onebin.index_offset
-    index = _bundle.Index.load(payload[at : at + _onebin.index_size], _onebin.lookup, at)
+    index = _bundle.Index.load(payload[at : at + _onebin.index_size], _onebin.lookup, at, _onebin.keys)
     bundle = _bundle.Bundle(
         _onebin.executable,
         payload,

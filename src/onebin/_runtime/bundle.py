@@ -111,16 +111,23 @@ class Table:
     A slot holds 0 (empty) or 1 + the offset of a record after the slot array; a key's probe
     starts at ``fnv1a64(key) % slots`` and goes on to the next slot until it meets an empty one.
     ``lookup(at, size, key)``, the launcher's C probe of the table at ``at`` in the payload,
-    serves ``get``; anything else reads every record, once.
+    serves ``get``; ``keys(at, size)``, its listing of the keys, serves iteration; the values
+    are read all at once only for ``items()`` and ``values()``.
     """
 
     def __init__(
-        self, data: bytes | memoryview, lookup: "Callable[[int, int, str], Any] | None" = None, at: int = 0
+        self,
+        data: bytes | memoryview,
+        lookup: "Callable[[int, int, str], Any] | None" = None,
+        at: int = 0,
+        keys: "Callable[[int, int], list[str]] | None" = None,
     ) -> None:
         self._data = data
         self._lookup = lookup  # (offset in the payload, size, key)
+        self._list_keys = keys  # (offset in the payload, size)
         self._at = at
         self._all: dict[str, Any] | None = None
+        self._keys: list[str] | None = None
 
     @staticmethod
     def pack(entries: "dict[str, Any]") -> bytes:
@@ -163,6 +170,15 @@ class Table:
             self._all = entries
         return self._all
 
+    def keys(self) -> "list[str]":
+        """Every key, in stored order, read once (without the values, given ``keys``)."""
+        if self._keys is None:
+            if self._list_keys is not None and self._all is None:
+                self._keys = self._list_keys(self._at, len(self._data))
+            else:
+                self._keys = list(self.all())
+        return self._keys
+
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.get(key) is not None
 
@@ -173,7 +189,7 @@ class Table:
         return found
 
     def __iter__(self) -> "Iterator[str]":
-        return iter(self.all())
+        return iter(self.keys())
 
     def __len__(self) -> int:
         return _u32(self._data, 0)
@@ -250,11 +266,15 @@ class Index:
 
     @classmethod
     def load(
-        cls, blob: bytes | memoryview, lookup: "Callable[[int, int, str], Any] | None" = None, at: int = 0
+        cls,
+        blob: bytes | memoryview,
+        lookup: "Callable[[int, int, str], Any] | None" = None,
+        at: int = 0,
+        keys: "Callable[[int, int], list[str]] | None" = None,
     ) -> "Index":
-        """Reads the index section ``blob``; with ``lookup(offset, size, key)``, the launcher's
-        probe of a table at ``offset`` in the payload, tables are probed, not read whole;
-        ``at`` is the section's offset in the payload."""
+        """Reads the index section ``blob``; with ``lookup(offset, size, key)`` and ``keys(offset,
+        size)``, the launcher's probe and listing of a table at ``offset`` in the payload,
+        tables are probed, not read whole; ``at`` is the section's offset in the payload."""
         try:
             tables = []
             start = 0
@@ -263,7 +283,7 @@ class Index:
                 start += 8
                 if size < 8 or start + size > len(blob):
                     raise ValueError("a table overruns the index")
-                tables.append(Table(blob[start : start + size], lookup, at + start))
+                tables.append(Table(blob[start : start + size], lookup, at + start, keys))
                 start += size
             return cls(tables[0], tables[1], marshal.loads(blob[start:]))
         except (ValueError, EOFError, TypeError, KeyError) as exc:
@@ -362,7 +382,7 @@ class Bundle:
         """The names in a bundled directory, sorted."""
         if self._children is None:
             children: dict[str, list[str]] = {}
-            for path in list(self.index.dirs) + list(self.index.files.all()):
+            for path in [*self.index.dirs, *self.index.files.keys()]:
                 parent, _, name = path.rpartition("/")
                 children.setdefault(parent, []).append(name)
             self._children = {k: sorted(v) for k, v in children.items()}

@@ -147,11 +147,13 @@ class BundleFinder:
         """Yields (name, ispkg) for pkgutil.iter_modules(), as it lists a directory on disk:
         modules and regular packages, not ``__init__`` nor namespace directories."""
         start = self._dir + "/"
-        for key, entry in self._bundle.index.modules.items():
-            if key.startswith(start) and "/" not in key[len(start) :] and entry[0] != _bundle.NAMESPACE:
-                name = key[len(start) :]
-                if name.isidentifier() and name != "__init__":
-                    yield prefix + name, entry[0] == _bundle.PACKAGE
+        modules = self._bundle.index.modules
+        for key in modules.keys():
+            name = key[len(start) :]
+            if key.startswith(start) and "/" not in name and name.isidentifier() and name != "__init__":
+                kind = modules[key][0]
+                if kind != _bundle.NAMESPACE:
+                    yield prefix + name, kind == _bundle.PACKAGE
 
     def __repr__(self) -> str:
         return "<onebin BundleFinder %r>" % self.path

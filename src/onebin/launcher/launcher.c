@@ -1183,9 +1183,46 @@ onebin_hash_object(PyObject *self, PyObject *arg)
     return PyLong_FromUnsignedLongLong(hash);
 }
 
+/* The index table at offset in the payload (the format is _runtime/bundle.py's Table; the
+ * section holding it passed the header hash, and every read is still bounded by the table):
+ * its slot count, records and their size. */
+static const unsigned char *
+table_at(unsigned long long offset, unsigned long long size, uint64_t *slots, uint64_t *records_size)
+{
+    if (offset > bundle.payload_size || size > bundle.payload_size - offset || size < 8) {
+        die_damaged("an index table lies outside the payload");
+    }
+    const unsigned char *table = bundle.payload + offset;
+    *slots = read_u32(table + 4);
+    if (*slots == 0 || (*slots & (*slots - 1)) != 0 || 8 + 4 * *slots > size) {
+        die_damaged("an index table is malformed");
+    }
+    *records_size = size - 8 - 4 * *slots;
+    return table;
+}
+
+/* The record at `at` among a table's records: its key's length, and where its value starts
+ * and how long it is, each checked against the records' end. */
+static void
+table_record(const unsigned char *records, uint64_t records_size, uint64_t at, uint64_t *length, uint64_t *value,
+             uint64_t *value_size)
+{
+    if (at + 2 > records_size) {
+        die_damaged("an index table is malformed");
+    }
+    *length = (uint64_t)records[at] | (uint64_t)records[at + 1] << 8;
+    if (at + 6 + *length > records_size) {
+        die_damaged("an index table is malformed");
+    }
+    *value = at + 6 + *length;
+    *value_size = read_u32(records + at + 2 + *length);
+    if (*value_size > records_size - *value) {
+        die_damaged("an index table is malformed");
+    }
+}
+
 /* lookup(offset, size, key): the value for key in the index table at offset in the payload, or
- * None. The format is _runtime/bundle.py's Table; the section holding it passed the header
- * hash, and every read is still bounded by the table. */
+ * None. */
 static PyObject *
 onebin_lookup(PyObject *self, PyObject *args)
 {
@@ -1195,16 +1232,9 @@ onebin_lookup(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "KKs#:lookup", &offset, &size, &key, &key_size)) {
         return NULL;
     }
-    if (offset > bundle.payload_size || size > bundle.payload_size - offset || size < 8) {
-        die_damaged("an index table lies outside the payload");
-    }
-    const unsigned char *table = bundle.payload + offset;
-    uint64_t slots = read_u32(table + 4);
-    if (slots == 0 || (slots & (slots - 1)) != 0 || 8 + 4 * slots > size) {
-        die_damaged("an index table is malformed");
-    }
+    uint64_t slots, records_size;
+    const unsigned char *table = table_at(offset, size, &slots, &records_size);
     const unsigned char *records = table + 8 + 4 * slots;
-    uint64_t records_size = size - 8 - 4 * slots;
     uint64_t hash = 0xCBF29CE484222325ULL;
     for (Py_ssize_t i = 0; i < key_size; i++) {
         hash = (hash ^ (unsigned char)key[i]) * 0x100000001B3ULL;
@@ -1214,25 +1244,40 @@ onebin_lookup(PyObject *self, PyObject *args)
         if (slot == 0) {
             break;
         }
-        uint64_t at = slot - 1;
-        if (at + 2 > records_size) {
-            die_damaged("an index table is malformed");
+        uint64_t length, value, value_size;
+        table_record(records, records_size, slot - 1, &length, &value, &value_size);
+        if (length == (uint64_t)key_size && memcmp(records + slot - 1 + 2, key, length) == 0) {
+            return PyMarshal_ReadObjectFromString((const char *)records + value, (Py_ssize_t)value_size);
         }
-        uint64_t length = (uint64_t)records[at] | (uint64_t)records[at + 1] << 8;
-        if (at + 6 + length > records_size) {
-            die_damaged("an index table is malformed");
-        }
-        if (length != (uint64_t)key_size || memcmp(records + at + 2, key, length) != 0) {
-            continue;
-        }
-        uint64_t value = at + 6 + length;
-        uint64_t value_size = read_u32(records + at + 2 + length);
-        if (value_size > records_size - value) {
-            die_damaged("an index table is malformed");
-        }
-        return PyMarshal_ReadObjectFromString((const char *)records + value, (Py_ssize_t)value_size);
     }
     Py_RETURN_NONE;
+}
+
+/* keys(offset, size): the keys of the index table at offset in the payload, in stored order,
+ * without reading the values (listing a directory of the bundle needs only the names). */
+static PyObject *
+onebin_keys(PyObject *self, PyObject *args)
+{
+    unsigned long long offset, size;
+    if (!PyArg_ParseTuple(args, "KK:keys", &offset, &size)) {
+        return NULL;
+    }
+    uint64_t slots, records_size;
+    const unsigned char *table = table_at(offset, size, &slots, &records_size);
+    const unsigned char *records = table + 8 + 4 * slots;
+    uint64_t count = read_u32(table);
+    PyObject *keys = PyList_New(0);
+    for (uint64_t i = 0, at = 0; keys != NULL && i < count; i++) {
+        uint64_t length, value, value_size;
+        table_record(records, records_size, at, &length, &value, &value_size);
+        PyObject *key = PyUnicode_DecodeUTF8((const char *)records + at + 2, (Py_ssize_t)length, NULL);
+        if (key == NULL || PyList_Append(keys, key) < 0) {
+            Py_CLEAR(keys);
+        }
+        Py_XDECREF(key);
+        at = value + value_size;
+    }
+    return keys;
 }
 
 /* ---- the heap census taken at exit (see _runtime/teardown.py) ---- */
@@ -1583,6 +1628,7 @@ done:
 static PyMethodDef onebin_methods[] = {
     {"lookup", onebin_lookup, METH_VARARGS,
      "lookup(offset, size, key) -> value | None: probe the index table at offset in the payload."},
+    {"keys", onebin_keys, METH_VARARGS, "keys(offset, size): the keys of the index table at offset in the payload."},
     {"census", onebin_census, METH_O,
      "census(deep) -> (types, finalizable, callbacks, hidden) | None: {C type: file of its\n"
      "deallocator, None for this executable} for the types under every live object, the live\n"
