@@ -155,13 +155,7 @@ def write_executable(
                 code_entries[key] = entry
             main_blob = writer.add(compiled.main)
             regexes = _regex_table(compiled.regexes)
-            if packer is not None and regexes:  # LZ4 even with --compress: re's import reads it
-                regexes_key = packing.digest(regexes)
-                regexes_entry = writer.add(
-                    regexes, regexes_key, packer.pack_all({regexes_key: regexes}, LZ4).get(regexes_key)
-                )
-            elif regexes:
-                regexes_entry = writer.add(regexes)
+            regexes_entry = _add_lz4(writer, regexes, packer) if regexes else None
             distributions = _distributions(tree)
             index: dict[str, Any] = {
                 "roots": tuple(tree.roots),
@@ -173,7 +167,7 @@ def write_executable(
                 "distributions": distributions,
                 "main": (main.relpath, *main_blob),
                 "materialize": compiled.materialize,
-                "regexes": regexes_entry if regexes else None,
+                "regexes": regexes_entry,
                 "info": {
                     "id": f"{out.name}-{writer.digest()[:16]}",
                     "python": ".".join(map(str, target.version)),
@@ -264,6 +258,15 @@ def _from_memory(
         written.update(materialize.get(relpath, ()))
         if is_code or unit_of(relpath, roots) not in written:
             yield is_code, name
+
+
+def _add_lz4(writer: PayloadWriter, data: bytes, packer: Packer | None) -> tuple[int, ...]:
+    """Stores ``data`` packed with LZ4 where that pays, even for --compress (the runtime reads
+    it before it could import zlib); returns its entry."""
+    if packer is None:
+        return writer.add(data)
+    key = packing.digest(data)
+    return writer.add(data, key, packer.pack_all({key: data}, LZ4).get(key))
 
 
 def _regex_table(regexes: Sequence[Regex]) -> bytes:
