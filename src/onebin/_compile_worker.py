@@ -82,8 +82,8 @@ def _imports(code):
 def _regex_calls(code):
     """The (pattern, flags) of each ``re.compile(CONSTANT)`` or ``re.compile(CONSTANT, FLAGS)``
     (or ``flags=FLAGS``) in a module's code and its class bodies, which run when it is
-    imported; FLAGS made of constants and ``re.X`` flags joined by ``|``. Anything else is left
-    out."""
+    imported; FLAGS made of constants, ``re.X`` flags and names bound to such flags, joined by
+    ``|``. Anything else is left out."""
     found, stack = [], [code]
     while stack:
         current = stack.pop()
@@ -111,6 +111,24 @@ def _regex_calls_in(code):
         and ins[k + 1].opname in ("LOAD_ATTR", "LOAD_METHOD")
     }
     flag_values = {name: int(flag) for name, flag in re.RegexFlag.__members__.items()}
+    # The names bound once to flags, as `FLAGS = re.VERBOSE | re.MULTILINE` (json.decoder's);
+    # None for a name bound to anything else, or more than once. A wrong guess only leaves an
+    # unused entry in the table: the runtime looks patterns up with the flags re is given.
+    known, stack, j = {}, [], 0
+    while j < len(ins):
+        now = ins[j]
+        if attribute.get(j) in flag_values:
+            stack.append(flag_values[attribute[j]])
+            j += 1
+        elif now.opname == "LOAD_CONST" and type(now.argval) is int:
+            stack.append(now.argval)
+        elif _is_or(now) and len(stack) >= 2:
+            stack[-2:] = [stack[-2] | stack[-1]]
+        else:
+            if now.opname == "STORE_NAME":
+                known[now.argval] = stack[0] if len(stack) == 1 and now.argval not in known else None
+            stack = []
+        j += 1
     found = []
     for k, name in attribute.items():
         if name != "compile":
@@ -125,7 +143,9 @@ def _regex_calls_in(code):
             elif attribute.get(j) in flag_values:
                 args.append(flag_values[attribute[j]])
                 j += 1
-            elif now.opname == "BINARY_OR" or (now.opname == "BINARY_OP" and now.argrepr == "|"):
+            elif now.opname in ("LOAD_NAME", "LOAD_GLOBAL") and known.get(now.argval) is not None:
+                args.append(known[now.argval])
+            elif _is_or(now):
                 if len(args) < 2 or type(args[-1]) is not int or type(args[-2]) is not int:
                     break
                 args[-2:] = [args[-2] | args[-1]]
@@ -138,6 +158,10 @@ def _regex_calls_in(code):
                 break
             j += 1
     return found
+
+
+def _is_or(ins):
+    return ins.opname == "BINARY_OR" or (ins.opname == "BINARY_OP" and ins.argrepr == "|")
 
 
 def _names_keywords(code, ins):

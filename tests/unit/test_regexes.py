@@ -26,7 +26,12 @@ F = re.compile("%s+" % "f")
 G = re.compile("(")
 H = re.compile("[[nested]")
 I = re.compile("debug", re.DEBUG)
-J = re.compile("j", flags=FLAGS)
+J = re.compile("j", flags=UNKNOWN)
+FLAGS = re.VERBOSE | re.MULTILINE
+L = re.compile("l l", FLAGS)
+TWICE = re.I
+TWICE = re.M
+M = re.compile("m", TWICE)
 """
 
 
@@ -46,6 +51,7 @@ def test_what_runs_at_import_with_constant_arguments_is_found() -> None:
             ("(", 0),
             ("[[nested]", 0),
             ("debug", int(re.DEBUG)),
+            ("l l", int(re.VERBOSE | re.MULTILINE)),  # a name bound once to flags
         ],
         key=repr,
     )
@@ -60,6 +66,7 @@ def test_compiled_as_re_would_and_only_when_nothing_is_said_at_compile_time() ->
         (rb"x+", int(re.S)),
         ("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", 0),
         ("gh", 0),
+        ("l l", int(re.VERBOSE | re.MULTILINE)),
         ("e{2}", 0),
     ]
     for pattern, flags, final, code, groups, groupindex, indexgroup in compiled:
