@@ -232,7 +232,9 @@ class Index:
     that list is a group of libraries that need each other, loaded together. For those,
     ``needed_paths`` gives (offset, length, library) of each DT_NEEDED string naming another
     member, where the runtime writes that member's memfd path.
-    ``distributions`` maps each sys.path root to its ``*.dist-info`` directories.
+    ``distributions`` maps each sys.path root to its ``*.dist-info`` directories; ``headers``
+    maps a ``*.dist-info`` directory to the Name and Version its METADATA gives, where those
+    are plain (see the builder's payload._metadata_headers).
     ``main`` describes the entry point: (file, code offset, code size, code hash[, codec...]),
     its index entry in ``modules`` but for the kind.
     ``materialize`` maps a module that reaches data by path to the units (top-level
@@ -251,6 +253,7 @@ class Index:
         self.preload = data["preload"]
         self.needed_paths = data["needed_paths"]
         self.distributions = data["distributions"]
+        self.headers = data.get("headers", {})
         self.main = data["main"]
         self.materialize = data["materialize"]
         self.regexes = data.get("regexes")

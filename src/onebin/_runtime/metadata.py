@@ -94,6 +94,18 @@ def _define_distribution_class() -> "type[Distribution]":
         def _normalized_name(self) -> str:
             return self._normalized
 
+        # Name and Version as the build read them from METADATA, where they are plain: the
+        # same strings, without parsing the whole file (its long description too) as email.
+        @property
+        def name(self) -> str:
+            known = self._bundle.index.headers.get(self._distinfo)
+            return known[0] if known is not None else super().name
+
+        @property
+        def version(self) -> str:
+            known = self._bundle.index.headers.get(self._distinfo)
+            return known[1] if known is not None else super().version
+
         def __repr__(self) -> str:
             return "<onebin BundleDistribution %r>" % self._bundle.path(self._distinfo)
 
