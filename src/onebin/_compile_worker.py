@@ -206,13 +206,14 @@ def _regexes(code):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 args = compiler.compile(pattern, flags)
+            _, final, program, groups, groupindex, indexgroup = args
+            program = array("I", program).tobytes()
         except Exception:  # noqa: S112 (re.error, OverflowError, ...): it fails at run time too
             continue
         finally:
             compiler._sre = real
-        if not caught and len(args) == 6 and args[0] is pattern:
-            _, final, program, groups, groupindex, indexgroup = args
-            out.append((pattern, flags, final, array("I", program).tobytes(), groups, dict(groupindex), indexgroup))
+        if not caught and args[0] is pattern:
+            out.append((pattern, flags, final, program, groups, dict(groupindex), indexgroup))
     return out
 
 
