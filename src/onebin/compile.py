@@ -83,7 +83,11 @@ class Compiler:
         return results
 
     def _key(self, name: str, path: Path) -> str:
-        digest = hashlib.sha256(_WORKER_SOURCE + name.encode() + b"\0" + path.read_bytes())
+        # The exact version too, not only the bytecode's magic: the compiled regular
+        # expressions come from the target's re, which patch releases change (3.11.5's fix of
+        # possessive quantifiers, gh-106052).
+        version = ".".join(map(str, self.target.version)).encode()
+        digest = hashlib.sha256(_WORKER_SOURCE + version + b"\0" + name.encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
 
     def _cached(self, key: str) -> Result | None:

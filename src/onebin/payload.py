@@ -322,6 +322,8 @@ def _metadata_headers(
                 text = contents[distinfo + "/METADATA"].decode("utf-8")
             except (KeyError, UnicodeDecodeError):
                 continue  # read_text() raises on it at run time, as in a venv
+            if "\r" in text:
+                continue  # the email parser ends lines at a lone \r too: left to it
             values: dict[str, list[str]] = {"name": [], "version": []}
             previous = ""
             for line in text.split("\n"):

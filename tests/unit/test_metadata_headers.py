@@ -19,6 +19,9 @@ CASES = {
     "no space": b"Name:pkg\nVersion:1.0\n\n",
     "after a defect": b"Name: pkg\nnot a header\nVersion: 1.0\n\n",
     "not utf-8": b"Name: pk\xffg\nVersion: 1.0\n\n",
+    # The email parser also ends a line at a lone \r: here it ends the headers early.
+    "lone cr": b"Metadata-Version: 2.1\nSummary: s\r\r\nName: pkg\nVersion: 1.0\n\n",
+    "lone cr hides a header": b"Summary: s\rName: other\nName: pkg\nVersion: 1.0\n\n",
 }
 SERVED = {"plain", "long description header"}
 

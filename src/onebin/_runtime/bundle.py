@@ -127,7 +127,7 @@ class Table:
         self._list_keys = keys  # (offset in the payload, size)
         self._at = at
         self._all: dict[str, Any] | None = None
-        self._keys: list[str] | None = None
+        self._keys: tuple[str, ...] | None = None
 
     @staticmethod
     def pack(entries: "dict[str, Any]") -> bytes:
@@ -170,13 +170,13 @@ class Table:
             self._all = entries
         return self._all
 
-    def keys(self) -> "list[str]":
+    def keys(self) -> "tuple[str, ...]":
         """Every key, in stored order, read once (without the values, given ``keys``)."""
         if self._keys is None:
             if self._list_keys is not None and self._all is None:
-                self._keys = self._list_keys(self._at, len(self._data))
+                self._keys = tuple(self._list_keys(self._at, len(self._data)))
             else:
-                self._keys = list(self.all())
+                self._keys = tuple(self.all())
         return self._keys
 
     def __contains__(self, key: object) -> bool:

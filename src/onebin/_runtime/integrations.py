@@ -169,7 +169,8 @@ def _precompiled_regexes(compiler: "Any", hook: "PathHook") -> None:
 
     def compile(p: "Any", flags: int = 0) -> "Any":
         kind = type(p)
-        found = tables[kind is bytes].get((p, flags)) if kind is str or kind is bytes else None
+        plain = (kind is str or kind is bytes) and isinstance(flags, int)  # 2.0 == 2, yet re refuses it
+        found = tables[kind is bytes].get((p, flags)) if plain else None
         if found is None:
             return compile_pattern(p, flags)
         final, code, groups, groupindex, indexgroup = found
