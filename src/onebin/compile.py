@@ -149,16 +149,7 @@ class Compiled:
     imports_of: dict[str, list[tuple[int, str, tuple[str, ...]]]]  # module file -> its top-level imports
     main_imports: list[tuple[int, str, tuple[str, ...]]]  # the entry point's, `if __name__ == "__main__":` too
     as_main_imports_of: dict[str, list[tuple[int, str, tuple[str, ...]]]]  # module file -> those run as __main__
-    regexes: list[Regex]  # those the modules and the entry point compile as they are imported, each once
-
-
-def _unique_regexes(results: Sequence[Result]) -> list[Regex]:
-    """Each (pattern, flags) once, in the order of the modules' files (a reproducible table)."""
-    seen: dict[tuple[type, str | bytes, int], Regex] = {}
-    for result in results:
-        for regex in result.regexes:
-            seen.setdefault((type(regex[0]), regex[0], regex[1]), regex)
-    return list(seen.values())
+    regexes: list[Regex]  # those the modules and the entry point compile as they are imported, in file order
 
 
 class BundleCompiler:
@@ -211,7 +202,7 @@ class BundleCompiler:
             {rel: result.imports for rel, result in by_file.items() if result.imports},
             [*results[-1].imports, *results[-1].main_imports],
             {rel: result.main_imports for rel, result in by_file.items() if result.main_imports},
-            _unique_regexes([*results[: len(sources)], results[-1]]),
+            [regex for result in [*results[: len(sources)], results[-1]] for regex in result.regexes],
         )
 
     def _mypyc_groups(

@@ -274,12 +274,13 @@ def _add_lz4(writer: PayloadWriter, data: bytes, packer: Packer | None) -> tuple
 def _regex_table(regexes: Sequence[Regex]) -> bytes:
     """The marshalled table the runtime gives re's compiler (integrations.py): two dicts, for
     str and for bytes patterns, (pattern, flags) -> (flags, code, groups, groupindex,
-    indexgroup), what it would hand to _sre.compile(); b"" if there is none."""
+    indexgroup), what it would hand to _sre.compile(), each once, in the order given (a
+    reproducible table); b"" if there is none."""
     if not regexes:
         return b""
     tables: tuple[dict[tuple[Any, int], tuple[Any, ...]], dict[tuple[Any, int], tuple[Any, ...]]] = ({}, {})
     for pattern, flags, *compiled in regexes:
-        tables[isinstance(pattern, bytes)][pattern, flags] = tuple(compiled)
+        tables[isinstance(pattern, bytes)].setdefault((pattern, flags), tuple(compiled))
     return marshal.dumps(tables)
 
 

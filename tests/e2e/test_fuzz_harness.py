@@ -36,6 +36,8 @@ def _seed(launcher: bytes, blobs: list[bytes]) -> bytes:
         "distributions": {},
         "main": ("app/m.py", 0, 0, 0),
         "materialize": {},
+        "headers": {},
+        "regexes": None,
         "info": {"id": "seed"},
     }
     ahead = ahead_section([(False, name, entry) for name, entry in files.items()], {}, least=0)

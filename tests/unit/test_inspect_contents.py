@@ -76,6 +76,8 @@ def write_app(path: Path) -> Path:
             "distributions": {SITE: (("demo_pkg", f"{SITE}/demo-1.2.dist-info"),)},
             "main": ("app/app.py", *writer.add(b"main")),
             "materialize": {},
+            "headers": {},
+            "regexes": None,
             "info": {
                 "id": "app-0123",
                 "python": "3.11.7",

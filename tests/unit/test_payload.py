@@ -29,6 +29,8 @@ def _write() -> bytes:
         "distributions": {},
         "main": ("app/main.py", 0, 0, 0),
         "materialize": {},
+        "headers": {},
+        "regexes": None,
         "info": {"id": "test"},
     }
     size = writer.finish(["lib"], [], index)

@@ -253,10 +253,10 @@ class Index:
         self.preload = data["preload"]
         self.needed_paths = data["needed_paths"]
         self.distributions = data["distributions"]
-        self.headers = data.get("headers", {})
+        self.headers = data["headers"]
         self.main = data["main"]
         self.materialize = data["materialize"]
-        self.regexes = data.get("regexes")
+        self.regexes = data["regexes"]
         self.info = data["info"]
 
     @staticmethod
