@@ -4,8 +4,10 @@ Reads from stdin a marshalled list of (co_filename, path) and writes to stdout a
 list, in the same order, of (code, names, compressed, used, imports, main_imports, regexes): ``code`` is
 the marshalled code object's bytes, or None where the source does not compile (importing the
 module then raises its SyntaxError, as in a venv); ``names`` are the short string constants in
-its code, which the builder matches against the files beside it, after ``"__file__"`` and
-``"__path__"`` where the code uses those names; ``compressed`` is the source compressed with
+its code, which the builder matches against the files beside it, after ``"<directory>"`` where
+its import hands out its own directory (see ``_handouts``; a function that does is made to have
+its package written first), and ``"__file__"`` and ``"__path__"`` where the code uses those
+names; ``compressed`` is the source compressed with
 zlib, as the executable stores it; ``used`` are the names its code uses (``co_names``: imported
 modules among them), for ``--trim-stdlib``; ``imports`` and ``main_imports`` are the imports
 that run with it, and those that run only when it runs as ``__main__`` (see ``_imports``), for
@@ -14,6 +16,7 @@ the work done ahead; ``regexes`` are the regular expressions its import compiles
 This file runs as a script under CPython 3.10+, with nothing from onebin importable.
 """
 
+import ast
 import marshal
 import re
 import sys
@@ -22,6 +25,7 @@ import zlib
 from array import array
 
 _CO_OPTIMIZED = 1  # a function's code: it runs when called, not when the module is imported
+_DIRECTORY = "<directory>"  # first in names: its import hands out its directory (see _handouts)
 
 
 def _names(code):
@@ -41,8 +45,178 @@ def _names(code):
                 stack.append(const)
             elif isinstance(const, (tuple, frozenset)):
                 names.update(c for c in const if isinstance(c, str) and 0 < len(c) < 256)
-    names.difference_update(("__file__", "__path__"))
+    names.difference_update(("__file__", "__path__", _DIRECTORY))
     return (["__file__"] if reads_file else []) + (["__path__"] if reads_path else []) + sorted(names)
+
+
+# Calls that only compute with a path, compare it, store it or report it: a directory passed to one
+# of these is not handed out. Any other call may list it, open it, or give it to code that does.
+_PATH_ARITHMETIC = frozenset(
+    (
+        "join", "abspath", "realpath", "normpath", "normcase", "dirname", "basename", "split", "splitext",
+        "exists", "isdir", "isfile", "islink", "relpath", "commonpath", "commonprefix", "expanduser",
+        "Path", "PurePath", "PosixPath", "str", "fspath", "joinpath", "with_name", "with_suffix",
+        "resolve", "absolute", "relative_to", "is_relative_to", "is_dir", "is_file", "startswith",
+        "endswith", "len", "isinstance", "append", "insert", "extend", "add", "remove", "index", "escape",
+        "format", "print", "debug", "info", "warning", "warn", "error", "exception", "critical", "log",
+    )
+)  # fmt: skip
+_SAME_PATH = frozenset(
+    ("abspath", "realpath", "normpath", "expanduser", "Path", "PurePath", "PosixPath", "str", "fspath")
+)
+_LISTINGS = frozenset(("iterdir", "glob", "rglob", "walk"))
+
+
+def _called(call):
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+class _OwnPaths:
+    """Which expressions in ``tree`` (a module, or a function given ``dirs``: its parameters
+    that receive the directory) are the module's own file (``__file__``, made absolute or a
+    Path) or its own directory (``__path__[0]``, ``dirname()`` or ``.parent`` of either, or of
+    one above), names bound to those included; and where that directory is handed out."""
+
+    def __init__(self, tree, dirs=(), files=(), functions=None, depth=0):
+        self.files, self.dirs = set(files), set(dirs)
+        self._depth = depth
+        # The module's own functions, by name: a directory passed to one is handed out if
+        # that function hands out its parameter (django's find_commands(__path__[0]) does not).
+        self._functions = functions if functions is not None else {
+            node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }  # fmt: skip
+        assigns = [n for n in _in_scope(tree) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None]
+        for _ in range(3):  # a name bound to a name bound to ...
+            known = len(self.files) + len(self.dirs)
+            for node in assigns:
+                targets = [t.id for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                           if isinstance(t, ast.Name)]  # fmt: skip
+                if self.is_dir(node.value):
+                    self.dirs.update(targets)
+                elif self.is_file(node.value):
+                    self.files.update(targets)
+            if len(self.files) + len(self.dirs) == known:
+                break
+
+    def is_file(self, node):
+        if isinstance(node, ast.Name):
+            return node.id == "__file__" or node.id in self.files
+        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+            return _called(node) in _SAME_PATH and self.is_file(node.args[0])
+        return self._resolved(node, self.is_file)
+
+    def is_dir(self, node):
+        if isinstance(node, ast.Name):
+            return node.id in self.dirs
+        if isinstance(node, ast.Subscript):
+            if not (isinstance(node.slice, ast.Constant) and node.slice.value == 0):
+                return False
+            value = node.value
+            if isinstance(value, ast.Name) and value.id == "__path__":
+                return True
+            return isinstance(value, ast.Call) and _called(value) == "split" and self._one_file(value)
+        if isinstance(node, ast.Attribute):
+            return node.attr == "parent" and (self.is_file(node.value) or self.is_dir(node.value))
+        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+            name = _called(node)
+            if name == "dirname":
+                return self.is_file(node.args[0]) or self.is_dir(node.args[0])
+            return name in _SAME_PATH and self.is_dir(node.args[0])
+        return self._resolved(node, self.is_dir)
+
+    def _one_file(self, call):
+        return len(call.args) == 1 and self.is_file(call.args[0])
+
+    @staticmethod
+    def _resolved(node, test):
+        """``X.resolve()`` or ``X.absolute()`` where ``test(X)``."""
+        return (
+            isinstance(node, ast.Call)
+            and not node.args
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("resolve", "absolute")
+            and test(node.func.value)
+        )
+
+    def handed_out(self, node):
+        """Whether ``node`` gives the directory to code that may read it as one: a call other
+        than path arithmetic taking it (``os.listdir(here)``, ``register_plugins(linter,
+        __path__[0])``, ``app.add_html_theme(name, here)``), or listing it (``here.iterdir()``).
+        Storing it (``sys.path.insert(0, here)``) is not: the bundle's directories import as
+        they are. Nor is returning it: ``get_include()`` functions, for builds."""
+        if not isinstance(node, ast.Call):
+            return False
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _LISTINGS and self.is_dir(func.value):
+            return True
+        if _called(node) in _PATH_ARITHMETIC:
+            return False
+        own = self._functions.get(func.id) if isinstance(func, ast.Name) else None
+        if own is not None and self._depth < 3 and not node.keywords:
+            parameters = [a.arg for a in (*own.args.posonlyargs, *own.args.args)]
+            given = {parameters[i] for i, a in enumerate(node.args[: len(parameters)]) if self.is_dir(a)}
+            if not given:
+                return False
+            inner = _OwnPaths(own, given, self.files - set(parameters), self._functions, self._depth + 1)
+            return any(inner.handed_out(n) for n in ast.walk(own))
+        return any(self.is_dir(a) for a in node.args) or any(self.is_dir(k.value) for k in node.keywords)
+
+    def inside(self, function):
+        """The same for the body of ``function``, defined where this looks: its names are its
+        own, and those it does not bind are the enclosing ones."""
+        bound = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+        return _OwnPaths(function, self.dirs - bound, self.files - bound, self._functions, self._depth)
+
+
+def _in_scope(node):
+    """The nodes of ``node``'s own scope: not those in the functions it defines."""
+    stack = list(ast.iter_child_nodes(node))
+    while stack:
+        child = stack.pop()
+        yield child
+        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(child))
+
+
+def _handouts(tree):
+    """Where a module hands out its own directory (see ``_OwnPaths.handed_out``): whether its
+    import does (its top-level code or a class body in it), and the functions that do. Such a
+    directory must be a real one, so its package is written to the app's cache: when it is
+    imported, or when one of those functions is first called (``_write_files_first``)."""
+    at_import, functions, stack = False, [], [(tree, None, _OwnPaths(tree))]
+    while stack:
+        node, function, paths = stack.pop()
+        if paths.handed_out(node):
+            if function is None:
+                at_import = True
+            elif function not in functions:
+                functions.append(function)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                stack.append((child, child, paths.inside(child)))
+            else:
+                stack.append((child, function, paths))
+    return at_import, functions
+
+
+def _write_files_first(functions):
+    """Makes each function first have the runtime write its module's package to the cache (and
+    point the module's ``__file__`` and ``__path__`` there), at the line of its first statement:
+    ``__import__("sys").modules["_onebin_runtime.bootstrap"].write_files_of(__file__)``."""
+    for function in functions:
+        body = function.body
+        start = 1 if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else 0
+        first = body[start] if start < len(body) else body[-1]
+        modules = ast.Attribute(ast.Call(ast.Name("__import__", ast.Load()), [ast.Constant("sys")], []), "modules")
+        runtime = ast.Subscript(modules, ast.Constant("_onebin_runtime.bootstrap"), ast.Load())
+        call = ast.Call(ast.Attribute(runtime, "write_files_of", ast.Load()), [ast.Name("__file__", ast.Load())], [])
+        statement = ast.Expr(call)
+        for node in ast.walk(statement):
+            ast.copy_location(node, first)
+            if isinstance(node, (ast.Attribute, ast.Subscript, ast.Name)):
+                node.ctx = ast.Load()
+        body.insert(start, statement)
 
 
 def _used_names(code):
@@ -229,11 +403,23 @@ def main():
         except (SyntaxError, ValueError):
             out.append((None, None, zlib.compress(source, 6), [], [], [], []))
             continue
+        names = _names(code)
+        if names[:1] == ["__file__"] or "__path__" in names[:2]:
+            try:
+                tree = ast.parse(source, co_filename)
+                at_import, functions = _handouts(tree)
+            except RecursionError:  # expressions nested deeper than the analysis goes
+                at_import, functions = False, []
+            if functions:
+                _write_files_first(functions)
+                code = compile(tree, co_filename, "exec", dont_inherit=True, optimize=0)
+            if at_import:
+                names.insert(0, _DIRECTORY)
         imports, main_imports = _imports(code)
         out.append(
             (
                 marshal.dumps(code),
-                _names(code),
+                names,
                 zlib.compress(source, 6),
                 _used_names(code),
                 imports,

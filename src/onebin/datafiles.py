@@ -5,7 +5,9 @@ A module that reads ``__file__`` and names a file or directory beside it (``"dat
 So does one that names a data directory in its own directory without ``__file__``: it finds it
 through its package's ``__path__`` (jinja2's ``PackageLoader(__name__, "templates")``). Those
 modules get real files at run time (see ``_runtime/cache.py``); the rest of the bundle stays in
-memory. The rule looks at code only, never at package names.
+memory. So do the modules whose import hands their own directory to other code (a Sphinx
+theme's, or ``os.listdir(__path__[0])``); a function that does so has its package written when
+first called (``_compile_worker._handouts``). The rule looks at code only, never at package names.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from ._runtime.cache import unit_of
 
 _CODE_SUFFIXES = (".py", ".pyc")
+HANDS_OUT_DIRECTORY = "<directory>"  # first in a module's names: its import hands out its directory
 
 
 def referenced(
@@ -28,12 +31,15 @@ def referenced(
 ) -> set[str]:
     """The bundle paths of the data entries that ``names`` name, looked up beside ``relpath``,
     and above it for a module that reads ``__file__`` or ``__path__`` (``names`` then starts
-    with "__file__", "__path__" or both). One that reads ``__file__`` names data files and
+    with "__file__", "__path__" or both; before those, "<directory>" for one whose import hands
+    out its own directory, which needs its own package written). One that reads ``__file__`` names data files and
     directories; one that reads a package's ``__path__`` may name instead another package that
     holds a data directory (``holders``; django's ``conf``, holding its project templates)."""
+    if names[:1] == [HANDS_OUT_DIRECTORY]:  # its directory must be real: its package is written
+        return {relpath} | referenced(relpath, names[1:], files, dirs, roots, holders)
+    directory = relpath.rpartition("/")[0]
     markers = {n for n in names[:2] if n in ("__file__", "__path__")}
     names = names[len(markers) :]
-    directory = relpath.rpartition("/")[0]
     if not markers:
         return {f"{directory}/{n}" for n in names if "/" not in n and _is_data_dir(f"{directory}/{n}", files, dirs)}
     root = max((r for r in roots if relpath.startswith(r + "/")), key=len, default="")
@@ -98,7 +104,7 @@ def _exposed_packages(names_of: Mapping[str, list[str]], roots: tuple[str, ...])
     exposed = set()
     for relpath, names in names_of.items():
         directory, _, name = relpath.rpartition("/")
-        if name == "__init__.py" and names[:1] == ["__file__"] and unit_of(relpath, roots) == directory:
+        if name == "__init__.py" and "__file__" in names[:2] and unit_of(relpath, roots) == directory:
             exposed.add(directory)
     return exposed
 

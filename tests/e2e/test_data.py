@@ -70,6 +70,16 @@ elif mode == "template":
 elif mode == "package-dir":
     import tplpkg.render
     print(json.dumps(tplpkg.render.skeleton()))
+elif mode == "handout":
+    import themepkg, themepkg.plugins
+    cache = os.environ["ONEBIN_CACHE_DIR"]
+    imported = themepkg.__file__.startswith(cache), os.path.exists(cache)
+    theme = themepkg.setup()
+    print(json.dumps([
+        imported, theme, themepkg.plugins.initialize(),
+        themepkg.__file__.startswith(cache), os.path.isdir(themepkg.plugins.__path__[0]),
+        [entry.startswith(cache) for entry in sys.path if entry.endswith("site-packages")],
+    ]))
 elif mode == "order":
     import nsdemo.a, nsdemo.b, json as stdlib_json
     sys.path.insert(0, sys.argv[2])
@@ -83,7 +93,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("data")
     (root / "app.py").write_text(APP)
     (root / "datapkg_override.py").write_text("WHERE = 'bundled'\n")
-    names = ["datapkg", "fmtpkg", "tplpkg", "nsdemo-a", "nsdemo-b", "fakejson"]
+    names = ["datapkg", "fmtpkg", "tplpkg", "themepkg", "nsdemo-a", "nsdemo-b", "fakejson"]
     build(*(PACKAGES / n for n in names), "setuptools<81", "app.py", "-o", "app", cwd=root)
     return root / "app"
 
@@ -117,6 +127,19 @@ def test_a_data_directory_found_through_a_packages_path(app: Path, tmp_path: Pat
 def test_a_data_file_found_through_a_directory_the_package_computed(app: Path, tmp_path: Path) -> None:
     # sphinx-quickstart: from sphinx import package_dir; open(os.path.join(package_dir, "templates", ...))
     assert run(app, tmp_path, "package-dir") == "skeleton file"
+
+
+def test_a_directory_handed_out_by_a_function_is_real_once_it_is_called(app: Path, tmp_path: Path) -> None:
+    # alabaster's setup() gives Sphinx os.path.dirname(__file__) as its theme directory;
+    # pylint's checkers.initialize() lists __path__[0] and maps each file to its module through
+    # sys.path (astroid). Importing them writes nothing; calling those functions writes the
+    # package, and the directory holding it follows the bundle's site-packages on sys.path.
+    imported, theme, plugins, written, listed, site_packages = run(app, tmp_path, "handout")
+    assert imported == [False, False]
+    assert theme == ["[theme]", "inherit = basic"]
+    assert plugins == ["alpha", "beta"]
+    assert written and listed
+    assert site_packages == [False, True]
 
 
 def test_importlib_resources_and_pkgutil(app: Path, tmp_path: Path) -> None:

@@ -51,6 +51,18 @@ def install() -> None:
         _hook.cache_finder(bundle.path(root))
 
 
+def write_files_of(path: object) -> None:
+    """Writes the package of the module whose ``__file__`` is ``path`` to the cache, pointing
+    its modules there, unless it is there already. The builder has each function that hands
+    out its module's directory (a Sphinx theme's setup(), pylint's checkers) call this first
+    (``_compile_worker._handouts``), so that the directory it hands out is a real one."""
+    hook = _hook
+    if hook is not None and type(path) is str:
+        relpath = hook.bundle.relpath(path)
+        if relpath is not None:
+            hook.cache.write_unit_of(relpath)
+
+
 def _locate_frozen_stdlib(stdlib: str) -> None:
     """The stdlib's frozen modules (os, codecs, ...) get their __file__ in the bundle, as in
     python they get theirs on disk: CPython's path calculation found no stdlib on disk."""

@@ -97,6 +97,17 @@ class Cache:
         self.materialize(unit_of(inside, self._bundle.index.roots))
         return self._base_path() + "/" + relpath
 
+    def write_unit_of(self, relpath: str) -> None:
+        """Writes the unit holding the module ``relpath`` now, its modules then naming it (see
+        ``on_ready``); warns once if the cache cannot be written."""
+        unit = unit_of(relpath, self._bundle.index.roots)
+        if unit in self._ready or unit in self._bundle.index.roots:
+            return  # a script's directory: what it names beside it was written with the script
+        try:
+            self.materialize(unit)
+        except OSError as exc:
+            self._warn(relpath, exc)
+
     def relpath(self, path: str) -> str | None:
         """The bundle path of a path inside the written units, or None."""
         if self._base is not None and path.startswith(self._base + "/"):

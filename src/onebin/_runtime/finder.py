@@ -56,6 +56,7 @@ class PathHook:
         is a path inside the unit, or a list of such paths."""
         if unit.startswith("native/") or unit in self.bundle.index.roots:
             return  # a root's unit, the files directly in it, is written before any is imported
+        self._beside_root(unit.rpartition("/")[0], real[: len(real) - len(unit)] + unit.rpartition("/")[0])
         virtual = self.bundle.path(unit)
         # Only type() here, never isinstance() or getattr(): a value may be a lazy object whose
         # __class__ or attributes run code (django's settings raise until configured).
@@ -76,6 +77,17 @@ class PathHook:
                     moved = _moved(value, virtual, real)
                     if moved is not value:
                         namespace[key] = moved
+
+    def _beside_root(self, root: str, real: str) -> None:
+        """Puts the real directory that holds the written packages of ``root`` on sys.path
+        right after the root's own entry, so that code which maps a file to its module through
+        sys.path (astroid, loading pylint's checkers) finds theirs. Its imports are served from
+        memory as the root's are, and the root's entry, first, shadows it."""
+        entry = self.bundle.path(root)
+        if real in sys.path or entry not in sys.path:
+            return
+        self.cache_finder(real)
+        sys.path.insert(sys.path.index(entry) + 1, real)
 
     def cache_finder(self, path: str) -> None:
         """Registers the finder for ``path`` so PathFinder need not consult sys.path_hooks."""

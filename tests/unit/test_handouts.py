@@ -1,0 +1,124 @@
+"""Which modules hand out their own directory, and when (_compile_worker._handouts), and the
+call that has a function write its package first (_write_files_first)."""
+
+from __future__ import annotations
+
+import ast
+import sys
+import traceback
+import types
+
+import pytest
+
+from onebin import _compile_worker, datafiles
+
+
+def handouts(source: str) -> tuple[bool, list[str]]:
+    at_import, functions = _compile_worker._handouts(ast.parse(source))
+    return at_import, sorted(f.name for f in functions)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # alabaster: setup() gives Sphinx its theme directory
+        "import os\ndef setup(app):\n    here = os.path.abspath(os.path.dirname(__file__))\n    app.add_html_theme('a', here)\n",
+        # pylint: checkers.initialize() lists its own package
+        "from .utils import register_plugins\ndef setup(linter):\n    register_plugins(linter, __path__[0])\n",
+        "import os\ndef setup():\n    return sorted(os.listdir(os.path.dirname(os.path.realpath(__file__))))\n",
+        "from pathlib import Path\ndef setup():\n    return list(Path(__file__).resolve().parent.iterdir())\n",
+        "import os\ndef setup(loader):\n    loader(searchpath=os.path.split(__file__)[0])\n",
+        # one above its own directory, through a name bound at the top
+        "import os\nROOT = os.path.dirname(os.path.dirname(__file__))\ndef setup():\n    os.chdir(ROOT)\n",
+        # a function of the same module that hands out its parameter
+        "import os\ndef scan(d):\n    return os.listdir(d)\ndef setup():\n    return scan(__path__[0])\n",
+    ],
+)
+def test_a_function_that_hands_out_its_directory(source: str) -> None:
+    at_import, functions = handouts(source)
+    assert not at_import
+    assert "setup" in functions
+
+
+def test_an_import_that_hands_out_its_directory() -> None:
+    assert handouts("import os\nNAMES = os.listdir(os.path.dirname(__file__))\n") == (True, [])
+    assert handouts("import os\nclass K:\n    names = os.listdir(os.path.dirname(__file__))\n") == (True, [])
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # path arithmetic, a data file named beside it (the names rule's case), comparisons
+        "import os\nHERE = os.path.dirname(__file__)\nDATA = os.path.join(HERE, 'data.json')\n",
+        "import os\ndef f(p):\n    return os.path.abspath(p).startswith(os.path.dirname(__file__))\n",
+        # storing it: sys.path entries import from the bundle as they are; a list to compare with
+        "import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n",
+        "import os\nclass W:\n    def __init__(self):\n        self.skip = []\n"
+        "        self.skip.append(os.path.dirname(__file__))\n",
+        # returning it: get_include(), for builds
+        "import os\ndef get_include():\n    return os.path.dirname(__file__)\n",
+        # a function of the same module that does not hand out its parameter (django)
+        "import os, pkgutil\ndef find(d):\n    return [n for _, n, _ in pkgutil.iter_modules([os.path.join(d, 'c')])]\n"
+        "def commands():\n    return find(__path__[0])\n",
+        # another module's file, or a name that is the directory only in another function
+        "import os, other\ndef f():\n    return os.listdir(os.path.dirname(other.__file__))\n",
+        "import os\ndef f():\n    path = os.path.dirname(__file__)\ndef g(path):\n    return os.listdir(path)\n",
+        "import os\ndef f(path):\n    log.debug('loaded from %s', os.path.dirname(__file__))\n",
+    ],
+)
+def test_what_is_not_handing_out(source: str) -> None:
+    assert handouts(source) == (False, [])
+
+
+SOURCE = '''\
+import os
+
+
+def setup(calls):
+    """Its docstring stays its docstring."""
+    calls.append("body")
+    return os.path.dirname(__file__), 1 / 0 if "fail" in calls else len(calls)
+
+
+def other():
+    return os.listdir(os.path.dirname(__file__))
+'''
+
+
+def test_a_function_writes_its_package_first_and_keeps_its_lines() -> None:
+    tree = ast.parse(SOURCE)
+    _, functions = _compile_worker._handouts(tree)
+    assert [f.name for f in functions] == ["other"]
+    # Made to run for setup too, to see its docstring and line numbers kept.
+    setup = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "setup")
+    _compile_worker._write_files_first([setup, *functions])
+    code = compile(tree, "pkg/__init__.py", "exec", dont_inherit=True)
+
+    calls: list[str] = []
+    runtime = types.ModuleType("_onebin_runtime.bootstrap")
+    runtime.write_files_of = lambda path: calls.append(path)  # type: ignore[attr-defined]
+    namespace = {"__file__": "/exe/lib/pkg/__init__.py", "__name__": "pkg"}
+    saved = sys.modules.get("_onebin_runtime.bootstrap")
+    sys.modules["_onebin_runtime.bootstrap"] = runtime
+    try:
+        exec(code, namespace)
+        assert calls == []  # defining the functions writes nothing
+        assert namespace["setup"].__doc__ == "Its docstring stays its docstring."
+        assert namespace["setup"](calls) == ("/exe/lib/pkg", 2)
+        assert calls == ["/exe/lib/pkg/__init__.py", "body"]
+        calls.append("fail")
+        with pytest.raises(ZeroDivisionError) as raised:
+            namespace["setup"](calls)
+        assert traceback.extract_tb(raised.tb)[-1].lineno == 7  # the source's own line
+    finally:
+        if saved is None:
+            del sys.modules["_onebin_runtime.bootstrap"]
+        else:
+            sys.modules["_onebin_runtime.bootstrap"] = saved
+
+
+def test_an_import_that_hands_out_its_directory_writes_its_package() -> None:
+    files = {"site/pkg/__init__.py", "site/pkg/mod.py", "site/other/__init__.py"}
+    dirs = {"site/pkg", "site/other"}
+    names = {"site/pkg/mod.py": [datafiles.HANDS_OUT_DIRECTORY, "__file__", "os"], "site/other/__init__.py": ["x"]}
+    assert datafiles.materialize_map(names, files, dirs, ("site",)) == {"site/pkg/mod.py": ("site/pkg",)}
