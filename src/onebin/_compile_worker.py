@@ -18,6 +18,7 @@ This file runs as a script under CPython 3.10+, with nothing from onebin importa
 
 import ast
 import marshal
+import os
 import re
 import sys
 import warnings
@@ -200,23 +201,87 @@ def _handouts(tree):
     return at_import, functions
 
 
-def _write_files_first(functions):
-    """Makes each function first have the runtime write its module's package to the cache (and
-    point the module's ``__file__`` and ``__path__`` there), at the line of its first statement:
-    ``__import__("sys").modules["_onebin_runtime.bootstrap"].write_files_of(__file__)``."""
+_FILE_TESTS = ("isfile", "isdir", "exists", "listdir", "scandir")
+
+
+def _searches_sys_path(tree):
+    """The functions that look for files under each entry of ``sys.path``: modules' sources,
+    as astroid finds the module an import names (for pylint) and twisted its plugins. The
+    bundle's entries are not directories on disk, so when one of these is first called, the
+    runtime writes every package of the bundle to the cache and puts the directories holding
+    them on sys.path (``_write_files_first``)."""
+    found = []
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        nodes = list(_in_scope(function))
+        lists, entries = set(), set()  # names bound to sys.path (or a copy); to an entry of it
+        for node in nodes:
+            if isinstance(node, ast.Assign) and _mentions(node.value, lists, sys_path=True):
+                lists.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        for node in nodes:
+            if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
+                if _mentions(node.iter, lists, sys_path=True):
+                    entries.add(node.target.id)
+        for _ in range(3 if entries else 0):  # and paths made from one: os.path.join(entry, name)
+            for node in nodes:
+                if isinstance(node, ast.Assign) and _mentions(node.value, entries):
+                    entries.update(t.id for t in node.targets if isinstance(t, ast.Name))
+                elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
+                    if _mentions(node.iter, entries):
+                        entries.add(node.target.id)
+        if any(
+            isinstance(node, ast.Call)
+            and node.args
+            and any(test in (_called(node) or "") for test in _FILE_TESTS)
+            and _mentions(node.args[0], entries)
+            for node in nodes
+        ):
+            found.append(function)
+    return found
+
+
+def _mentions(node, names, sys_path=False):
+    """Whether ``node`` uses one of ``names``, or ``sys.path`` if asked."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id in names:
+            return True
+        if sys_path and isinstance(sub, ast.Attribute) and sub.attr == "path":
+            if isinstance(sub.value, ast.Name) and sub.value.id == "sys":
+                return True
+    return False
+
+
+def _write_files_first(tree, functions, searches=()):
+    """Has each of ``functions`` first call the runtime to write its module's package to the
+    cache (pointing the module's ``__file__`` and ``__path__`` there), at the line of its first
+    statement; and each of ``searches`` first call it to write every package. A module with
+    ``searches`` calls it when imported too, to put the directories that will hold them on
+    sys.path while the app's code has not yet copied sys.path (pylint restores its own copy)."""
     for function in functions:
-        body = function.body
-        start = 1 if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else 0
-        first = body[start] if start < len(body) else body[-1]
-        modules = ast.Attribute(ast.Call(ast.Name("__import__", ast.Load()), [ast.Constant("sys")], []), "modules")
-        runtime = ast.Subscript(modules, ast.Constant("_onebin_runtime.bootstrap"), ast.Load())
-        call = ast.Call(ast.Attribute(runtime, "write_files_of", ast.Load()), [ast.Name("__file__", ast.Load())], [])
-        statement = ast.Expr(call)
-        for node in ast.walk(statement):
-            ast.copy_location(node, first)
-            if isinstance(node, (ast.Attribute, ast.Subscript, ast.Name)):
-                node.ctx = ast.Load()
-        body.insert(start, statement)
+        _call_runtime(function.body, "write_files_of", ast.Name("__file__"))
+    for function in searches:
+        _call_runtime(function.body, "write_every_package")
+    if searches:
+        _call_runtime(tree.body, "put_cache_on_sys_path")
+
+
+def _call_runtime(body, name, *args):
+    """Inserts ``__import__("sys").modules["_onebin_runtime.bootstrap"].NAME(*args)`` first in
+    ``body``, after its docstring and ``from __future__`` imports, on the line of the statement
+    it precedes."""
+    start = 1 if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else 0
+    while start < len(body) and isinstance(body[start], ast.ImportFrom) and body[start].module == "__future__":
+        start += 1
+    first = body[start] if start < len(body) else body[-1]
+    modules = ast.Attribute(ast.Call(ast.Name("__import__"), [ast.Constant("sys")], []), "modules")
+    runtime = ast.Subscript(modules, ast.Constant("_onebin_runtime.bootstrap"))
+    statement = ast.Expr(ast.Call(ast.Attribute(runtime, name), list(args), []))
+    for node in ast.walk(statement):
+        ast.copy_location(node, first)
+        if isinstance(node, (ast.Attribute, ast.Subscript, ast.Name)):
+            node.ctx = ast.Load()
+    body.insert(start, statement)
 
 
 def _used_names(code):
@@ -391,6 +456,23 @@ def _regexes(code):
     return out
 
 
+def _outside_stdlib(path):
+    """Whether the source at ``path`` is not the target's stdlib (whose site.py, pydoc and pdb
+    look through sys.path too, for what they do not need on disk)."""
+    stdlib = os.path.dirname(os.__file__) + "/"
+    return not path.startswith(stdlib) or "/site-packages/" in path[len(stdlib) - 1 :]
+
+
+def _uses_sys_path(code):
+    stack = [code]
+    while stack:
+        current = stack.pop()
+        if "sys" in current.co_names and "path" in current.co_names:
+            return True
+        stack.extend(c for c in current.co_consts if hasattr(c, "co_code"))
+    return False
+
+
 def main():
     warnings.simplefilter("ignore")
     jobs = marshal.load(sys.stdin.buffer)
@@ -404,14 +486,20 @@ def main():
             out.append((None, None, zlib.compress(source, 6), [], [], [], []))
             continue
         names = _names(code)
-        if names[:1] == ["__file__"] or "__path__" in names[:2]:
+        at_import, functions, searches = False, [], []
+        handouts = names[:1] == ["__file__"] or "__path__" in names[:2]
+        search = _outside_stdlib(path) and _uses_sys_path(code)
+        if handouts or search:
             try:
                 tree = ast.parse(source, co_filename)
-                at_import, functions = _handouts(tree)
+                if handouts:
+                    at_import, functions = _handouts(tree)
+                if search:
+                    searches = _searches_sys_path(tree)
             except RecursionError:  # expressions nested deeper than the analysis goes
-                at_import, functions = False, []
-            if functions:
-                _write_files_first(functions)
+                at_import, functions, searches = False, [], []
+            if functions or searches:
+                _write_files_first(tree, functions, searches)
                 code = compile(tree, co_filename, "exec", dont_inherit=True, optimize=0)
             if at_import:
                 names.insert(0, _DIRECTORY)

@@ -80,6 +80,21 @@ elif mode == "handout":
         themepkg.__file__.startswith(cache), os.path.isdir(themepkg.plugins.__path__[0]),
         [entry.startswith(cache) for entry in sys.path if entry.endswith("site-packages")],
     ]))
+elif mode == "search":
+    import themepkg.finder
+    cache = os.environ["ONEBIN_CACHE_DIR"]
+    imported = os.path.exists(cache)
+    saved = list(sys.path)  # as pylint does around linting: a copy, restored after
+    sys.path[:] = [sys.argv[2], *saved]
+    found = [themepkg.finder.find_source(name) for name in ("json.decoder", "themepkg.registry", "nowhere")]
+    sys.path[:] = saved
+    again = themepkg.finder.find_source("textwrap")
+    with open(found[0]) as f:
+        decoder = f.read()
+    print(json.dumps([
+        imported, [path.startswith(cache) for path in found[:2]], found[2], again.startswith(cache),
+        "class JSONDecoder" in decoder, json.decoder.__file__ == found[0],
+    ]))
 elif mode == "order":
     import nsdemo.a, nsdemo.b, json as stdlib_json
     sys.path.insert(0, sys.argv[2])
@@ -140,6 +155,18 @@ def test_a_directory_handed_out_by_a_function_is_real_once_it_is_called(app: Pat
     assert plugins == ["alpha", "beta"]
     assert written and listed
     assert site_packages == [False, True]
+
+
+def test_code_that_looks_for_modules_files_through_sys_path_finds_them(app: Path, tmp_path: Path) -> None:
+    # astroid looks for the source of each module an import names under each sys.path entry
+    # (os.path.isfile(os.path.join(entry, name) + ".py")), and pylint restores its own copy of
+    # sys.path after linting. The bundle's entries are not directories: calling such a function
+    # writes every package, and the directories holding them follow the bundle's entries on
+    # sys.path from the import of its module on, before the copy.
+    imported, found, nowhere, again, source, same = run(app, tmp_path, "search", str(tmp_path))
+    assert imported is False
+    assert found == [True, True] and nowhere is None and again
+    assert source and same
 
 
 def test_importlib_resources_and_pkgutil(app: Path, tmp_path: Path) -> None:

@@ -91,7 +91,7 @@ def test_a_function_writes_its_package_first_and_keeps_its_lines() -> None:
     assert [f.name for f in functions] == ["other"]
     # Made to run for setup too, to see its docstring and line numbers kept.
     setup = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "setup")
-    _compile_worker._write_files_first([setup, *functions])
+    _compile_worker._write_files_first(tree, [setup, *functions])
     code = compile(tree, "pkg/__init__.py", "exec", dont_inherit=True)
 
     calls: list[str] = []
@@ -122,3 +122,29 @@ def test_an_import_that_hands_out_its_directory_writes_its_package() -> None:
     dirs = {"site/pkg", "site/other"}
     names = {"site/pkg/mod.py": [datafiles.HANDS_OUT_DIRECTORY, "__file__", "os"], "site/other/__init__.py": ["x"]}
     assert datafiles.materialize_map(names, files, dirs, ("site",)) == {"site/pkg/mod.py": ("site/pkg",)}
+
+
+def searches(source: str) -> list[str]:
+    return [f.name for f in _compile_worker._searches_sys_path(ast.parse(source))]
+
+
+def test_functions_that_look_for_files_under_sys_path() -> None:
+    # astroid's ImportlibFinder.find_module, reduced
+    assert searches(
+        "import os, sys\ndef find_module(modname, submodule_path):\n"
+        "    if submodule_path is not None:\n        search_paths = list(submodule_path)\n"
+        "    else:\n        search_paths = sys.path\n"
+        "    for entry in search_paths:\n        package_directory = os.path.join(entry, modname)\n"
+        "        file_path = os.path.join(package_directory, '__init__.py')\n"
+        "        if cached_os_path_isfile(file_path):\n            return file_path\n"
+    ) == ["find_module"]
+    assert searches(
+        "import os, sys\ndef plugins(name):\n    return [d for d in sys.path if os.path.isdir(os.path.join(d, name))]\n"
+    ) == ["plugins"]
+    # sys.path only read, or its entries only compared or imported from
+    assert searches("import sys\ndef f(p):\n    return p in sys.path\n") == []
+    assert (
+        searches("import sys\ndef f(p):\n    for e in sys.path:\n        if p.startswith(e):\n            return e\n")
+        == []
+    )
+    assert searches("import os, sys\ndef f():\n    return os.path.isfile(__file__) and sys.path\n") == []

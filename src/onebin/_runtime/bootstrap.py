@@ -63,6 +63,28 @@ def write_files_of(path: object) -> None:
             hook.cache.write_unit_of(relpath)
 
 
+def write_every_package() -> None:
+    """Writes every package of the bundle to the cache, once, the directories holding them then
+    on sys.path. The builder has each function that looks for modules' files under the entries
+    of sys.path (astroid's, for pylint) call this first (``_compile_worker._searches_sys_path``)."""
+    global _every_package_written
+    if _hook is not None and not _every_package_written:
+        _every_package_written = True
+        _hook.write_every_package()
+
+
+_every_package_written = False
+
+
+def put_cache_on_sys_path() -> None:
+    """Puts the directories that hold the written packages on sys.path, each after the bundle's
+    entry it copies, before they are written: called by the import of a module that looks for
+    modules' files under the entries of sys.path (see ``write_every_package``), while the app
+    has not yet copied sys.path to restore it later (pylint does, around linting)."""
+    if _hook is not None:
+        _hook.put_cache_on_sys_path()
+
+
 def _locate_frozen_stdlib(stdlib: str) -> None:
     """The stdlib's frozen modules (os, codecs, ...) get their __file__ in the bundle, as in
     python they get theirs on disk: CPython's path calculation found no stdlib on disk."""

@@ -53,6 +53,7 @@ class Cache:
     def __init__(self, bundle: "Bundle") -> None:
         self._bundle = bundle
         self._base: str | None = None
+        self._planned: str | None = None
         self._ready: dict[str, str] = {}  # unit -> its real path, checked in this process
         self._flagged_units: set[str] | None = None  # units that some module needs written
         self._warned = False
@@ -68,12 +69,12 @@ class Cache:
                 for unit in units:
                     self.materialize(unit)
             except OSError as exc:
-                self._warn(relpath, exc)
+                self.warn(relpath, exc)
                 return None
         elif not self._ready:
             return None
         if unit_of(relpath, self._bundle.index.roots) in self._ready:
-            return self._base_path() + "/" + relpath.removesuffix("/-")
+            return self.base_path() + "/" + relpath.removesuffix("/-")
         return None
 
     def real_directory(self, relpath: str) -> str | None:
@@ -87,7 +88,7 @@ class Cache:
             try:
                 self.materialize(unit)
             except OSError as exc:
-                self._warn(relpath, exc)
+                self.warn(relpath, exc)
                 return None
         return self.real_path(relpath + "/-")
 
@@ -95,7 +96,29 @@ class Cache:
         """A real path for a bundled file or directory, writing its unit if needed."""
         inside = relpath + "/-" if relpath in self._bundle.index.dirs else relpath  # a directory: its own unit
         self.materialize(unit_of(inside, self._bundle.index.roots))
-        return self._base_path() + "/" + relpath
+        return self.base_path() + "/" + relpath
+
+    def write_roots(self, roots: "list[str]") -> "dict[str, str]":
+        """Writes every unit of ``roots`` but distributions' metadata (read from memory);
+        returns each unit written in this call and its real path, without calling
+        ``on_ready`` for them."""
+        all_roots = self._bundle.index.roots
+        units: dict[str, list[tuple[str, str]]] = {}
+        for relpath in self._bundle.index.files:
+            unit = unit_of(relpath, all_roots)
+            root = unit if unit in all_roots else unit.rpartition("/")[0]
+            if root in roots and not unit.endswith((".dist-info", ".egg-info")):
+                inner = relpath.rpartition("/")[2] if unit == root else relpath[len(unit) + 1 :]
+                units.setdefault(unit, []).append((inner, relpath))
+        written = {}
+        notify, self.on_ready = self.on_ready, lambda unit, real: None
+        try:
+            for unit in sorted(units):
+                if unit not in self._ready:
+                    written[unit] = self.materialize(unit, sorted(units[unit]))
+        finally:
+            self.on_ready = notify
+        return written
 
     def write_unit_of(self, relpath: str) -> None:
         """Writes the unit holding the module ``relpath`` now, its modules then naming it (see
@@ -106,25 +129,28 @@ class Cache:
         try:
             self.materialize(unit)
         except OSError as exc:
-            self._warn(relpath, exc)
+            self.warn(relpath, exc)
 
     def relpath(self, path: str) -> str | None:
         """The bundle path of a path inside the written units, or None."""
-        if self._base is not None and path.startswith(self._base + "/"):
-            return path[len(self._base) + 1 :].rstrip("/")
+        base = self._base or self._planned
+        if base is not None and path.startswith(base + "/"):
+            return path[len(base) + 1 :].rstrip("/")
         return None
 
     def native_path(self, relpath: str) -> str:
         """A real copy of a native file, for when it cannot be loaded from memory."""
         return self.materialize("native/" + relpath)
 
-    def materialize(self, unit: str) -> str:
-        """Writes ``unit`` if it is not there or not intact; returns its real path."""
+    def materialize(self, unit: str, files: "list[tuple[str, str]] | None" = None) -> str:
+        """Writes ``unit`` (whose files are ``files``, if known) if it is not there or not
+        intact; returns its real path."""
         found = self._ready.get(unit)
         if found is not None:
             return found
-        final = self._base_path() + "/" + unit
-        files = self._unit_files(unit)
+        final = self.base_path() + "/" + unit
+        if files is None:
+            files = self._unit_files(unit)
         fresh = bool(files and files[0][0]) and unit not in self._bundle.index.roots and not _exists(final)
         if fresh and self._write_directory(final, files):
             self._record(unit, final, files)
@@ -206,9 +232,15 @@ class Cache:
         posix.rename(tmp, manifest)
 
     def _manifest(self, unit: str) -> str:
-        return self._base_path() + "/.manifest/" + unit.replace("%", "%25").replace("/", "%2F")
+        return self.base_path() + "/.manifest/" + unit.replace("%", "%25").replace("/", "%2F")
 
-    def _base_path(self) -> str:
+    def planned_base_path(self) -> str:
+        """Where ``base_path()`` is or will be, without creating it."""
+        if self._planned is None:
+            self._planned = self._base or _cache_home() + "/apps/" + self._bundle.index.info["id"]
+        return self._planned
+
+    def base_path(self) -> str:
         if self._base is None:
             home = _cache_home()
             base = home + "/apps/" + self._bundle.index.info["id"]
@@ -217,7 +249,7 @@ class Cache:
             self._base = base
         return self._base
 
-    def _warn(self, relpath: str, exc: OSError) -> None:
+    def warn(self, relpath: str, exc: OSError) -> None:
         if self._warned:
             return
         self._warned = True

@@ -15,6 +15,7 @@ from . import integrations as _integrations
 from . import native as _native
 from . import resources as _resources
 from . import trace as _trace
+from .cache import unit_of
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
@@ -49,15 +50,23 @@ class PathHook:
         raise ImportError("not a directory of the bundle", path=path)
 
     def _relocate(self, unit: str, real: str) -> None:
-        """The modules of ``unit`` imported before its files were written now name them, as
-        the ones imported after do: their ``__file__``, a package's ``__path__`` (in place, so
-        that its spec agrees; django finds its project templates through it), and the paths
-        their code derived from those when it ran (sphinx's ``package_dir``): every global that
-        is a path inside the unit, or a list of such paths."""
-        if unit.startswith("native/") or unit in self.bundle.index.roots:
-            return  # a root's unit, the files directly in it, is written before any is imported
-        self._beside_root(unit.rpartition("/")[0], real[: len(real) - len(unit)] + unit.rpartition("/")[0])
-        virtual = self.bundle.path(unit)
+        self._relocate_units({unit: real})
+
+    def _relocate_units(self, written: "dict[str, str]") -> None:
+        """The modules of the units ``written`` (unit -> its real path), imported before their
+        files were written, now name them, as the ones imported after do: their ``__file__``, a
+        package's ``__path__`` (in place, so that its spec agrees; django finds its project
+        templates through it), and the paths their code derived from those when it ran (sphinx's
+        ``package_dir``): every global that is a path inside its unit, or a list of such paths."""
+        roots = self.bundle.index.roots
+        # A root's unit, the files directly in it, is written before any is imported (a
+        # script's), or with every unit (write_every_package): its modules keep their paths.
+        written = {u: r for u, r in written.items() if not u.startswith("native/") and u not in roots}
+        for written_unit, written_path in written.items():
+            root = written_unit.rpartition("/")[0]
+            self._beside_root(root, written_path[: len(written_path) - len(written_unit)] + root)
+        if not written:
+            return
         # Only type() here, never isinstance() or getattr(): a value may be a lazy object whose
         # __class__ or attributes run code (django's settings raise until configured).
         for module in list(sys.modules.values()):
@@ -65,8 +74,11 @@ class PathHook:
                 continue
             namespace = module.__dict__
             file = namespace.get("__file__")
-            if type(file) is not str or not file.startswith(virtual + "/"):
+            relpath = self.bundle.relpath(file) if type(file) is str else None
+            unit = unit_of(relpath, roots) if relpath is not None else None
+            if unit is None or unit not in written:
                 continue
+            virtual, real = self.bundle.path(unit), written[unit]
             for key, value in list(namespace.items()):
                 if type(value) is list:
                     value[:] = [_moved(item, virtual, real) for item in value]
@@ -78,6 +90,28 @@ class PathHook:
                     if moved is not value:
                         namespace[key] = moved
 
+    def write_every_package(self) -> None:
+        """Writes every package of the bundle's sys.path entries to the cache and puts the
+        directories holding them on sys.path, each after the bundle's own entry: for code that
+        looks for modules' files under each sys.path entry (see
+        ``_compile_worker._searches_sys_path``). Warns once if the cache cannot be written."""
+        bundle, cache = self.bundle, self.cache
+        roots = [root for root in bundle.index.roots if bundle.path(root) in sys.path]
+        try:
+            written = cache.write_roots(roots)
+        except OSError as exc:
+            cache.warn(roots[0] if roots else "", exc)
+            return
+        self._relocate_units(written)
+        self.put_cache_on_sys_path()
+
+    def put_cache_on_sys_path(self) -> None:
+        """Puts the directory that holds (or will hold) the written packages of each of the
+        bundle's sys.path entries right after it on sys.path (see ``_beside_root``)."""
+        base = self.cache.planned_base_path()
+        for root in self.bundle.index.roots:
+            self._beside_root(root, base + "/" + root)
+
     def _beside_root(self, root: str, real: str) -> None:
         """Puts the real directory that holds the written packages of ``root`` on sys.path
         right after the root's own entry, so that code which maps a file to its module through
@@ -86,7 +120,10 @@ class PathHook:
         entry = self.bundle.path(root)
         if real in sys.path or entry not in sys.path:
             return
-        self.cache_finder(real)
+        try:
+            self.cache_finder(real)
+        except ImportError:
+            return  # not a directory of the bundle: nothing to find there
         sys.path.insert(sys.path.index(entry) + 1, real)
 
     def cache_finder(self, path: str) -> None:
