@@ -179,7 +179,7 @@ def test_importlib_resources_and_pkgutil(app: Path, tmp_path: Path) -> None:
         42,
         42,
         ["sub"],
-        ["datapkg.sub", "datapkg.sub.plugin"],
+        ["datapkg.sub", "datapkg.sub.0001_initial", "datapkg.sub.plugin"],  # django's migrations
     ]
 
 

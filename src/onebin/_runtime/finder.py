@@ -194,12 +194,13 @@ class BundleFinder:
 
     def iter_modules(self, prefix: str = "") -> "Iterator[tuple[str, bool]]":
         """Yields (name, ispkg) for pkgutil.iter_modules(), as it lists a directory on disk:
-        modules and regular packages, not ``__init__`` nor namespace directories."""
+        modules and regular packages, not ``__init__`` nor namespace directories; any name
+        without a dot, as there (django's migrations: ``0001_initial``)."""
         start = self._dir + "/"
         modules = self._bundle.index.modules
         for key in modules.keys():
             name = key[len(start) :]
-            if key.startswith(start) and "/" not in name and name.isidentifier() and name != "__init__":
+            if key.startswith(start) and "/" not in name and "." not in name and name != "__init__":
                 kind = modules[key][0]
                 if kind != _bundle.NAMESPACE:
                     yield prefix + name, kind == _bundle.PACKAGE
