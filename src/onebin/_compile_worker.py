@@ -140,6 +140,20 @@ class _OwnPaths:
             and test(node.func.value)
         )
 
+    def script_beside(self, node):
+        """Whether ``node`` is the path of a Python file beside the module, made from its
+        directory: ``os.path.join(here, "_backend.py")``, ``Path(__file__).parent / "x.py"``.
+        Code computes that only to run the file with another interpreter (tox's pyproject_api,
+        virtualenv's ``debug.py``, pip's ``__pip-runner__.py``) or to read it."""
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            return self.is_dir(node.left) and _is_script_name(node.right)
+        if isinstance(node, ast.Call) and _called(node) in ("join", "joinpath") and node.args:
+            func = node.func
+            if _called(node) == "joinpath" and isinstance(func, ast.Attribute) and self.is_dir(func.value):
+                return any(_is_script_name(a) for a in node.args)
+            return self.is_dir(node.args[0]) and any(_is_script_name(a) for a in node.args[1:])
+        return False
+
     def handed_out(self, node):
         """Whether ``node`` gives the directory to code that may read it as one: a call other
         than path arithmetic taking it (``os.listdir(here)``, ``register_plugins(linter,
@@ -170,6 +184,10 @@ class _OwnPaths:
         return _OwnPaths(function, self.dirs - bound, self.files - bound, self._functions, self._depth)
 
 
+def _is_script_name(node):
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.endswith(".py")
+
+
 def _in_scope(node):
     """The nodes of ``node``'s own scope: not those in the functions it defines."""
     stack = list(ast.iter_child_nodes(node))
@@ -181,14 +199,15 @@ def _in_scope(node):
 
 
 def _handouts(tree):
-    """Where a module hands out its own directory (see ``_OwnPaths.handed_out``): whether its
+    """Where a module hands out its own directory (see ``_OwnPaths.handed_out``), or the path
+    of a Python file in it (``_OwnPaths.script_beside``): whether its
     import does (its top-level code or a class body in it), and the functions that do. Such a
     directory must be a real one, so its package is written to the app's cache: when it is
     imported, or when one of those functions is first called (``_write_files_first``)."""
     at_import, functions, stack = False, [], [(tree, None, _OwnPaths(tree))]
     while stack:
         node, function, paths = stack.pop()
-        if paths.handed_out(node):
+        if paths.handed_out(node) or paths.script_beside(node):
             if function is None:
                 at_import = True
             elif function not in functions:

@@ -22,6 +22,9 @@ mode = sys.argv[1]
 if mode == "file":
     import datapkg
     print(json.dumps([datapkg.config(), datapkg.templates(), os.path.exists(datapkg.__file__)]))
+elif mode == "script":
+    import datapkg.runner
+    print(json.dumps(datapkg.runner.run_helper()))
 elif mode == "resources":
     import datapkg.sub
     root = resources.files("datapkg")
@@ -124,6 +127,11 @@ def test_files_beside_dunder_file(app: Path, tmp_path: Path) -> None:
     assert run(app, tmp_path, "file") == [{"name": "datapkg", "answer": 42}, ["bye.txt", "hello.txt"], True]
 
 
+def test_a_python_file_beside_dunder_file_run_by_another_interpreter(app: Path, tmp_path: Path) -> None:
+    # tox: pyproject_api hands Path(__file__).parent / "_backend.py" to the packaging env's python
+    assert run(app, tmp_path, "script") == "helper ran from _helper.py"
+
+
 def test_files_beside_dunder_file_by_formatted_paths(app: Path, tmp_path: Path) -> None:
     # "%s/base.yml" % os.path.dirname(__file__), "{}/defaults/{}".format(...): ansible's way
     assert run(app, tmp_path, "formatted") == ["answer: 42", "defaults found"]
@@ -178,8 +186,9 @@ def test_importlib_resources_and_pkgutil(app: Path, tmp_path: Path) -> None:
         "Hello, {name}!",
         42,
         42,
-        ["sub"],
-        ["datapkg.sub", "datapkg.sub.0001_initial", "datapkg.sub.plugin"],  # django's migrations
+        ["_helper", "runner", "sub"],
+        # 0001_initial: not an identifier, listed as on disk (django finds its migrations so)
+        ["datapkg._helper", "datapkg.runner", "datapkg.sub", "datapkg.sub.0001_initial", "datapkg.sub.plugin"],
     ]
 
 

@@ -40,6 +40,17 @@ def test_a_function_that_hands_out_its_directory(source: str) -> None:
     assert "setup" in functions
 
 
+def test_the_path_of_a_python_file_beside_it() -> None:
+    # tox's pyproject_api and virtualenv run such a file with another interpreter
+    assert handouts("from pathlib import Path\nSCRIPT = Path(__file__).parent / '_backend.py'\n") == (True, [])
+    assert handouts("import os\ndef args():\n    return [os.path.join(os.path.dirname(__file__), 'x.py')]\n") == (
+        False,
+        ["args"],
+    )
+    # importlib's bookkeeping of its frozen modules' files: no path beside it is made
+    assert handouts("_bootstrap.__file__ = __file__.replace('__init__.py', '_bootstrap.py')\n") == (False, [])
+
+
 def test_an_import_that_hands_out_its_directory() -> None:
     assert handouts("import os\nNAMES = os.listdir(os.path.dirname(__file__))\n") == (True, [])
     assert handouts("import os\nclass K:\n    names = os.listdir(os.path.dirname(__file__))\n") == (True, [])

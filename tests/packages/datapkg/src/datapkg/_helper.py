@@ -1,0 +1,3 @@
+import os
+
+print("helper ran from", os.path.basename(__file__))
