@@ -100,9 +100,19 @@ class _OwnPaths:
             if len(self.files) + len(self.dirs) == known:
                 break
 
+    def _file(self, node):
+        """Whether ``node`` is the module's own ``__file__`` (not a bound name)."""
+        return isinstance(node, ast.Name) and node.id == "__file__"
+
+    def _path_list(self, node):
+        """Whether ``node`` is the module's own ``__path__``."""
+        return isinstance(node, ast.Name) and node.id == "__path__"
+
     def is_file(self, node):
+        if self._file(node):
+            return True
         if isinstance(node, ast.Name):
-            return node.id == "__file__" or node.id in self.files
+            return node.id in self.files
         if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
             return _called(node) in _SAME_PATH and self.is_file(node.args[0])
         return self._resolved(node, self.is_file)
@@ -114,7 +124,7 @@ class _OwnPaths:
             if not (isinstance(node.slice, ast.Constant) and node.slice.value == 0):
                 return False
             value = node.value
-            if isinstance(value, ast.Name) and value.id == "__path__":
+            if self._path_list(value):
                 return True
             return isinstance(value, ast.Call) and _called(value) == "split" and self._one_file(value)
         if isinstance(node, ast.Attribute):
@@ -173,7 +183,7 @@ class _OwnPaths:
             given = {parameters[i] for i, a in enumerate(node.args[: len(parameters)]) if self.is_dir(a)}
             if not given:
                 return False
-            inner = _OwnPaths(own, given, self.files - set(parameters), self._functions, self._depth + 1)
+            inner = type(self)(own, given, self.files - set(parameters), self._functions, self._depth + 1)
             return any(inner.handed_out(n) for n in ast.walk(own))
         return any(self.is_dir(a) for a in node.args) or any(self.is_dir(k.value) for k in node.keywords)
 
@@ -181,7 +191,28 @@ class _OwnPaths:
         """The same for the body of ``function``, defined where this looks: its names are its
         own, and those it does not bind are the enclosing ones."""
         bound = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
-        return _OwnPaths(function, self.dirs - bound, self.files - bound, self._functions, self._depth)
+        return type(self)(function, self.dirs - bound, self.files - bound, self._functions, self._depth)
+
+
+class _OtherPaths(_OwnPaths):
+    """The same for another module's file and directory: ``os.path.dirname(theme.__file__)``,
+    ``Path(module.__file__).parent``, ``module.__path__[0]``. Returning that directory hands it
+    out too (mkdocs' ``get_theme_dir()`` gives it to the theme loader); comparing with it
+    (pandas', rich's and typer's frame filters) does not."""
+
+    def _file(self, node):
+        return isinstance(node, ast.Attribute) and node.attr == "__file__"
+
+    def _path_list(self, node):
+        return isinstance(node, ast.Attribute) and node.attr == "__path__"
+
+    def handed_out(self, node):
+        if isinstance(node, ast.Return) and node.value is not None:
+            return self.is_dir(node.value)
+        return super().handed_out(node)
+
+    def script_beside(self, node):
+        return False
 
 
 def _is_script_name(node):
@@ -204,20 +235,39 @@ def _handouts(tree):
     import does (its top-level code or a class body in it), and the functions that do. Such a
     directory must be a real one, so its package is written to the app's cache: when it is
     imported, or when one of those functions is first called (``_write_files_first``)."""
-    at_import, functions, stack = False, [], [(tree, None, _OwnPaths(tree))]
-    while stack:
-        node, function, paths = stack.pop()
+    at_import, functions = False, []
+    for node, function, paths in _walk(tree, _OwnPaths(tree)):
         if paths.handed_out(node) or paths.script_beside(node):
             if function is None:
                 at_import = True
             elif function not in functions:
                 functions.append(function)
+    return at_import, functions
+
+
+def _other_handouts(tree):
+    """The functions that hand out another module's directory (``_OtherPaths``). In them,
+    every ``X.__file__`` and ``X.__path__`` read first has the runtime write the package of
+    module X (``_write_modules_first``). Not at import: a module's top-level code that does so
+    would write that package in every run, maybe for nothing."""
+    functions = []
+    for node, function, paths in _walk(tree, _OtherPaths(tree)):
+        if function is not None and function not in functions and paths.handed_out(node):
+            functions.append(function)
+    return functions
+
+
+def _walk(tree, paths):
+    """(node, the function it is in or None, the paths of that scope) for each node."""
+    stack = [(tree, None, paths)]
+    while stack:
+        node, function, paths = stack.pop()
+        yield node, function, paths
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 stack.append((child, child, paths.inside(child)))
             else:
                 stack.append((child, function, paths))
-    return at_import, functions
 
 
 _FILE_TESTS = ("isfile", "isdir", "exists", "listdir", "scandir")
@@ -278,28 +328,58 @@ def _write_files_first(tree, functions, searches=()):
     ``searches`` calls it when imported too, to put the directories that will hold them on
     sys.path while the app's code has not yet copied sys.path (pylint restores its own copy)."""
     for function in functions:
-        _call_runtime(function.body, "write_files_of", ast.Name("__file__"))
+        _call_runtime(function.body, "write_files_of", ast.Name("__file__", ast.Load()))
     for function in searches:
         _call_runtime(function.body, "write_every_package")
     if searches:
         _call_runtime(tree.body, "put_cache_on_sys_path")
 
 
+def _write_modules_first(functions):
+    """In each function, makes every ``X.__file__`` and ``X.__path__`` read
+    ``__import__("sys").modules["_onebin_runtime.bootstrap"].written(X).__file__``: the runtime
+    writes the package of module X to the cache first, which points X's paths there."""
+    for function in functions:
+        _WrittenFirst().visit(function)
+
+
+class _WrittenFirst(ast.NodeTransformer):
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if node.attr in ("__file__", "__path__") and isinstance(node.ctx, ast.Load):
+            node.value = _runtime_call("written", node.value, where=node.value)
+        return node
+
+
+def _runtime_call(name, *args, where):
+    """``__import__("sys").modules["_onebin_runtime.bootstrap"].NAME(*args)``, at the source
+    position of ``where``."""
+    load = ast.Load()
+    made = [
+        importer := ast.Name("__import__", load),
+        sys_name := ast.Constant("sys"),
+        imported := ast.Call(importer, [sys_name], []),
+        modules := ast.Attribute(imported, "modules", load),
+        key := ast.Constant("_onebin_runtime.bootstrap"),
+        runtime := ast.Subscript(modules, key, load),
+        function := ast.Attribute(runtime, name, load),
+        call := ast.Call(function, list(args), []),
+    ]
+    for node in made:
+        ast.copy_location(node, where)
+    return call
+
+
 def _call_runtime(body, name, *args):
-    """Inserts ``__import__("sys").modules["_onebin_runtime.bootstrap"].NAME(*args)`` first in
-    ``body``, after its docstring and ``from __future__`` imports, on the line of the statement
-    it precedes."""
+    """Inserts ``_runtime_call(NAME, *args)`` as the first statement of ``body``, after its
+    docstring and ``from __future__`` imports, on the line of the statement it precedes."""
     start = 1 if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else 0
     while start < len(body) and isinstance(body[start], ast.ImportFrom) and body[start].module == "__future__":
         start += 1
     first = body[start] if start < len(body) else body[-1]
-    modules = ast.Attribute(ast.Call(ast.Name("__import__"), [ast.Constant("sys")], []), "modules")
-    runtime = ast.Subscript(modules, ast.Constant("_onebin_runtime.bootstrap"))
-    statement = ast.Expr(ast.Call(ast.Attribute(runtime, name), list(args), []))
-    for node in ast.walk(statement):
-        ast.copy_location(node, first)
-        if isinstance(node, (ast.Attribute, ast.Subscript, ast.Name)):
-            node.ctx = ast.Load()
+    for arg in args:
+        ast.copy_location(arg, first)
+    statement = ast.copy_location(ast.Expr(_runtime_call(name, *args, where=first)), first)
     body.insert(start, statement)
 
 
@@ -482,6 +562,17 @@ def _outside_stdlib(path):
     return not path.startswith(stdlib) or "/site-packages/" in path[len(stdlib) - 1 :]
 
 
+def _reads_module_paths(code):
+    """Whether a function of the module reads some module's ``__file__`` or ``__path__``."""
+    stack = [c for c in code.co_consts if hasattr(c, "co_code")]
+    while stack:
+        current = stack.pop()
+        if "__file__" in current.co_names or "__path__" in current.co_names:
+            return True
+        stack.extend(c for c in current.co_consts if hasattr(c, "co_code"))
+    return False
+
+
 def _uses_sys_path(code):
     stack = [code]
     while stack:
@@ -505,21 +596,25 @@ def main():
             out.append((None, None, zlib.compress(source, 6), [], [], [], []))
             continue
         names = _names(code)
-        at_import, functions, searches = False, [], []
         handouts = names[:1] == ["__file__"] or "__path__" in names[:2]
         search = _outside_stdlib(path) and _uses_sys_path(code)
-        if handouts or search:
+        reads_paths = _reads_module_paths(code)
+        at_import, functions, searches, others = False, [], [], []
+        if handouts or search or reads_paths:
             try:
                 tree = ast.parse(source, co_filename)
                 if handouts:
                     at_import, functions = _handouts(tree)
                 if search:
                     searches = _searches_sys_path(tree)
-            except RecursionError:  # expressions nested deeper than the analysis goes
-                at_import, functions, searches = False, [], []
-            if functions or searches:
-                _write_files_first(tree, functions, searches)
-                code = compile(tree, co_filename, "exec", dont_inherit=True, optimize=0)
+                if reads_paths:
+                    others = _other_handouts(tree)
+                if functions or searches or others:
+                    _write_modules_first(others)
+                    _write_files_first(tree, functions, searches)
+                    code = compile(tree, co_filename, "exec", dont_inherit=True, optimize=0)
+            except RecursionError:  # expressions nested deeper than the analysis goes: as written
+                at_import = False
             if at_import:
                 names.insert(0, _DIRECTORY)
         imports, main_imports = _imports(code)

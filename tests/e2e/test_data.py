@@ -83,6 +83,11 @@ elif mode == "handout":
         themepkg.__file__.startswith(cache), os.path.isdir(themepkg.plugins.__path__[0]),
         [entry.startswith(cache) for entry in sys.path if entry.endswith("site-packages")],
     ]))
+elif mode == "other":
+    import themepkg, themepkg.loader
+    cache = os.environ["ONEBIN_CACHE_DIR"]
+    imported = os.path.exists(cache)
+    print(json.dumps([imported, themepkg.loader.read(themepkg, "theme" + ".conf"), themepkg.__file__.startswith(cache)]))
 elif mode == "search":
     import themepkg.finder
     cache = os.environ["ONEBIN_CACHE_DIR"]
@@ -163,6 +168,12 @@ def test_a_directory_handed_out_by_a_function_is_real_once_it_is_called(app: Pat
     assert plugins == ["alpha", "beta"]
     assert written and listed
     assert site_packages == [False, True]
+
+
+def test_a_directory_of_another_module_handed_out_is_real(app: Path, tmp_path: Path) -> None:
+    # mkdocs' get_theme_dir() returns os.path.dirname(theme_module.__file__); flask's
+    # get_root_path() finds an app's templates so
+    assert run(app, tmp_path, "other") == [False, ["[theme]", "inherit = basic"], True]
 
 
 def test_code_that_looks_for_modules_files_through_sys_path_finds_them(app: Path, tmp_path: Path) -> None:

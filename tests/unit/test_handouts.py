@@ -4,6 +4,7 @@ call that has a function write its package first (_write_files_first)."""
 from __future__ import annotations
 
 import ast
+import os
 import sys
 import traceback
 import types
@@ -159,3 +160,54 @@ def test_functions_that_look_for_files_under_sys_path() -> None:
         == []
     )
     assert searches("import os, sys\ndef f():\n    return os.path.isfile(__file__) and sys.path\n") == []
+
+
+def other_handouts(source: str) -> list[str]:
+    return [f.name for f in _compile_worker._other_handouts(ast.parse(source))]
+
+
+def test_functions_that_hand_out_another_modules_directory() -> None:
+    # mkdocs' get_theme_dir(), flask's get_root_path(), pylint's --enable-all-extensions
+    assert other_handouts(
+        "import os\ndef get_theme_dir(name):\n    theme = get_themes()[name]\n"
+        "    return os.path.dirname(os.path.abspath(theme.load().__file__))\n"
+    ) == ["get_theme_dir"]
+    assert other_handouts("import os\ndef f(m):\n    return os.listdir(m.__path__[0])\n") == ["f"]
+    # comparing frames' files with a package's directory (pandas' find_stack_level)
+    assert (
+        other_handouts(
+            "import os, inspect\nimport pandas as pd\ndef find_stack_level():\n"
+            "    pkg_dir = os.path.dirname(pd.__file__)\n    test_dir = os.path.join(pkg_dir, 'tests')\n"
+            "    frame = inspect.currentframe()\n    return frame.f_code.co_filename.startswith(pkg_dir)\n"
+        )
+        == []
+    )
+    # its own directory is _handouts' business; at import, nothing is written
+    assert other_handouts("import os, other\nos.listdir(os.path.dirname(other.__file__))\n") == []
+
+
+def test_another_modules_paths_are_read_once_its_package_is_written() -> None:
+    tree = ast.parse(
+        "import os\ndef theme_dir(module):\n    os.listdir(module.__path__[0])\n"
+        "    return os.path.dirname(module.__file__)\n"
+    )
+    _compile_worker._write_modules_first(_compile_worker._other_handouts(tree))
+    code = compile(tree, "loader.py", "exec", dont_inherit=True)
+    written: list[object] = []
+    runtime = types.ModuleType("_onebin_runtime.bootstrap")
+    runtime.written = lambda module: written.append(module) or module  # type: ignore[attr-defined]
+    theme = types.ModuleType("theme")
+    theme.__file__, theme.__path__ = "/exe/site/theme/__init__.py", ["/exe/site/theme"]  # type: ignore[attr-defined]
+    namespace: dict[str, object] = {"__name__": "loader"}
+    saved = sys.modules.get("_onebin_runtime.bootstrap")
+    sys.modules["_onebin_runtime.bootstrap"] = runtime
+    try:
+        exec(code, namespace)
+        theme.__path__ = [os.path.dirname(__file__)]  # type: ignore[attr-defined]  # a directory to list
+        assert namespace["theme_dir"](theme) == "/exe/site/theme"  # type: ignore[operator]
+        assert written == [theme, theme]
+    finally:
+        if saved is None:
+            del sys.modules["_onebin_runtime.bootstrap"]
+        else:
+            sys.modules["_onebin_runtime.bootstrap"] = saved

@@ -23,6 +23,9 @@ TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
     import _sitebuiltins
     from types import CodeType
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 _hook: "_finder.PathHook | None" = None
 
@@ -61,6 +64,22 @@ def write_files_of(path: object) -> None:
         relpath = hook.bundle.relpath(path)
         if relpath is not None:
             hook.cache.write_unit_of(relpath)
+
+
+def written(module: "T") -> "T":
+    """``module``, once its package is written to the cache (its ``__file__`` and
+    ``__path__`` then naming the written files). The builder has each function that hands out
+    another module's directory read that module's paths through this
+    (``_compile_worker._other_handouts``): mkdocs' ``get_theme_dir()``, flask's
+    ``get_root_path()``, which finds the templates beside an app's module."""
+    hook = _hook
+    # type() and the module's dict only: a lazy module object runs code on getattr().
+    path = module.__dict__.get("__file__") if issubclass(type(module), type(sys)) else None
+    if hook is not None and type(path) is str:
+        relpath = hook.bundle.relpath(path)
+        if relpath is not None:
+            hook.cache.write_unit_of(relpath)
+    return module
 
 
 def write_every_package() -> None:
