@@ -126,7 +126,7 @@ def test_exclude_leaves_a_package_out(tmp_path: Path) -> None:
     )
     proc = run_onebin("build", PACKAGES / "datapkg", "app.py", "--exclude", "datapkg.sub", "-o", "app", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "left out datapkg.sub: 2 files" in proc.stderr
+    assert "left out datapkg.sub: 3 files" in proc.stderr
     assert subprocess.run([tmp_path / "app"], capture_output=True, text=True).stdout == "True\n"
     missing = run_onebin("build", "app.py", "--exclude", "no.such.module", "-o", "app2", cwd=tmp_path)
     assert missing.returncode == 2 and "--exclude no.such.module: no such module or package" in missing.stderr

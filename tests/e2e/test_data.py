@@ -83,6 +83,21 @@ elif mode == "handout":
         themepkg.__file__.startswith(cache), os.path.isdir(themepkg.plugins.__path__[0]),
         [entry.startswith(cache) for entry in sys.path if entry.endswith("site-packages")],
     ]))
+elif mode == "by-path":
+    import importlib.util, runpy
+    import themepkg
+    here = os.path.dirname(themepkg.__file__)
+    spec = importlib.util.spec_from_file_location("loose", os.path.join(here, "plugins", "alpha.py"))
+    loose = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loose)
+    try:  # yt-dlp probes for a legacy plugin package so, and suppresses FileNotFoundError
+        spec = importlib.util.spec_from_file_location("gone", os.path.join(here, "gone", "__init__.py"))
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+        missing = "imported"
+    except FileNotFoundError:
+        missing = "FileNotFoundError"
+    ran = runpy.run_path(os.path.join(here, "plugins", "beta.py"))["NAME"]
+    print(json.dumps([loose.NAME, missing, ran, os.path.exists(os.environ["ONEBIN_CACHE_DIR"])]))
 elif mode == "other":
     import themepkg, themepkg.loader
     cache = os.environ["ONEBIN_CACHE_DIR"]
@@ -168,6 +183,13 @@ def test_a_directory_handed_out_by_a_function_is_real_once_it_is_called(app: Pat
     assert plugins == ["alpha", "beta"]
     assert written and listed
     assert site_packages == [False, True]
+
+
+def test_python_files_of_the_bundle_load_by_path(app: Path, tmp_path: Path) -> None:
+    # importlib.util.spec_from_file_location() and runpy.run_path() read through io.open_code,
+    # which serves the bundle's files from memory; a missing one is FileNotFoundError as on
+    # disk, not NotADirectoryError (every yt-dlp download failed so)
+    assert run(app, tmp_path, "by-path") == ["alpha", "FileNotFoundError", "beta", False]
 
 
 def test_a_directory_of_another_module_handed_out_is_real(app: Path, tmp_path: Path) -> None:

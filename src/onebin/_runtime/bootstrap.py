@@ -130,6 +130,10 @@ def complete() -> None:
         sys.path_hooks.remove(hook)
         sys.path_hooks.insert(0, hook)
     sys.meta_path.append(_metadata.DistributionFinder(hook))
+    try:
+        _onebin.open_code_with(hook.open_code)
+    except SystemError:
+        pass  # an embedder's open_code hook came first
     _locate_frozen_stdlib(hook.bundle.path("lib/python%d.%d" % sys.version_info[:2]))
     _add_site_builtins()
     if _onebin.venv:

@@ -7,6 +7,7 @@ semantics hold: the stdlib before site-packages, a directory the app inserts bef
 """
 
 import _imp
+import _io
 import sys
 
 from . import bundle as _bundle
@@ -22,10 +23,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from importlib.machinery import ModuleSpec as _ModuleSpec
     from types import CodeType, ModuleType
-    from typing import Any
+    from typing import Any, BinaryIO
 
 _bootstrap = sys.modules["_frozen_importlib"]
 ModuleSpec: "Callable[..., _ModuleSpec]" = _bootstrap.ModuleSpec
+_ENOENT, _EISDIR = 2, 21  # errno's, the same on every Linux architecture
 
 
 class PathHook:
@@ -125,6 +127,21 @@ class PathHook:
         except ImportError:
             return  # not a directory of the bundle: nothing to find there
         sys.path.insert(sys.path.index(entry) + 1, real)
+
+    def open_code(self, path: object) -> "BinaryIO | None":
+        """``io.open_code(path)`` for a path in the bundle (importlib's file loaders and runpy
+        read Python files with it: ``spec_from_file_location()`` of a bundled file works): its
+        bytes from memory; for a path where the bundle has nothing, FileNotFoundError, as for a
+        missing file on disk (yt-dlp probes for a plugin file beside its package so, and opening
+        a path through the executable would raise NotADirectoryError). None for other paths."""
+        relpath = self.bundle.relpath(path) if type(path) is str else None
+        if relpath is None:
+            return None
+        if relpath in self.bundle.index.files:
+            return _io.BytesIO(bytes(self.bundle.read(relpath)))
+        if relpath in self.bundle.index.dirs or not relpath:
+            raise IsADirectoryError(_EISDIR, "Is a directory", path)
+        raise FileNotFoundError(_ENOENT, "No such file or directory", path)
 
     def cache_finder(self, path: str) -> None:
         """Registers the finder for ``path`` so PathFinder need not consult sys.path_hooks."""

@@ -1625,7 +1625,48 @@ done:
     return result;
 }
 
+/* io.open_code(), which importlib's file loaders and runpy read Python files with: a path in
+ * the bundle is read by the runtime's handler (from memory; as on disk, a missing file is
+ * FileNotFoundError, not the NotADirectoryError of a path through this file); any other
+ * path, or None from the handler, is opened as CPython does without a hook. */
+static PyObject *open_code_handler = NULL;
+
+static PyObject *
+open_code(PyObject *path, void *unused)
+{
+    (void)unused;
+    if (open_code_handler != NULL) {
+        PyObject *opened = PyObject_CallOneArg(open_code_handler, path);
+        if (opened != Py_None) {
+            return opened;  /* a file, or NULL with its error */
+        }
+        Py_DECREF(opened);
+    }
+    PyObject *io = PyImport_ImportModule("_io");
+    if (io == NULL) {
+        return NULL;
+    }
+    PyObject *file = PyObject_CallMethod(io, "open", "Os", path, "rb");
+    Py_DECREF(io);
+    return file;
+}
+
+static PyObject *
+onebin_open_code_with(PyObject *self, PyObject *handler)
+{
+    (void)self;
+    if (open_code_handler == NULL && PyFile_SetOpenCodeHook(open_code, NULL) < 0) {
+        return NULL;  /* an embedder's hook was there first */
+    }
+    Py_INCREF(handler);
+    Py_XSETREF(open_code_handler, handler);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef onebin_methods[] = {
+    {"open_code_with", onebin_open_code_with, METH_O,
+     "open_code_with(handler): io.open_code(path) calls handler(path) first, which returns a\n"
+     "file, raises, or returns None for the default."},
     {"lookup", onebin_lookup, METH_VARARGS,
      "lookup(offset, size, key) -> value | None: probe the index table at offset in the payload."},
     {"keys", onebin_keys, METH_VARARGS, "keys(offset, size): the keys of the index table at offset in the payload."},
