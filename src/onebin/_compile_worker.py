@@ -1,7 +1,8 @@
 """Compiles sources to marshalled code objects; run by the *target* interpreter.
 
 Reads from stdin a marshalled list of (co_filename, path) and writes to stdout a marshalled
-list, in the same order, of (code, names, compressed, used, imports, main_imports, regexes): ``code`` is
+list, in the same order, of (code, names, compressed, used, imports, main_imports, regexes,
+directories): ``code`` is
 the marshalled code object's bytes, or None where the source does not compile (importing the
 module then raises its SyntaxError, as in a venv); ``names`` are the short string constants in
 its code, which the builder matches against the files beside it, after ``"<directory>"`` where
@@ -12,7 +13,8 @@ zlib, as the executable stores it; ``used`` are the names its code uses (``co_na
 modules among them), for ``--trim-stdlib``; ``imports`` and ``main_imports`` are the imports
 that run with it, and those that run only when it runs as ``__main__`` (see ``_imports``), for
 the work done ahead; ``regexes`` are the regular expressions its import compiles, compiled
-(see ``_regexes``).
+(see ``_regexes``); ``directories`` are the names its top-level code binds to its own directory
+(sphinx's ``package_dir``), which a module importing one reaches data through.
 This file runs as a script under CPython 3.10+, with nothing from onebin importable.
 """
 
@@ -73,6 +75,13 @@ def _called(call):
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
+def _same_path(call):
+    """Whether ``call`` gives the path it is given, in another form: ``abspath(p)``, ``str(p)``,
+    ``Path(p)`` or a Path class of the package's own (sphinx's ``_StrPath(__file__)``)."""
+    name = _called(call)
+    return name in _SAME_PATH or (name is not None and name.endswith("Path"))
+
+
 class _OwnPaths:
     """Which expressions in ``tree`` (a module, or a function given ``dirs``: its parameters
     that receive the directory) are the module's own file (``__file__``, made absolute or a
@@ -114,7 +123,7 @@ class _OwnPaths:
         if isinstance(node, ast.Name):
             return node.id in self.files
         if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
-            return _called(node) in _SAME_PATH and self.is_file(node.args[0])
+            return _same_path(node) and self.is_file(node.args[0])
         return self._resolved(node, self.is_file)
 
     def is_dir(self, node):
@@ -133,7 +142,7 @@ class _OwnPaths:
             name = _called(node)
             if name == "dirname":
                 return self.is_file(node.args[0]) or self.is_dir(node.args[0])
-            return name in _SAME_PATH and self.is_dir(node.args[0])
+            return _same_path(node) and self.is_dir(node.args[0])
         return self._resolved(node, self.is_dir)
 
     def _one_file(self, call):
@@ -593,18 +602,20 @@ def main():
         try:
             code = compile(source, co_filename, "exec", dont_inherit=True, optimize=0)
         except (SyntaxError, ValueError):
-            out.append((None, None, zlib.compress(source, 6), [], [], [], []))
+            out.append((None, None, zlib.compress(source, 6), [], [], [], [], []))
             continue
         names = _names(code)
         handouts = names[:1] == ["__file__"] or "__path__" in names[:2]
         search = _outside_stdlib(path) and _uses_sys_path(code)
         reads_paths = _reads_module_paths(code)
         at_import, functions, searches, others = False, [], [], []
+        exported = []
         if handouts or search or reads_paths:
             try:
                 tree = ast.parse(source, co_filename)
                 if handouts:
                     at_import, functions = _handouts(tree)
+                    exported = sorted(_OwnPaths(tree).dirs)
                 if search:
                     searches = _searches_sys_path(tree)
                 if reads_paths:
@@ -627,6 +638,7 @@ def main():
                 imports,
                 main_imports,
                 _regexes(code),
+                exported,
             )
         )
     marshal.dump(out, sys.stdout.buffer)

@@ -56,9 +56,10 @@ class Result(NamedTuple):
     imports: list[tuple[int, str, tuple[str, ...]]]  # its top-level imports: (level, name, fromlist)
     main_imports: list[tuple[int, str, tuple[str, ...]]]  # those under `if __name__ == "__main__":`
     regexes: list[Regex]  # the regular expressions its import compiles, compiled
+    directories: list[str]  # the names its top-level code binds to its own directory
 
 
-_NOTHING = Result(None, None, b"", [], [], [], [])
+_NOTHING = Result(None, None, b"", [], [], [], [], [])
 
 
 class Compiler:
@@ -191,6 +192,12 @@ class BundleCompiler:
                 names_of[extension] = names_of[source]
         materialize = datafiles.materialize_map(
             names_of, self._tree.files, self._tree.directories(), tuple(self._tree.roots)
+        )
+        datafiles.add_directory_importers(
+            materialize,
+            {rel: result.directories for rel, result in by_file.items() if result.directories},
+            {rel: result.imports for rel, result in by_file.items() if result.imports},
+            tuple(self._tree.roots),
         )
         self._mypyc_groups(modules, siblings, materialize)
         return Compiled(

@@ -144,6 +144,44 @@ def materialize_map(
     return result
 
 
+def add_directory_importers(
+    materialize: dict[str, tuple[str, ...]],
+    directories_of: Mapping[str, Sequence[str]],
+    imports_of: Mapping[str, Sequence[tuple[int, str, tuple[str, ...]]]],
+    roots: tuple[str, ...],
+) -> None:
+    """Marks the modules that import, when imported, a name that a package's ``__init__``
+    binds to its own directory (``directories_of``; sphinx's ``package_dir``, which its
+    application reads its translations through at once): that package is written first."""
+    exporters = {
+        relpath.rpartition("/")[0]: set(names)
+        for relpath, names in directories_of.items()
+        if relpath.endswith("/__init__.py")
+    }
+    if not exporters:
+        return
+    for relpath, imports in imports_of.items():
+        needed = set()
+        for level, name, fromlist in imports:
+            for package in _imported_package_dirs(relpath, level, name, roots):
+                if exporters.get(package, set()) & set(fromlist):
+                    needed.add(unit_of(package + "/__init__.py", roots))
+        if needed:
+            materialize[relpath] = tuple(sorted(set(materialize.get(relpath, ())) | needed))
+
+
+def _imported_package_dirs(relpath: str, level: int, name: str, roots: tuple[str, ...]) -> list[str]:
+    """The bundle directories that ``from <level dots><name> import ...`` in the module
+    ``relpath`` may name: relative to its package, or under each root."""
+    dotted = name.replace(".", "/")
+    if level:
+        base = relpath.rpartition("/")[0]
+        for _ in range(level - 1):
+            base = base.rpartition("/")[0]
+        return [f"{base}/{dotted}" if dotted else base]
+    return [f"{root}/{dotted}" for root in roots]
+
+
 def beside_script(script: Path, names: Iterable[str]) -> list[Path]:
     """Files and directories beside a script that its code names (not hidden, not Python)."""
     found = []

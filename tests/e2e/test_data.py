@@ -70,6 +70,9 @@ elif mode == "template":
     import tplpkg  # first, as django is: its __path__ is set before its data is needed
     from tplpkg.management import templates
     print(json.dumps([templates.template_files("project"), templates.manage_template()]))
+elif mode == "translations":
+    import tplpkg.translate
+    print(json.dumps(tplpkg.translate.hello("de")))
 elif mode == "package-dir":
     import tplpkg.render
     print(json.dumps(tplpkg.render.skeleton()))
@@ -208,6 +211,12 @@ def test_code_that_looks_for_modules_files_through_sys_path_finds_them(app: Path
     assert imported is False
     assert found == [True, True] and nowhere is None and again
     assert source and same
+
+
+def test_a_package_directory_imported_from_its_package_is_real(app: Path, tmp_path: Path) -> None:
+    # sphinx -D language=de: sphinx.application reads package_dir / "locale" at once; its
+    # package is written when the module importing package_dir is imported
+    assert run(app, tmp_path, "translations") == "Hallo"
 
 
 def test_importlib_resources_and_pkgutil(app: Path, tmp_path: Path) -> None:

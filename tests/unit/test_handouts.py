@@ -211,3 +211,23 @@ def test_another_modules_paths_are_read_once_its_package_is_written() -> None:
             del sys.modules["_onebin_runtime.bootstrap"]
         else:
             sys.modules["_onebin_runtime.bootstrap"] = saved
+
+
+def test_a_module_importing_a_packages_directory_has_it_written() -> None:
+    # sphinx: package_dir = _StrPath(__file__).resolve().parent in its __init__, and
+    # `from sphinx import package_dir` in sphinx.application, which reads its translations there
+    init = "from pathlib import Path\nclass _StrPath(Path): pass\npackage_dir = _StrPath(__file__).resolve().parent\n"
+    assert sorted(_compile_worker._OwnPaths(ast.parse(init)).dirs) == ["package_dir"]
+    materialize: dict[str, tuple[str, ...]] = {}
+    datafiles.add_directory_importers(
+        materialize,
+        {"site/pkg/__init__.py": ["package_dir"]},
+        {
+            "site/pkg/app.py": [(0, "pkg", ("locale", "package_dir"))],
+            "site/pkg/builders/html.py": [(2, "", ("package_dir",))],
+            "site/pkg/other.py": [(0, "pkg", ("locale",))],
+            "site/user.py": [(0, "elsewhere", ("package_dir",))],
+        },
+        ("site",),
+    )
+    assert materialize == {"site/pkg/app.py": ("site/pkg",), "site/pkg/builders/html.py": ("site/pkg",)}

@@ -1,0 +1,1 @@
+"""Translations: a package, as sphinx.locale is, with its message files beside."""
