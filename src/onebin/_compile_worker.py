@@ -573,20 +573,20 @@ def _outside_stdlib(path):
 
 def _reads_module_paths(code):
     """Whether a function of the module reads some module's ``__file__`` or ``__path__``."""
-    stack = [c for c in code.co_consts if hasattr(c, "co_code")]
-    while stack:
-        current = stack.pop()
-        if "__file__" in current.co_names or "__path__" in current.co_names:
-            return True
-        stack.extend(c for c in current.co_consts if hasattr(c, "co_code"))
-    return False
+    return _any_code(code, lambda names: "__file__" in names or "__path__" in names, functions_only=True)
 
 
 def _uses_sys_path(code):
-    stack = [code]
+    return _any_code(code, lambda names: "sys" in names and "path" in names)
+
+
+def _any_code(code, test, functions_only=False):
+    """Whether ``test`` holds for the ``co_names`` of the module's code or a code object in
+    it (only those in it if ``functions_only``)."""
+    stack = [c for c in code.co_consts if hasattr(c, "co_code")] if functions_only else [code]
     while stack:
         current = stack.pop()
-        if "sys" in current.co_names and "path" in current.co_names:
+        if test(current.co_names):
             return True
         stack.extend(c for c in current.co_consts if hasattr(c, "co_code"))
     return False

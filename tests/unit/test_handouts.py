@@ -4,10 +4,14 @@ call that has a function write its package first (_write_files_first)."""
 from __future__ import annotations
 
 import ast
+import contextlib
+import functools
 import os
 import sys
 import traceback
 import types
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -107,12 +111,8 @@ def test_a_function_writes_its_package_first_and_keeps_its_lines() -> None:
     code = compile(tree, "pkg/__init__.py", "exec", dont_inherit=True)
 
     calls: list[str] = []
-    runtime = types.ModuleType("_onebin_runtime.bootstrap")
-    runtime.write_files_of = lambda path: calls.append(path)  # type: ignore[attr-defined]
-    namespace = {"__file__": "/exe/lib/pkg/__init__.py", "__name__": "pkg"}
-    saved = sys.modules.get("_onebin_runtime.bootstrap")
-    sys.modules["_onebin_runtime.bootstrap"] = runtime
-    try:
+    namespace: dict[str, Any] = {"__file__": "/exe/lib/pkg/__init__.py", "__name__": "pkg"}
+    with runtime_of(write_files_of=calls.append):
         exec(code, namespace)
         assert calls == []  # defining the functions writes nothing
         assert namespace["setup"].__doc__ == "Its docstring stays its docstring."
@@ -122,6 +122,17 @@ def test_a_function_writes_its_package_first_and_keeps_its_lines() -> None:
         with pytest.raises(ZeroDivisionError) as raised:
             namespace["setup"](calls)
         assert traceback.extract_tb(raised.tb)[-1].lineno == 7  # the source's own line
+
+
+@contextlib.contextmanager
+def runtime_of(**functions: Callable[[Any], Any]) -> Iterator[None]:
+    """The executable's runtime, as the code the builder changed calls it, with ``functions``."""
+    runtime = types.ModuleType("_onebin_runtime.bootstrap")
+    vars(runtime).update(functions)
+    saved = sys.modules.get("_onebin_runtime.bootstrap")
+    sys.modules["_onebin_runtime.bootstrap"] = runtime
+    try:
+        yield
     finally:
         if saved is None:
             del sys.modules["_onebin_runtime.bootstrap"]
@@ -136,8 +147,13 @@ def test_an_import_that_hands_out_its_directory_writes_its_package() -> None:
     assert datafiles.materialize_map(names, files, dirs, ("site",)) == {"site/pkg/mod.py": ("site/pkg",)}
 
 
-def searches(source: str) -> list[str]:
-    return [f.name for f in _compile_worker._searches_sys_path(ast.parse(source))]
+def names_found(analysis: Callable[[ast.Module], list[Any]], source: str) -> list[str]:
+    """The names of the functions ``analysis`` finds in ``source``."""
+    return [f.name for f in analysis(ast.parse(source))]
+
+
+searches = functools.partial(names_found, _compile_worker._searches_sys_path)
+other_handouts = functools.partial(names_found, _compile_worker._other_handouts)
 
 
 def test_functions_that_look_for_files_under_sys_path() -> None:
@@ -160,10 +176,6 @@ def test_functions_that_look_for_files_under_sys_path() -> None:
         == []
     )
     assert searches("import os, sys\ndef f():\n    return os.path.isfile(__file__) and sys.path\n") == []
-
-
-def other_handouts(source: str) -> list[str]:
-    return [f.name for f in _compile_worker._other_handouts(ast.parse(source))]
 
 
 def test_functions_that_hand_out_another_modules_directory() -> None:
@@ -194,23 +206,14 @@ def test_another_modules_paths_are_read_once_its_package_is_written() -> None:
     _compile_worker._write_modules_first(_compile_worker._other_handouts(tree))
     code = compile(tree, "loader.py", "exec", dont_inherit=True)
     written: list[object] = []
-    runtime = types.ModuleType("_onebin_runtime.bootstrap")
-    runtime.written = lambda module: written.append(module) or module  # type: ignore[attr-defined]
     theme = types.ModuleType("theme")
-    theme.__file__, theme.__path__ = "/exe/site/theme/__init__.py", ["/exe/site/theme"]  # type: ignore[attr-defined]
-    namespace: dict[str, object] = {"__name__": "loader"}
-    saved = sys.modules.get("_onebin_runtime.bootstrap")
-    sys.modules["_onebin_runtime.bootstrap"] = runtime
-    try:
+    theme.__file__ = "/exe/site/theme/__init__.py"
+    theme.__path__ = [os.path.dirname(__file__)]  # a directory to list
+    namespace: dict[str, Any] = {"__name__": "loader"}
+    with runtime_of(written=lambda module: written.append(module) or module):
         exec(code, namespace)
-        theme.__path__ = [os.path.dirname(__file__)]  # type: ignore[attr-defined]  # a directory to list
-        assert namespace["theme_dir"](theme) == "/exe/site/theme"  # type: ignore[operator]
+        assert namespace["theme_dir"](theme) == "/exe/site/theme"
         assert written == [theme, theme]
-    finally:
-        if saved is None:
-            del sys.modules["_onebin_runtime.bootstrap"]
-        else:
-            sys.modules["_onebin_runtime.bootstrap"] = saved
 
 
 def test_a_module_importing_a_packages_directory_has_it_written() -> None:
