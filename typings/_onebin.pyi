@@ -6,6 +6,7 @@ from typing import NoReturn
 executable: str
 venv: str  # the venv's directory when started as its python, else ""
 venv_system_site: bool  # and whether its pyvenv.cfg includes system site packages
+site: bool  # started as python without -S: the runtime does what `site` would
 payload: memoryview
 payload_offset: int
 index_offset: int

@@ -92,6 +92,12 @@ if __name__ == "__main__":
             child(python, "-m", "pip", "--version")[0],
             [child(python, "-c", own)[1], child(os.path.join(shared, "bin", "python"), "-c", own)[1]],
         ]))
+    elif mode == "sitecustomize":  # pip's build isolation puts one on PYTHONPATH
+        env = {**os.environ, "PYTHONPATH": sys.argv[2]}
+        print(json.dumps([
+            child(sys.executable, "-c", "print('child')", env=env),
+            child(sys.executable, "-S", "-c", "print('child')", env=env),
+        ]))
     elif mode == "environ":
         print(sys.flags.ignore_environment, os.environ.get("PYTHONPATH"), "/nowhere" in sys.path)
     else:
@@ -120,6 +126,15 @@ def test_sys_executable_is_an_interpreter_for_children(app: Path) -> None:
     assert dash_c == [0, "['a'] 0"]
     assert dash_m == [0, '{\n    "k": 1\n}']
     assert pythonpath == [0, "True"]  # PYTHON* variables are honoured by the interpreter
+
+
+def test_the_interpreter_runs_sitecustomize_unless_told_not_to(app: Path, tmp_path: Path) -> None:
+    # pip installing a project into a venv made from the executable (tox's sdist packaging)
+    # finds its build backend through the sitecustomize it puts on PYTHONPATH
+    (tmp_path / "sitecustomize.py").write_text("print('customized')\n")
+    proc = run_hidden(app, "sitecustomize", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [[0, "customized\nchild"], [0, "child"]]
 
 
 def test_a_person_and_a_reloader_still_get_the_app(app: Path) -> None:

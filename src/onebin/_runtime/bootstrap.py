@@ -138,6 +138,12 @@ def complete() -> None:
     _add_site_builtins()
     if _onebin.venv:
         _enter_venv(hook, _onebin.venv)
+    if _onebin.site:
+        # Started as python, without -S: site's last step, which pip's build isolation needs
+        # (the sitecustomize it puts on PYTHONPATH adds the build environment).
+        import site
+
+        site.execsitecustomize()
 
 
 def _enter_venv(hook: "_finder.PathHook", prefix: str) -> None:

@@ -1631,6 +1631,8 @@ done:
  * path, or None from the handler, is opened as CPython does without a hook. */
 static PyObject *open_code_handler = NULL;
 
+static int run_site = 0;  /* started as python without -S: what `site` does is the runtime's */
+
 static PyObject *
 open_code(PyObject *path, void *unused)
 {
@@ -1726,6 +1728,7 @@ PyInit__onebin(void)
         || PyModule_AddStringConstant(m, "executable", bundle.executable) < 0
         || PyModule_AddStringConstant(m, "venv", bundle.venv) < 0
         || PyModule_AddObject(m, "venv_system_site", PyBool_FromLong(bundle.venv_system_site)) < 0
+        || PyModule_AddObject(m, "site", PyBool_FromLong(run_site)) < 0
         || PyModule_AddObject(m, "payload_offset", PyLong_FromUnsignedLongLong(bundle.payload_offset)) < 0
         || PyModule_AddObject(m, "index_offset", PyLong_FromUnsignedLongLong(bundle.index.offset)) < 0
         || PyModule_AddObject(m, "index_size", PyLong_FromUnsignedLongLong(bundle.index.size)) < 0) {
@@ -1819,7 +1822,7 @@ configure(PyConfig *config, int argc, char **argv, int interpreter)
     config->parse_argv = interpreter;
     config->use_environment = interpreter;
     config->user_site_directory = 0;
-    config->site_import = 0;  /* the bundle has no site-packages on disk to add */
+    config->site_import = interpreter;  /* read from the command line (-S), then see below */
     config->write_bytecode = 0;
     config->pathconfig_warnings = 0;
 #if PY_VERSION_HEX >= 0x030B0000
@@ -1865,6 +1868,10 @@ configure(PyConfig *config, int argc, char **argv, int interpreter)
     if (PyStatus_Exception(st)) {
         return st;
     }
+    /* The bundle has no site-packages on disk for `site` to add: the runtime adds what it
+     * would (a venv's site-packages, sitecustomize) unless python's -S asked for none. */
+    run_site = config->site_import;
+    config->site_import = 0;
 
     if (!interpreter || config->pythonpath_env == NULL) {
         return st;
