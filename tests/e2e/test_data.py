@@ -100,7 +100,10 @@ elif mode == "by-path":
     except FileNotFoundError:
         missing = "FileNotFoundError"
     ran = runpy.run_path(os.path.join(here, "plugins", "beta.py"))["NAME"]
-    print(json.dumps([loose.NAME, missing, ran, os.path.exists(os.environ["ONEBIN_CACHE_DIR"])]))
+    # a data directory without __init__.py is a namespace package: pyphen's dictionaries
+    dictionaries = resources.files("themepkg.dictionaries")
+    listed = [p.name for p in dictionaries.iterdir()], dictionaries.joinpath("hyph_de.dic").read_text()
+    print(json.dumps([loose.NAME, missing, ran, listed, os.path.exists(os.environ["ONEBIN_CACHE_DIR"])]))
 elif mode == "other":
     import themepkg, themepkg.loader
     cache = os.environ["ONEBIN_CACHE_DIR"]
@@ -192,7 +195,13 @@ def test_python_files_of_the_bundle_load_by_path(app: Path, tmp_path: Path) -> N
     # importlib.util.spec_from_file_location() and runpy.run_path() read through io.open_code,
     # which serves the bundle's files from memory; a missing one is FileNotFoundError as on
     # disk, not NotADirectoryError (every yt-dlp download failed so)
-    assert run(app, tmp_path, "by-path") == ["alpha", "FileNotFoundError", "beta", False]
+    assert run(app, tmp_path, "by-path") == [
+        "alpha",
+        "FileNotFoundError",
+        "beta",
+        [["hyph_de.dic"], "hyphen-a\n"],  # importlib.resources of a namespace package, from memory
+        False,
+    ]
 
 
 def test_a_directory_of_another_module_handed_out_is_real(app: Path, tmp_path: Path) -> None:

@@ -128,6 +128,16 @@ class PathHook:
             return  # not a directory of the bundle: nothing to find there
         sys.path.insert(sys.path.index(entry) + 1, real)
 
+    def traversable(self, path: object) -> "Any":
+        """What ``importlib.resources`` serves the bundled directory at ``path`` as, as it does a
+        package's files (see ``resources.Reader.files``); None if it is not one."""
+        relpath = self.bundle.relpath(path) if type(path) is str else None
+        if relpath is None and type(path) is str:
+            relpath = self.cache.relpath(path)
+        if relpath is not None and relpath in self.bundle.index.dirs:
+            return _resources.Reader(self.bundle, self.cache, relpath).files()
+        return None
+
     def open_code(self, path: object) -> "BinaryIO | None":
         """``io.open_code(path)`` for a path in the bundle (importlib's file loaders and runpy
         read Python files with it: ``spec_from_file_location()`` of a bundled file works): its

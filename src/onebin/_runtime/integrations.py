@@ -181,10 +181,49 @@ def _precompiled_regexes(compiler: "Any", hook: "PathHook") -> None:
     compiler.compile = compile
 
 
+def _namespace_reader(readers: "Any", hook: "PathHook") -> None:
+    """``importlib.resources.files()`` of a namespace package (a data directory without
+    ``__init__.py``) in the bundle: each of its portions in the bundle is served as a package's
+    are, the others as before. CPython's NamespaceReader takes every portion for a directory
+    on disk, and refuses the bundle's (WeasyPrint's pyphen failed at import so)."""
+    import os
+    import pathlib
+
+    base = readers.NamespaceReader
+    if getattr(base, "_onebin", False):
+        return  # 3.12+: importlib.readers re-exports importlib.resources.readers' reader
+
+    class NamespaceReader(base):  # type: ignore[misc,valid-type]
+        _onebin = True
+
+        def __init__(self, namespace_path: "Any") -> None:
+            entries = list(namespace_path)
+            found = [hook.traversable(entry) for entry in entries]
+            if all(portion is None for portion in found):
+                super().__init__(namespace_path)
+                return
+            portions = [
+                portion if portion is not None else pathlib.Path(entry)
+                for entry, portion in zip(entries, found, strict=True)
+                if portion is not None or os.path.isdir(entry)
+            ]
+            if len(portions) == 1:
+                self.path = portions[0]
+            else:  # MultiplexedPath's __init__ would make each a pathlib.Path
+                self.path = readers.MultiplexedPath.__new__(readers.MultiplexedPath)
+                self.path._paths = portions
+
+    NamespaceReader.__qualname__ = NamespaceReader.__name__ = base.__name__
+    NamespaceReader.__module__ = base.__module__
+    readers.NamespaceReader = NamespaceReader
+
+
 AFTER_IMPORT: "dict[str, Callable[[Any, PathHook], None]]" = {
     "re._compiler": _precompiled_regexes,
     "sre_compile": _precompiled_regexes,  # Python 3.10
     "importlib._common": _as_file,  # Python 3.10
+    "importlib.resources.readers": _namespace_reader,
+    "importlib.readers": _namespace_reader,  # Python 3.10's; later, a shim of the one above
     "importlib.resources._common": _as_file,
     "pkg_resources": _pkg_resources,
     "linecache": _linecache,
