@@ -228,6 +228,26 @@ def test_a_package_directory_imported_from_its_package_is_real(app: Path, tmp_pa
     assert run(app, tmp_path, "translations") == "Hallo"
 
 
+SCRIPT_WITH_DATA = """\
+import json, os
+here = os.path.dirname(__file__)
+with open(os.path.join(here, "templates", "page.html")) as page, open(os.path.join(here, "conf/settings.yml")) as conf:
+    print(json.dumps([page.read(), conf.read()]))
+"""
+
+
+def test_the_directories_a_script_names_beside_it_are_written_with_it(tmp_path: Path) -> None:
+    # a flask app's templates/ beside app.py; the files directly beside it were written, not these
+    source = tmp_path / "src"
+    (source / "templates").mkdir(parents=True)
+    (source / "templates" / "page.html").write_text("<p>{{ name }}</p>\n")
+    (source / "conf").mkdir()
+    (source / "conf" / "settings.yml").write_text("debug: true\n")
+    (source / "app.py").write_text(SCRIPT_WITH_DATA)
+    build("app.py", "-o", str(tmp_path / "app"), cwd=source)
+    assert run(tmp_path / "app", tmp_path) == ["<p>{{ name }}</p>\n", "debug: true\n"]
+
+
 def test_importlib_resources_and_pkgutil(app: Path, tmp_path: Path) -> None:
     assert run(app, tmp_path, "resources") == [
         42,

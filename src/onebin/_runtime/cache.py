@@ -164,9 +164,12 @@ class Cache:
         """(path inside the unit, bundle path) of each file of ``unit``, sorted."""
         if unit.startswith("native/"):
             return [("", unit[len("native/") :])]
-        if unit in self._bundle.index.roots:  # the files directly in a root: a script and its data
-            return [(r.rpartition("/")[2], r) for r in self._bundle.index.files if r.rpartition("/")[0] == unit]
         prefix = unit + "/"
+        if unit == self._bundle.index.main[0].rpartition("/")[0]:
+            # The script's root: the script and the files and directories it names beside it.
+            return [(r[len(prefix) :], r) for r in self._bundle.index.files if r.startswith(prefix)]
+        if unit in self._bundle.index.roots:  # the files directly in a root (the stdlib's modules)
+            return [(r.rpartition("/")[2], r) for r in self._bundle.index.files if r.rpartition("/")[0] == unit]
         return [(r[len(prefix) :], r) for r in self._bundle.index.files if r.startswith(prefix)]
 
     def _write_directory(self, final: str, files: "list[tuple[str, str]]") -> bool:
