@@ -12,6 +12,7 @@ first called (``_compile_worker._handouts``). The rule looks at code only, never
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -28,15 +29,18 @@ def referenced(
     dirs: Collection[str],
     roots: Collection[str],
     holders: Collection[str] = (),
+    listing: Mapping[str, Sequence[str]] | None = None,
 ) -> set[str]:
     """The bundle paths of the data entries that ``names`` name, looked up beside ``relpath``,
     and above it for a module that reads ``__file__`` or ``__path__`` (``names`` then starts
     with "__file__", "__path__" or both; before those, "<directory>" for one whose import hands
     out its own directory, which needs its own package written). One that reads ``__file__`` names data files and
     directories; one that reads a package's ``__path__`` may name instead another package that
-    holds a data directory (``holders``; django's ``conf``, holding its project templates)."""
+    holds a data directory (``holders``; django's ``conf``, holding its project templates).
+    A name with format placeholders names the data files it matches (``listing``: each
+    directory's file names): parso's ``"grammar%s%s.txt" % version_info[:2]``."""
     if names[:1] == [HANDS_OUT_DIRECTORY]:  # its directory must be real: its package is written
-        return {relpath} | referenced(relpath, names[1:], files, dirs, roots, holders)
+        return {relpath} | referenced(relpath, names[1:], files, dirs, roots, holders, listing)
     directory = relpath.rpartition("/")[0]
     markers = {n for n in names[:2] if n in ("__file__", "__path__")}
     names = names[len(markers) :]
@@ -47,6 +51,10 @@ def referenced(
     for name in names:
         first = _first_component(name)
         if first in ("", ".", "..") or "\n" in first:
+            continue
+        pattern = _pattern(first) if listing is not None and "__file__" in markers else None
+        if pattern is not None and listing is not None:
+            found.update(_matching(pattern, unit_of(relpath, tuple(roots)), listing, files, dirs))
             continue
         directory = relpath.rpartition("/")[0]
         while directory and directory.startswith(root):
@@ -60,6 +68,36 @@ def referenced(
                 break
             directory = directory.rpartition("/")[0]
     return found
+
+
+_PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[sdr]|\{[^{}]*\}")
+
+
+def _pattern(name: str) -> re.Pattern[str] | None:
+    """The file names ``name`` matches once its format placeholders are filled, if it has
+    some and at least three other characters: ``grammar%s%s.txt``, ``{lang}.json``."""
+    parts = _PLACEHOLDER.split(name)
+    if len(parts) < 2 or sum(map(len, parts)) < 3:
+        return None
+    return re.compile(".+".join(map(re.escape, parts)))
+
+
+def _matching(
+    pattern: re.Pattern[str],
+    unit: str,
+    listing: Mapping[str, Sequence[str]],
+    files: Collection[str],
+    dirs: Collection[str],
+) -> list[str]:
+    """The data files anywhere in ``unit`` (a top-level package) whose names match ``pattern``:
+    a formatted name is joined to subdirectories that other names give (parso's ``python``)."""
+    return [
+        f"{directory}/{name}"
+        for directory, names in listing.items()
+        if directory == unit or directory.startswith(unit + "/")
+        for name in names
+        if pattern.fullmatch(name) and _is_data(f"{directory}/{name}", files, dirs)
+    ]
 
 
 def _first_component(name: str) -> str:
@@ -133,8 +171,12 @@ def materialize_map(
     result = {}
     holders = data_holders(files, dirs)
     exposed = _exposed_packages(names_of, roots)
+    listing: dict[str, list[str]] = {}
+    for relpath in files:
+        directory, _, name = relpath.rpartition("/")
+        listing.setdefault(directory, []).append(name)
     for relpath, names in sorted(names_of.items()):
-        entries = referenced(relpath, names, files, dirs, roots, holders)
+        entries = referenced(relpath, names, files, dirs, roots, holders, listing)
         top = unit_of(relpath, roots)
         if top in exposed:
             entries |= _named_below(top, names, files, dirs)

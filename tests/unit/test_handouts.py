@@ -234,3 +234,14 @@ def test_a_module_importing_a_packages_directory_has_it_written() -> None:
         ("site",),
     )
     assert materialize == {"site/pkg/app.py": ("site/pkg",), "site/pkg/builders/html.py": ("site/pkg",)}
+
+
+def test_a_data_file_named_by_a_format_string() -> None:
+    # parso: os.path.join(os.path.dirname(__file__), "python", "grammar%s%s.txt" % version)
+    files = {"site/parso/__init__.py", "site/parso/grammar.py", "site/parso/python/__init__.py"}
+    files |= {"site/parso/python/grammar311.txt", "site/parso/python/tokenize.py"}
+    dirs = {"site/parso", "site/parso/python"}
+    names = {"site/parso/grammar.py": ["__file__", "grammar%s%s.txt", "python"]}
+    assert datafiles.materialize_map(names, files, dirs, ("site",)) == {"site/parso/grammar.py": ("site/parso",)}
+    # a name that is nearly all placeholder matches nothing
+    assert datafiles.materialize_map({"site/parso/grammar.py": ["__file__", "%s.%s"]}, files, dirs, ("site",)) == {}
