@@ -238,6 +238,24 @@ def _in_scope(node):
             stack.extend(ast.iter_child_nodes(child))
 
 
+def _with_formatted_names(names, tree):
+    """``names`` with the strings that ``%`` formats and the ones f-strings spell (their fields
+    as ``{}``): the compiler turns ``"grammar%s%s.txt" % (major, minor)`` (parso's) into an
+    f-string, whose constants are only "grammar" and ".txt"."""
+    markers = [n for n in names[:2] if n in ("__file__", "__path__")]
+    found = set(names[len(markers) :])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            spelled = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):
+            spelled = node.left.value
+        else:
+            continue
+        if isinstance(spelled, str) and 0 < len(spelled) < 256 and "\n" not in spelled:
+            found.add(spelled)
+    return markers + sorted(found)
+
+
 def _handouts(tree):
     """Where a module hands out its own directory (see ``_OwnPaths.handed_out``), or the path
     of a Python file in it (``_OwnPaths.script_beside``): whether its
@@ -616,6 +634,7 @@ def main():
                 if handouts:
                     at_import, functions = _handouts(tree)
                     exported = sorted(_OwnPaths(tree).dirs)
+                    names = _with_formatted_names(names, tree)
                 if search:
                     searches = _searches_sys_path(tree)
                 if reads_paths:

@@ -245,3 +245,15 @@ def test_a_data_file_named_by_a_format_string() -> None:
     assert datafiles.materialize_map(names, files, dirs, ("site",)) == {"site/parso/grammar.py": ("site/parso",)}
     # a name that is nearly all placeholder matches nothing
     assert datafiles.materialize_map({"site/parso/grammar.py": ["__file__", "%s.%s"]}, files, dirs, ("site",)) == {}
+
+
+def test_formatted_names_are_kept_as_written() -> None:
+    # the compiler turns "grammar%s%s.txt" % (a, b) into an f-string: only "grammar", ".txt" remain
+    source = (
+        "import os\nv = (3, 11)\npath = os.path.join(os.path.dirname(__file__), 'grammar%s%s.txt' % (v[0], v[1]))\n"
+    )
+    source += "other = f'{v}-x.json'\n"
+    names = _compile_worker._names(compile(source, "m.py", "exec"))
+    assert "grammar%s%s.txt" not in names or sys.version_info < (3, 11)
+    kept = _compile_worker._with_formatted_names(names, ast.parse(source))
+    assert kept[0] == "__file__" and {"grammar%s%s.txt", "{}-x.json"} <= set(kept)
