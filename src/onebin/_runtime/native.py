@@ -58,13 +58,14 @@ class NativeLoader:
         preload = self._bundle.index.preload.get(relpath, ())
         if preload and self._in_memory:
             needed = [lib for item in preload for lib in (item if isinstance(item, tuple) else (item,))]
-            self._prefetch([lib for lib in needed if lib not in self._libraries] + ([] if written else [relpath]))
+            needed = [lib for lib in needed if lib not in self._libraries and self._written_copy(lib) is None]
+            self._prefetch(needed + ([] if written else [relpath]))
         for item in preload:
             if isinstance(item, tuple):
                 if item[0] not in self._libraries:
                     self._load_group(item, relpath)
             elif item not in self._libraries:
-                self._libraries[item] = self._dlopen(item, relpath)
+                self._libraries[item] = self._dlopen(item, relpath, self._written_copy(item))
         if written is not None:
             if _trace.ON:
                 _trace.emit("load %s from its written copy (%s)" % (relpath, written))
@@ -72,9 +73,20 @@ class NativeLoader:
             return written
         return self._loadable_path(relpath)
 
+    def _written_copy(self, relpath: str) -> "str | None":
+        """The checked copy of a library in its package written to the cache, if it was
+        (pyarrow's libarrow, beside its extensions): mapped from the page cache as in a venv,
+        not copied into memory at every start."""
+        return self._cache.real_path(relpath) if self._load_written else None
+
     def _load_group(self, group: "tuple[str, ...]", needed_by: str) -> None:
         """Libraries that need each other: each names the others by path, then one dlopen()
         loads them all. (From the cache, they find each other beside them through $ORIGIN.)"""
+        written = {member: self._written_copy(member) for member in group}
+        if all(written.values()):
+            for member in group:
+                self._libraries[member] = self._dlopen(member, needed_by, written[member])
+            return
         paths = {member: self._loadable_path(member) for member in group}
         if self._in_memory:
             for member in group:
@@ -103,15 +115,23 @@ class NativeLoader:
         return False
 
     def _dlopen(self, library: str, needed_by: str, path: "str | None" = None) -> int:
+        """Loads ``library`` from ``path`` (a memfd of a group, or its written copy), else from
+        memory; a written copy refused (a noexec mount) falls back to memory."""
+        written = path is not None and path == self._written_copy(library)
+        if written and _trace.ON:
+            _trace.emit("load %s from its written copy (%s)" % (library, path))
         try:
-            return _onebin.dlopen(path or self._loadable_path(library))
+            loaded: int = _onebin.dlopen(path or self._loadable_path(library))
         except OSError as exc:
-            if path is None and self.fall_back(exc):
+            if (path is None or written) and self.fall_back(exc, written=written):
                 return self._dlopen(library, needed_by)
             raise ImportError(
                 "cannot load %s, needed by %s: %s" % (library, needed_by, exc),
                 path=self._bundle.path(needed_by),
             ) from None
+        if written and path is not None:
+            self._origins[path] = library
+        return loaded
 
     def loaded(self) -> "list[str]":
         """The bundled native files loaded so far (libraries and extensions)."""
