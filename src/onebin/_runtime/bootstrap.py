@@ -72,14 +72,13 @@ def written(module: "T") -> "T":
     another module's directory read that module's paths through this
     (``_compile_worker._other_handouts``): mkdocs' ``get_theme_dir()``, flask's
     ``get_root_path()``, which finds the templates beside an app's module."""
-    hook = _hook
     # type() and the module's dict only: a lazy module object runs code on getattr().
-    path = module.__dict__.get("__file__") if issubclass(type(module), type(sys)) else None
-    if hook is not None and type(path) is str:
-        relpath = hook.bundle.relpath(path)
-        if relpath is not None:
-            hook.cache.write_unit_of(relpath)
+    if issubclass(type(module), type(sys)):
+        write_files_of(module.__dict__.get("__file__"))
     return module
+
+
+_every_package_written = False
 
 
 def write_every_package() -> None:
@@ -90,9 +89,6 @@ def write_every_package() -> None:
     if _hook is not None and not _every_package_written:
         _every_package_written = True
         _hook.write_every_package()
-
-
-_every_package_written = False
 
 
 def put_cache_on_sys_path() -> None:
