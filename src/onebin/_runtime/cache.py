@@ -111,13 +111,11 @@ class Cache:
                 inner = relpath.rpartition("/")[2] if unit == root else relpath[len(unit) + 1 :]
                 units.setdefault(unit, []).append((inner, relpath))
         written = {}
-        notify, self.on_ready = self.on_ready, lambda unit, real: None
-        try:
-            for unit in sorted(units):
-                if unit not in self._ready:
-                    written[unit] = self.materialize(unit, sorted(units[unit]))
-        finally:
-            self.on_ready = notify
+        for unit in sorted(units):
+            if unit not in self._ready:
+                # A root's own files as materialize() lists them: the script's root holds more.
+                files = None if unit in all_roots else sorted(units[unit])
+                written[unit] = self.materialize(unit, files, notify=False)
         return written
 
     def write_unit_of(self, relpath: str) -> None:
@@ -142,9 +140,9 @@ class Cache:
         """A real copy of a native file, for when it cannot be loaded from memory."""
         return self.materialize("native/" + relpath)
 
-    def materialize(self, unit: str, files: "list[tuple[str, str]] | None" = None) -> str:
+    def materialize(self, unit: str, files: "list[tuple[str, str]] | None" = None, notify: bool = True) -> str:
         """Writes ``unit`` (whose files are ``files``, if known) if it is not there or not
-        intact; returns its real path."""
+        intact; returns its real path. ``notify``: call ``on_ready`` if it was not ready."""
         found = self._ready.get(unit)
         if found is not None:
             return found
@@ -157,7 +155,8 @@ class Cache:
         else:
             self._repair(unit, final, files)
         self._ready[unit] = final
-        self.on_ready(unit, final)
+        if notify:
+            self.on_ready(unit, final)
         return final
 
     def _unit_files(self, unit: str) -> "list[tuple[str, str]]":
