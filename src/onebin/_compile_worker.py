@@ -362,6 +362,64 @@ def _write_files_first(tree, functions, searches=()):
         _call_runtime(tree.body, "put_cache_on_sys_path")
 
 
+_SPEC_PATHS = ("origin", "submodule_search_locations")
+_FILE_ACCESS = frozenset((*_FILE_TESTS, "walk", "open", "glob", "rglob", "iterdir", "is_dir", "is_file"))
+
+
+def _spec_lookups(tree):
+    """The functions that look for files beside a module found by ``find_spec()``, through its
+    spec's ``origin`` or ``submodule_search_locations``: jinja2's ``PackageLoader("pkg")`` (its
+    ``templates`` directory), starlette's ``StaticFiles(packages=["pkg"])``. The finder is
+    given a module's name, not a path: no name the builder can see in the module with the data
+    names the data. In each, the names bound to a ``find_spec()`` call whose paths it reads."""
+    found = []
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        nodes = list(_in_scope(function))
+        specs = {
+            target.id
+            for node in nodes
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _called(node.value) == "find_spec"
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        if not specs:
+            continue
+        reads = any(
+            isinstance(n, ast.Attribute)
+            and n.attr in _SPEC_PATHS
+            and isinstance(n.value, ast.Name)
+            and n.value.id in specs
+            for n in nodes
+        )
+        if reads and any(isinstance(n, ast.Call) and _called(n) in _FILE_ACCESS for n in nodes):
+            found.append((function, specs))
+    return found
+
+
+def _write_specs_first(lookups):
+    """In each function of ``lookups``, makes every read of ``S.origin`` and
+    ``S.submodule_search_locations``, where S is one of its spec names, read
+    ``__import__("sys").modules["_onebin_runtime.bootstrap"].written_spec(S)``'s: the runtime
+    writes the package of that module first, and gives a copy of the spec that names it there."""
+    for function, specs in lookups:
+        _SpecsWrittenFirst(specs).visit(function)
+
+
+class _SpecsWrittenFirst(ast.NodeTransformer):
+    def __init__(self, specs):
+        self.specs = specs
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        value = node.value
+        if node.attr in _SPEC_PATHS and isinstance(node.ctx, ast.Load):
+            if isinstance(value, ast.Name) and value.id in self.specs:
+                node.value = _runtime_call("written_spec", value, where=value)
+        return node
+
+
 def _write_modules_first(functions):
     """In each function, makes every ``X.__file__`` and ``X.__path__`` read
     ``__import__("sys").modules["_onebin_runtime.bootstrap"].written(X).__file__``: the runtime
@@ -594,6 +652,15 @@ def _reads_module_paths(code):
     return _any_code(code, lambda names: "__file__" in names or "__path__" in names, functions_only=True)
 
 
+def _looks_up_specs(code):
+    """Whether a function of the module calls ``find_spec`` and reads a spec's paths."""
+    return _any_code(
+        code,
+        lambda names: "find_spec" in names and any(attr in names for attr in _SPEC_PATHS),
+        functions_only=True,
+    )
+
+
 def _uses_sys_path(code):
     return _any_code(code, lambda names: "sys" in names and "path" in names)
 
@@ -626,9 +693,10 @@ def main():
         handouts = names[:1] == ["__file__"] or "__path__" in names[:2]
         search = _outside_stdlib(path) and _uses_sys_path(code)
         reads_paths = _reads_module_paths(code)
-        at_import, functions, searches, others = False, [], [], []
+        specs = _outside_stdlib(path) and _looks_up_specs(code)
+        at_import, functions, searches, others, lookups = False, [], [], [], []
         exported = []
-        if handouts or search or reads_paths:
+        if handouts or search or reads_paths or specs:
             try:
                 tree = ast.parse(source, co_filename)
                 if handouts:
@@ -639,8 +707,11 @@ def main():
                     searches = _searches_sys_path(tree)
                 if reads_paths:
                     others = _other_handouts(tree)
-                if functions or searches or others:
+                if specs:
+                    lookups = _spec_lookups(tree)
+                if functions or searches or others or lookups:
                     _write_modules_first(others)
+                    _write_specs_first(lookups)
                     _write_files_first(tree, functions, searches)
                     code = compile(tree, co_filename, "exec", dont_inherit=True, optimize=0)
             except RecursionError:  # expressions nested deeper than the analysis goes: as written

@@ -109,6 +109,14 @@ elif mode == "other":
     cache = os.environ["ONEBIN_CACHE_DIR"]
     imported = os.path.exists(cache)
     print(json.dumps([imported, themepkg.loader.read(themepkg, "theme" + ".conf"), themepkg.__file__.startswith(cache)]))
+elif mode == "spec":
+    import themepkg.spec_loader as spec_loader
+    cache = os.environ["ONEBIN_CACHE_DIR"]
+    imported = os.path.exists(cache)
+    loader = spec_loader.PackageLoader("themepkg.site")
+    with open(os.path.join(loader.root, "page.html")) as f:
+        page = f.read().strip()
+    print(json.dumps([imported, loader.names(), page, loader.root.startswith(cache), spec_loader.statics("themepkg.site")]))
 elif mode == "search":
     import themepkg.finder
     cache = os.environ["ONEBIN_CACHE_DIR"]
@@ -189,6 +197,19 @@ def test_a_directory_handed_out_by_a_function_is_real_once_it_is_called(app: Pat
     assert plugins == ["alpha", "beta"]
     assert written and listed
     assert site_packages == [False, True]
+
+
+def test_a_data_directory_beside_a_module_found_by_its_spec(app: Path, tmp_path: Path) -> None:
+    # jinja2's PackageLoader("pkg") looks for "templates" under the directories of
+    # importlib.util.find_spec("pkg"); starlette's StaticFiles(packages=["pkg"]) for "statics"
+    # beside its spec's origin. The package is written when that function runs, not before.
+    assert run(app, tmp_path, "spec") == [
+        False,
+        ["page.html"],
+        "<h1>{{ title }}</h1>",
+        True,
+        ["style.css"],
+    ]
 
 
 def test_python_files_of_the_bundle_load_by_path(app: Path, tmp_path: Path) -> None:

@@ -216,6 +216,61 @@ def test_another_modules_paths_are_read_once_its_package_is_written() -> None:
         assert written == [theme, theme]
 
 
+JINJA2_PACKAGE_LOADER = """
+import importlib.util, os
+class PackageLoader:
+    def __init__(self, package_name, package_path="templates"):
+        spec = importlib.util.find_spec(package_name)
+        roots = []
+        if spec.submodule_search_locations:
+            roots.extend(spec.submodule_search_locations)
+        elif spec.origin is not None:
+            roots.append(os.path.dirname(spec.origin))
+        for root in roots:
+            root = os.path.join(root, package_path)
+            if os.path.isdir(root):
+                self.root = root
+                break
+"""
+
+
+def spec_lookups(source: str) -> list[tuple[str, list[str]]]:
+    return [(f.name, sorted(specs)) for f, specs in _compile_worker._spec_lookups(ast.parse(source))]
+
+
+def test_functions_that_look_for_files_beside_a_module_found_by_find_spec() -> None:
+    assert spec_lookups(JINJA2_PACKAGE_LOADER) == [("__init__", ["spec"])]
+    # starlette's StaticFiles(packages=[...])
+    assert spec_lookups(
+        "import importlib.util, os\ndef get_directories(package, statics_dir='statics'):\n"
+        "    spec = importlib.util.find_spec(package)\n"
+        "    d = os.path.normpath(os.path.join(spec.origin, '..', statics_dir))\n"
+        "    assert os.path.isdir(d)\n    return [d]\n"
+    ) == [("get_directories", ["spec"])]
+    # a spec whose paths are only stored or compared, or a file test with no spec
+    assert spec_lookups("import importlib.util\ndef f(n):\n    return importlib.util.find_spec(n).origin\n") == []
+    assert spec_lookups("import os\ndef f(spec):\n    return os.path.isfile(spec.origin)\n") == []
+
+
+def test_a_specs_paths_are_read_once_its_package_is_written() -> None:
+    tree = ast.parse(JINJA2_PACKAGE_LOADER)
+    _compile_worker._write_specs_first(_compile_worker._spec_lookups(tree))
+    code = compile(tree, "loaders.py", "exec", dont_inherit=True)
+    here = os.path.dirname(os.path.dirname(__file__))  # tests/, which holds unit/
+    written: list[object] = []
+
+    def written_spec(spec: Any) -> Any:
+        written.append(spec.name)
+        return types.SimpleNamespace(name=spec.name, origin=None, submodule_search_locations=[here])
+
+    namespace: dict[str, Any] = {"__name__": "loaders"}
+    with runtime_of(written_spec=written_spec):
+        exec(code, namespace)
+        loader = namespace["PackageLoader"]("json", "unit")
+    assert loader.root == os.path.join(here, "unit")
+    assert written == ["json", "json"]  # each read of the spec's paths
+
+
 def test_a_module_importing_a_packages_directory_has_it_written() -> None:
     # sphinx: package_dir = _StrPath(__file__).resolve().parent in its __init__, and
     # `from sphinx import package_dir` in sphinx.application, which reads its translations there

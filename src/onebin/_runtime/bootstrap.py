@@ -78,6 +78,15 @@ def written(module: "T") -> "T":
     return module
 
 
+def written_spec(spec: "T") -> "T":
+    """``spec``, or a copy of it naming its module's files in the cache once the package holding
+    them is written there. The builder has each function that looks for files beside a module
+    found by ``find_spec()`` read the spec's paths through this (``_compile_worker._spec_lookups``):
+    jinja2's ``PackageLoader("pkg")``, starlette's ``StaticFiles(packages=["pkg"])``."""
+    hook = _hook
+    return spec if hook is None else hook.written_spec(spec)
+
+
 _every_package_written = False
 
 

@@ -122,12 +122,17 @@ class Cache:
         """Writes the unit holding the module ``relpath`` now, its modules then naming it (see
         ``on_ready``); warns once if the cache cannot be written."""
         unit = unit_of(relpath, self._bundle.index.roots)
-        if unit in self._ready or unit in self._bundle.index.roots:
-            return  # a script's directory: what it names beside it was written with the script
+        if unit not in self._bundle.index.roots:  # a script's directory: written with the script
+            self.write(unit)
+
+    def write(self, unit: str) -> str | None:
+        """The real path of ``unit``, written now if it was not; None, after a warning (once),
+        if the cache cannot be written."""
         try:
-            self.materialize(unit)
+            return self.materialize(unit)
         except OSError as exc:
-            self.warn(relpath, exc)
+            self.warn(unit, exc)
+            return None
 
     def relpath(self, path: str) -> str | None:
         """The bundle path of a path inside the written units, or None."""

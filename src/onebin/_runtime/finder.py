@@ -92,6 +92,31 @@ class PathHook:
                     if moved is not value:
                         namespace[key] = moved
 
+    def written_spec(self, spec: "Any") -> "Any":
+        """See ``bootstrap.written_spec``: ``spec`` itself if it names nothing in the bundle but
+        a root's own files, or if the cache cannot be written (``Cache.write`` warns once)."""
+        if not isinstance(spec, _bootstrap.ModuleSpec):
+            return spec
+        origin, locations = spec.origin, spec.submodule_search_locations
+        moved: dict[str, str] = {}
+        for path in [origin, *(locations or ())]:
+            relpath = self.bundle.relpath(path) if type(path) is str else None
+            unit = unit_of(relpath, self.bundle.index.roots) if relpath is not None else None
+            if unit is not None and unit not in self.bundle.index.roots:
+                real = self.cache.write(unit)
+                if real is not None:
+                    moved[self.bundle.path(unit)] = real
+        if not moved:
+            return spec
+        copy = object.__new__(type(spec))
+        copy.__dict__.update(spec.__dict__)
+        for virtual, real in moved.items():
+            copy.origin = _moved(copy.origin, virtual, real)
+            if locations is not None:
+                copy.submodule_search_locations = [_moved(p, virtual, real) for p in locations]
+                locations = copy.submodule_search_locations
+        return copy
+
     def write_every_package(self) -> None:
         """Writes every package of the bundle's sys.path entries to the cache and puts the
         directories holding them on sys.path, each after the bundle's own entry: for code that
