@@ -256,6 +256,28 @@ def _with_formatted_names(names, tree):
     return markers + sorted(found)
 
 
+def _joined_names(tree):
+    """The first path components that the module joins to its own directory, wherever it does:
+    ``Path(__file__).parent / "datasets"``, ``os.path.join(here, "data", name)``. A package
+    named so is read as a data directory too (mimesis' ``datasets``, whose ``__init__`` holds
+    tables and whose subdirectories the JSON files), which a name alone does not say: a
+    module's strings name its subpackages for many other reasons (``__all__``)."""
+    found = set()
+    for node, _, paths in _walk(tree, _OwnPaths(tree)):
+        parts = []
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and paths.is_dir(node.left):
+            parts = [node.right]
+        elif isinstance(node, ast.Call) and _called(node) == "joinpath" and isinstance(node.func, ast.Attribute):
+            parts = node.args if paths.is_dir(node.func.value) else []
+        elif isinstance(node, ast.Call) and _called(node) == "join" and node.args and paths.is_dir(node.args[0]):
+            parts = node.args[1:]
+        if parts and isinstance(parts[0], ast.Constant) and isinstance(parts[0].value, str):
+            first = parts[0].value.strip("/").split("/")[0]
+            if first not in ("", ".", ".."):
+                found.add(first)
+    return sorted(found)
+
+
 def _handouts(tree):
     """Where a module hands out its own directory (see ``_OwnPaths.handed_out``), or the path
     of a Python file in it (``_OwnPaths.script_beside``): whether its
@@ -687,7 +709,7 @@ def main():
         try:
             code = compile(source, co_filename, "exec", dont_inherit=True, optimize=0)
         except (SyntaxError, ValueError):
-            out.append((None, None, zlib.compress(source, 6), [], [], [], [], []))
+            out.append((None, None, zlib.compress(source, 6), [], [], [], [], [], []))
             continue
         names = _names(code)
         handouts = names[:1] == ["__file__"] or "__path__" in names[:2]
@@ -695,13 +717,14 @@ def main():
         reads_paths = _reads_module_paths(code)
         specs = _outside_stdlib(path) and _looks_up_specs(code)
         at_import, functions, searches, others, lookups = False, [], [], [], []
-        exported = []
+        exported, joined = [], []
         if handouts or search or reads_paths or specs:
             try:
                 tree = ast.parse(source, co_filename)
                 if handouts:
                     at_import, functions = _handouts(tree)
                     exported = sorted(_OwnPaths(tree).dirs)
+                    joined = _joined_names(tree)
                     names = _with_formatted_names(names, tree)
                 if search:
                     searches = _searches_sys_path(tree)
@@ -729,6 +752,7 @@ def main():
                 main_imports,
                 _regexes(code),
                 exported,
+                joined,
             )
         )
     marshal.dump(out, sys.stdout.buffer)

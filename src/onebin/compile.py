@@ -57,9 +57,10 @@ class Result(NamedTuple):
     main_imports: list[tuple[int, str, tuple[str, ...]]]  # those under `if __name__ == "__main__":`
     regexes: list[Regex]  # the regular expressions its import compiles, compiled
     directories: list[str]  # the names its top-level code binds to its own directory
+    joined: list[str]  # the first components of the paths it joins to its own directory
 
 
-_NOTHING = Result(None, None, b"", [], [], [], [], [])
+_NOTHING = Result(None, None, b"", [], [], [], [], [], [])
 
 
 class Compiler:
@@ -191,7 +192,11 @@ class BundleCompiler:
             if source in names_of:
                 names_of[extension] = names_of[source]
         materialize = datafiles.materialize_map(
-            names_of, self._tree.files, self._tree.directories(), tuple(self._tree.roots)
+            names_of,
+            self._tree.files,
+            self._tree.directories(),
+            tuple(self._tree.roots),
+            {rel: result.joined for rel, result in by_file.items() if result.joined},
         )
         datafiles.add_directory_importers(
             materialize,

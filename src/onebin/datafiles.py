@@ -163,12 +163,19 @@ def _named_below(top: str, names: Sequence[str], files: Collection[str], dirs: C
 
 
 def materialize_map(
-    names_of: Mapping[str, list[str]], files: Collection[str], dirs: Collection[str], roots: tuple[str, ...]
+    names_of: Mapping[str, list[str]],
+    files: Collection[str],
+    dirs: Collection[str],
+    roots: tuple[str, ...],
+    joined_of: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """Module file -> the units it needs written when it is imported, for each module that
     reaches data by path. (Only then: a package's other modules may be all that an app uses,
-    and they need nothing written: numpy's f2py reads its sources by path, numpy does not.)"""
+    and they need nothing written: numpy's f2py reads its sources by path, numpy does not.)
+    ``joined_of``: the names each module joins to its own directory, which may name a package
+    that holds data (``_packages_with_data``)."""
     result = {}
+    with_data = _packages_with_data(files) if joined_of else set()
     holders = data_holders(files, dirs)
     exposed = _exposed_packages(names_of, roots)
     listing: dict[str, list[str]] = {}
@@ -180,10 +187,29 @@ def materialize_map(
         top = unit_of(relpath, roots)
         if top in exposed:
             entries |= _named_below(top, names, files, dirs)
+        directory = relpath.rpartition("/")[0]
+        entries |= {f"{directory}/{name}" for name in (joined_of or {}).get(relpath, ())} & with_data
         if entries:
             units = {unit_of(relpath, roots)} | {unit_of(e, roots) for e in entries}
             result[relpath] = tuple(sorted(units))
     return result
+
+
+def _packages_with_data(files: Collection[str]) -> set[str]:
+    """The package directories with data files in them or below them (not Python files or
+    extension modules, nor ``py.typed``): mimesis' ``datasets`` package holds a directory of
+    JSON files per locale."""
+    packages = {f.rpartition("/")[0] for f in files if f.endswith("/__init__.py")}
+    found = set()
+    for relpath in files:
+        if relpath.endswith((*_CODE_SUFFIXES, ".pyi", ".so", "/py.typed")) or "/__pycache__/" in relpath:
+            continue
+        directory = relpath.rpartition("/")[0]
+        while directory and directory not in found:
+            if directory in packages:
+                found.add(directory)
+            directory = directory.rpartition("/")[0]
+    return found
 
 
 def add_directory_importers(

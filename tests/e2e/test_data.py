@@ -66,6 +66,11 @@ elif mode == "pkg_resources":
 elif mode == "formatted":
     import fmtpkg.config.manager as manager
     print(json.dumps([manager.base(), manager.defaults()]))
+elif mode == "datasets":
+    from fmtpkg.constants import DATADIR
+    import fmtpkg.datasets
+    with open(DATADIR / "de" / "names.json") as f:
+        print(json.dumps([json.load(f), fmtpkg.datasets.TABLE]))
 elif mode == "template":
     import tplpkg  # first, as django is: its __path__ is set before its data is needed
     from tplpkg.management import templates
@@ -169,6 +174,12 @@ def test_a_python_file_beside_dunder_file_run_by_another_interpreter(app: Path, 
 def test_files_beside_dunder_file_by_formatted_paths(app: Path, tmp_path: Path) -> None:
     # "%s/base.yml" % os.path.dirname(__file__), "{}/defaults/{}".format(...): ansible's way
     assert run(app, tmp_path, "formatted") == ["answer: 42", "defaults found"]
+
+
+def test_a_data_directory_that_is_also_a_package(app: Path, tmp_path: Path) -> None:
+    # mimesis: DATADIR = Path(__file__).parent / "datasets", a package whose __init__ holds
+    # tables and whose subdirectories hold the JSON files it opens by path
+    assert run(app, tmp_path, "datasets") == [["Anna", "Ben"], {"a": 1}]
 
 
 def test_a_data_directory_found_through_a_packages_path(app: Path, tmp_path: Path) -> None:

@@ -291,6 +291,43 @@ def test_a_module_importing_a_packages_directory_has_it_written() -> None:
     assert materialize == {"site/pkg/app.py": ("site/pkg",), "site/pkg/builders/html.py": ("site/pkg",)}
 
 
+def test_names_joined_to_its_own_directory() -> None:
+    joined = _compile_worker._joined_names
+    assert joined(ast.parse("from pathlib import Path\nDATADIR = Path(__file__).parent / 'datasets'\n")) == ["datasets"]
+    assert joined(
+        ast.parse(
+            "import os\nHERE = os.path.dirname(__file__)\ndef f(n):\n    return os.path.join(HERE, 'data/x', n)\n"
+        )
+    ) == ["data"]
+    assert joined(
+        ast.parse("from pathlib import Path\np = Path(__file__).resolve().parent.joinpath('conf', 'a')\n")
+    ) == ["conf"]
+    # a name not joined to its directory: __all__, an import table, another module's directory
+    assert (
+        joined(ast.parse("import os, m\n__all__ = ['datasets']\nos.path.join(os.path.dirname(m.__file__), 'x')\n"))
+        == []
+    )
+
+
+def test_a_package_named_beside_a_module_is_data_if_it_holds_data() -> None:
+    files = [
+        "site/pkg/__init__.py",
+        "site/pkg/constants.py",
+        "site/pkg/datasets/__init__.py",
+        "site/pkg/datasets/de/person.json",
+        "site/pkg/ma/__init__.py",
+        "site/pkg/ma/core.py",
+        "site/pkg/ext/__init__.py",
+        "site/pkg/ext/_speedups.cpython-312-x86_64-linux-gnu.so",
+        "site/pkg/ext/py.typed",
+    ]
+    dirs = ["site", "site/pkg", "site/pkg/datasets", "site/pkg/datasets/de", "site/pkg/ma", "site/pkg/ext"]
+    names = {"site/pkg/constants.py": ["__file__", "datasets", "ma", "ext"]}
+    for joined, expected in [(["datasets"], {"site/pkg/constants.py": ("site/pkg",)}), (["ma", "ext"], {})]:
+        found = datafiles.materialize_map(names, files, dirs, ("site",), {"site/pkg/constants.py": joined})
+        assert found == expected
+
+
 def test_a_data_file_named_by_a_format_string() -> None:
     # parso: os.path.join(os.path.dirname(__file__), "python", "grammar%s%s.txt" % version)
     files = {"site/parso/__init__.py", "site/parso/grammar.py", "site/parso/python/__init__.py"}
