@@ -57,8 +57,15 @@ if __name__ == "__main__":
         print(json.dumps([
             child(sys.executable, *sys.orig_argv[1:2], "args", "-c", "x"),  # werkzeug's reloader
             child(sys.executable, sys.argv[0], "args"),  # Django's reloader
-            child(sys.argv[0], "-c", "x"),  # a shell-out to itself
+            child(sys.argv[0], "args", "-c", "x"),  # a shell-out to itself
             child("sh", "-c", f"exec '{sys.argv[0]}' args -m y"),
+        ]))
+    elif mode == "normalised":  # pre-commit's virtualenv, check-manifest, pdm: "/./" dropped
+        from pathlib import Path
+        print(json.dumps([
+            child(os.path.abspath(sys.executable), "-S", "-c", "import sys; print(sys.flags.no_site)"),
+            child(str(Path(sys.executable)), "-m", "json.tool", input='{"k": 1}'),
+            child(os.path.realpath(sys.executable), "-Ic", "print('python')"),
         ]))
     elif mode == "close-fds":
         os.closerange(3, 4096)
@@ -144,9 +151,17 @@ def test_a_person_and_a_reloader_still_get_the_app(app: Path) -> None:
     assert json.loads(proc.stdout) == [
         [0, "app ['args', '-c', 'x']"],
         [0, "app ['args']"],
-        [0, "app ['-c', 'x']"],
+        [0, "app ['args', '-c', 'x']"],
         [0, "app ['args', '-m', 'y']"],
     ]
+
+
+def test_a_normalised_sys_executable_is_still_an_interpreter_for_the_app(app: Path) -> None:
+    # os.path.abspath() and pathlib.Path() drop the "/./" of sys.executable: pre-commit runs
+    # the base-executable virtualenv wrote in pyvenv.cfg so, check-manifest runs `-m build`
+    proc = run_hidden(app, "normalised")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [[0, "1"], [0, '{\n    "k": 1\n}'], [0, "python"]]
 
 
 def test_python_variables_are_ignored_by_the_app(app: Path) -> None:

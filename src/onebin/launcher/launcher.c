@@ -2062,15 +2062,51 @@ started_in_venv(const char *execfn)
     return found;
 }
 
+/* Whether `arg` begins a python command line: one of python's own option clusters (-c CODE,
+ * -m MODULE, -S, -I, -E, -s, -u, -B, -O, -W ARG, -X OPT, or several as in -Sc, -IS). */
+static int
+python_options(const char *arg)
+{
+    if (arg == NULL || arg[0] != '-' || arg[1] == '\0' || arg[1] == '-') {
+        return 0;
+    }
+    for (const char *c = arg + 1; *c != '\0'; c++) {
+        if (strchr("cmWX", *c) != NULL) {
+            return 1;  /* the rest, or the next argument, is its value */
+        }
+        if (strchr("bBdEiIOPqsSuvR", *c) == NULL) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Whether the parent process runs this same file (by any path). */
+static int
+parent_runs_this_file(void)
+{
+    char path[64];
+    struct stat parent, mine;
+    snprintf(path, sizeof(path), "/proc/%d/exe", (int)getppid());
+    return stat(path, &parent) == 0 && stat("/proc/self/exe", &mine) == 0 && parent.st_dev == mine.st_dev
+           && parent.st_ino == mine.st_ino;
+}
+
 /* Whether this process was started through sys.executable, to serve as the app's interpreter
  * (multiprocessing, `subprocess.run([sys.executable, "-c", ...])`), rather than to run the app.
  * sys.executable spells this file's path as <dir>/./<name>, which nobody types and the kernel
- * passes on unchanged as AT_EXECFN. Tools that normalise sys.executable start the app instead. */
+ * passes on unchanged as AT_EXECFN. Tools that normalise sys.executable drop the "/./"
+ * (os.path.abspath, pathlib.Path, virtualenv's pyvenv.cfg, which pre-commit then runs): a
+ * process of this file that starts it by an absolute path with python's options (`-c`, `-m`,
+ * `-S`...) first gets the interpreter too. A person, or a shell, starting it so gets the app. */
 static int
-started_as_interpreter(void)
+started_as_interpreter(int argc, char **argv)
 {
     const char *execfn = (const char *)getauxval(AT_EXECFN);
-    return execfn != NULL && (strcmp(execfn, bundle.interpreter) == 0 || started_in_venv(execfn));
+    if (execfn != NULL && (strcmp(execfn, bundle.interpreter) == 0 || started_in_venv(execfn))) {
+        return 1;
+    }
+    return argc > 1 && argv[0][0] == '/' && python_options(argv[1]) && parent_runs_this_file();
 }
 
 /* `<interpreter> <this file> ARGS`, as reloaders run (Django's, werkzeug's with sys.orig_argv),
@@ -2166,7 +2202,7 @@ main(int argc, char **argv)
     /* ONEBIN_PYTHON=1: the debug hatch, a Python prompt (or -c, -m) inside the bundle. It is
      * removed from the environment, so the app's own children are not affected by it. */
     const char *hatch = getenv("ONEBIN_PYTHON");
-    int interpreter = started_as_interpreter() || (hatch != NULL && strcmp(hatch, "1") == 0);
+    int interpreter = started_as_interpreter(argc, argv) || (hatch != NULL && strcmp(hatch, "1") == 0);
     unsetenv("ONEBIN_PYTHON");
     PyPreConfig preconfig;
     PyPreConfig_InitPythonConfig(&preconfig);
