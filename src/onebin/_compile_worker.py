@@ -96,7 +96,12 @@ class _OwnPaths:
         self._functions = functions if functions is not None else {
             node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         }  # fmt: skip
-        assigns = [n for n in _in_scope(tree) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None]
+        scope = list(_in_scope(tree))
+        assigns = [n for n in scope if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None]
+        for node in scope:  # each directory of a package: for path in mkdocstrings_handlers.__path__
+            if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
+                if self._path_list(node.iter):
+                    self.dirs.add(node.target.id)
         for _ in range(3):  # a name bound to a name bound to ...
             known = len(self.files) + len(self.dirs)
             for node in assigns:
@@ -205,9 +210,20 @@ class _OwnPaths:
 
 class _OtherPaths(_OwnPaths):
     """The same for another module's file and directory: ``os.path.dirname(theme.__file__)``,
-    ``Path(module.__file__).parent``, ``module.__path__[0]``. Returning that directory hands it
-    out too (mkdocs' ``get_theme_dir()`` gives it to the theme loader); comparing with it
-    (pandas', rich's and typer's frame filters) does not."""
+    ``Path(module.__file__).parent``, ``module.__path__[0]``, each directory of a (namespace)
+    package. Returning that directory, or a path in it, hands it out too (mkdocs'
+    ``get_theme_dir()`` gives it to the theme loader, mkdocstrings' ``get_templates_dir()`` the
+    ``Path(path, handler, "templates")`` of a ``path`` in ``mkdocstrings_handlers.__path__``);
+    comparing with it (pandas', rich's and typer's frame filters) does not."""
+
+    def __init__(self, tree, dirs=(), files=(), functions=None, depth=0):
+        super().__init__(tree, dirs, files, functions, depth)
+        self.below = set()  # names bound to a path in such a directory
+        assigns = [n for n in _in_scope(tree) if isinstance(n, ast.Assign)]
+        for _ in range(2):
+            for node in assigns:
+                if self.is_below(node.value):
+                    self.below.update(t.id for t in node.targets if isinstance(t, ast.Name))
 
     def _file(self, node):
         return isinstance(node, ast.Attribute) and node.attr == "__file__"
@@ -215,9 +231,25 @@ class _OtherPaths(_OwnPaths):
     def _path_list(self, node):
         return isinstance(node, ast.Attribute) and node.attr == "__path__"
 
+    def is_below(self, node):
+        """Whether ``node`` is a path made from the directory: ``Path(d, "x")``, ``d / "x"``,
+        ``os.path.join(d, "x")``, ``d.joinpath("x")``."""
+        if isinstance(node, ast.Name):
+            return node.id in self.below
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            return self.is_dir(node.left) or self.is_below(node.left)
+        if not isinstance(node, ast.Call):
+            return False
+        name = _called(node)
+        if name == "joinpath" and isinstance(node.func, ast.Attribute):
+            return self.is_dir(node.func.value) or self.is_below(node.func.value)
+        if (name == "join" or _same_path(node)) and len(node.args) > 1:
+            return self.is_dir(node.args[0]) or self.is_below(node.args[0])
+        return False
+
     def handed_out(self, node):
         if isinstance(node, ast.Return) and node.value is not None:
-            return self.is_dir(node.value)
+            return self.is_dir(node.value) or self.is_below(node.value)
         return super().handed_out(node)
 
     def script_beside(self, node):

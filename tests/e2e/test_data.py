@@ -122,6 +122,12 @@ elif mode == "spec":
     with open(os.path.join(loader.root, "page.html")) as f:
         page = f.read().strip()
     print(json.dumps([imported, loader.names(), page, loader.root.startswith(cache), spec_loader.statics("themepkg.site")]))
+elif mode == "namespace":
+    import themepkg.handlers
+    cache = os.environ["ONEBIN_CACHE_DIR"]
+    imported = os.path.exists(cache)
+    found = themepkg.handlers.get_templates_dir("bee")
+    print(json.dumps([imported, [p.name for p in found.iterdir()], str(found).startswith(cache)]))
 elif mode == "search":
     import themepkg.finder
     cache = os.environ["ONEBIN_CACHE_DIR"]
@@ -221,6 +227,13 @@ def test_a_data_directory_beside_a_module_found_by_its_spec(app: Path, tmp_path:
         True,
         ["style.css"],
     ]
+
+
+def test_a_directory_in_a_namespace_packages_path_handed_out(app: Path, tmp_path: Path) -> None:
+    # mkdocstrings' get_templates_dir(): for path in mkdocstrings_handlers.__path__, return
+    # Path(path, handler, "templates") if it exists; the namespace package's portions are
+    # written when that function runs
+    assert run(app, tmp_path, "namespace") == [False, ["page.txt"], True]
 
 
 def test_python_files_of_the_bundle_load_by_path(app: Path, tmp_path: Path) -> None:

@@ -185,6 +185,12 @@ def test_functions_that_hand_out_another_modules_directory() -> None:
         "    return os.path.dirname(os.path.abspath(theme.load().__file__))\n"
     ) == ["get_theme_dir"]
     assert other_handouts("import os\ndef f(m):\n    return os.listdir(m.__path__[0])\n") == ["f"]
+    # mkdocstrings' get_templates_dir(): a path in a directory of a namespace package
+    assert other_handouts(
+        "from pathlib import Path\ndef get_templates_dir(handler):\n    import handlers\n"
+        "    for path in handlers.__path__:\n        theme_path = Path(path, handler, 'templates')\n"
+        "        if theme_path.exists():\n            return theme_path\n"
+    ) == ["get_templates_dir"]
     # comparing frames' files with a package's directory (pandas' find_stack_level)
     assert (
         other_handouts(

@@ -73,9 +73,29 @@ def written(module: "T") -> "T":
     (``_compile_worker._other_handouts``): mkdocs' ``get_theme_dir()``, flask's
     ``get_root_path()``, which finds the templates beside an app's module."""
     # type() and the module's dict only: a lazy module object runs code on getattr().
-    if issubclass(type(module), type(sys)):
-        write_files_of(module.__dict__.get("__file__"))
-    return module
+    if not issubclass(type(module), type(sys)):
+        return module
+    namespace = module.__dict__
+    file = namespace.get("__file__")
+    if file is not None or _hook is None:
+        write_files_of(file)
+        return module
+    # A namespace package (mkdocstrings_handlers, which its handlers' distributions share):
+    # the directories of its portions in the bundle are written; its __path__ recomputes itself
+    # from sys.path, so what reads it gets a stand-in that lists the written ones.
+    paths = list(namespace.get("__path__") or ())
+    written_paths = _hook.write_units(paths)
+    return module if written_paths == paths else _Written(namespace.get("__name__"), written_paths)  # type: ignore[return-value]
+
+
+class _Written:
+    """What ``written()`` gives for a namespace package whose portions were written."""
+
+    __file__ = None
+
+    def __init__(self, name: object, paths: "list[object]") -> None:
+        self.__name__ = name
+        self.__path__ = paths
 
 
 def written_spec(spec: "T") -> "T":

@@ -98,24 +98,28 @@ class PathHook:
         if not isinstance(spec, _bootstrap.ModuleSpec):
             return spec
         origin, locations = spec.origin, spec.submodule_search_locations
-        moved: dict[str, str] = {}
-        for path in [origin, *(locations or ())]:
-            relpath = self.bundle.relpath(path) if type(path) is str else None
-            unit = unit_of(relpath, self.bundle.index.roots) if relpath is not None else None
-            if unit is not None and unit not in self.bundle.index.roots:
-                real = self.cache.write(unit)
-                if real is not None:
-                    moved[self.bundle.path(unit)] = real
-        if not moved:
+        moved = self.write_units([origin, *(locations or ())])
+        if moved == [origin, *(locations or ())]:
             return spec
         copy = object.__new__(type(spec))
         copy.__dict__.update(spec.__dict__)
-        for virtual, real in moved.items():
-            copy.origin = _moved(copy.origin, virtual, real)
-            if locations is not None:
-                copy.submodule_search_locations = [_moved(p, virtual, real) for p in locations]
-                locations = copy.submodule_search_locations
+        copy.origin = moved[0]
+        if locations is not None:
+            copy.submodule_search_locations = moved[1:]
         return copy
+
+    def write_units(self, paths: "list[Any]") -> "list[Any]":
+        """``paths``, each one inside the bundle (but in a root's own files) naming its written
+        copy, once the unit holding it is written to the cache; the others as they are."""
+        result = []
+        for path in paths:
+            relpath = self.bundle.relpath(path) if type(path) is str else None
+            if relpath is not None and relpath in self.bundle.index.dirs:
+                relpath += "/"  # a package's directory: the unit is its top-level one, not the root
+            unit = unit_of(relpath, self.bundle.index.roots) if relpath is not None else None
+            real = self.cache.write(unit) if unit is not None and unit not in self.bundle.index.roots else None
+            result.append(path if unit is None or real is None else _moved(path, self.bundle.path(unit), real))
+        return result
 
     def write_every_package(self) -> None:
         """Writes every package of the bundle's sys.path entries to the cache and puts the
