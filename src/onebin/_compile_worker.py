@@ -273,11 +273,15 @@ def _in_scope(node):
 def _with_formatted_names(names, tree):
     """``names`` with the strings that ``%`` formats and the ones f-strings spell (their fields
     as ``{}``): the compiler turns ``"grammar%s%s.txt" % (major, minor)`` (parso's) into an
-    f-string, whose constants are only "grammar" and ".txt"."""
+    f-string, whose constants are only "grammar" and ".txt"; and those that ``+`` spells from
+    names bound to strings (``'styles' + EXTENSION``)."""
     markers = [n for n in names[:2] if n in ("__file__", "__path__")]
     found = set(names[len(markers) :])
+    constants = _string_constants(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.JoinedStr):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            spelled = _concatenated(node, constants)
+        elif isinstance(node, ast.JoinedStr):
             spelled = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):
             spelled = node.left.value
@@ -308,6 +312,31 @@ def _joined_names(tree):
             if first not in ("", ".", ".."):
                 found.add(first)
     return sorted(found)
+
+
+def _string_constants(tree):
+    """The names bound to one string constant, in the module or a class body, and never to
+    anything else: ``EXTENSION = '.odt'``."""
+    values = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, value = node.targets[0].id, node.value
+            known = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+            values[name] = known if values.get(name, known) == known else None
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _concatenated(node, constants):
+    """The string that ``+`` of string constants and names bound to them spells (docutils'
+    ODT writer: ``'styles' + EXTENSION``), or None."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.Name):
+        return constants.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _concatenated(node.left, constants), _concatenated(node.right, constants)
+        return left + right if left is not None and right is not None else None
+    return None
 
 
 def _handouts(tree):

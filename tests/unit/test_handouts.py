@@ -355,3 +355,16 @@ def test_formatted_names_are_kept_as_written() -> None:
     assert "grammar%s%s.txt" not in names or sys.version_info < (3, 11)
     kept = _compile_worker._with_formatted_names(names, ast.parse(source))
     assert kept[0] == "__file__" and {"grammar%s%s.txt", "{}-x.json"} <= set(kept)
+
+
+def test_names_concatenated_from_bound_strings() -> None:
+    # docutils' ODT writer: default_stylesheet = 'styles' + EXTENSION, in a class body
+    source = (
+        "import os\nclass Writer:\n    EXTENSION = '.odt'\n    default_stylesheet = 'styles' + EXTENSION\n"
+        "    path = os.path.join(os.path.dirname(__file__), default_stylesheet)\n"
+        "x = 'a'\nx = 'b'\nother = 'y' + x\n"  # a name bound to two strings spells nothing
+    )
+    names = _compile_worker._names(compile(source, "m.py", "exec"))
+    kept = _compile_worker._with_formatted_names(names, ast.parse(source))
+    assert "styles.odt" in kept
+    assert not {"ya", "yb"} & set(kept)
