@@ -68,6 +68,7 @@ _SAME_PATH = frozenset(
     ("abspath", "realpath", "normpath", "expanduser", "Path", "PurePath", "PosixPath", "str", "fspath")
 )
 _LISTINGS = frozenset(("iterdir", "glob", "rglob", "walk"))
+_READS = _LISTINGS | {"open", "read_text", "read_bytes"}
 
 
 def _called(call):
@@ -214,16 +215,22 @@ class _OtherPaths(_OwnPaths):
     package. Returning that directory, or a path in it, hands it out too (mkdocs'
     ``get_theme_dir()`` gives it to the theme loader, mkdocstrings' ``get_templates_dir()`` the
     ``Path(path, handler, "templates")`` of a ``path`` in ``mkdocstrings_handlers.__path__``);
-    comparing with it (pandas', rich's and typer's frame filters) does not."""
+    so does reading a path in it, or giving one to a call (reportlab's ``rl_isdir(p % D)``,
+    ``D`` holding ``dirname(reportlab.__file__)``). Comparing with it (pandas', rich's and
+    typer's frame filters) does not."""
 
     def __init__(self, tree, dirs=(), files=(), functions=None, depth=0):
         super().__init__(tree, dirs, files, functions, depth)
         self.below = set()  # names bound to a path in such a directory
+        self.holders = set()  # names bound to a dict, list or tuple that holds one
         assigns = [n for n in _in_scope(tree) if isinstance(n, ast.Assign)]
-        for _ in range(2):
+        for _ in range(3):
             for node in assigns:
+                targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
                 if self.is_below(node.value):
-                    self.below.update(t.id for t in node.targets if isinstance(t, ast.Name))
+                    self.below.update(targets)
+                elif self._holds(node.value):
+                    self.holders.update(targets)
 
     def _file(self, node):
         return isinstance(node, ast.Attribute) and node.attr == "__file__"
@@ -231,26 +238,59 @@ class _OtherPaths(_OwnPaths):
     def _path_list(self, node):
         return isinstance(node, ast.Attribute) and node.attr == "__path__"
 
+    def _holds(self, node):
+        """Whether ``node`` is a dict, list or tuple with the directory or a path in it."""
+        if isinstance(node, ast.Name):
+            return node.id in self.holders
+        if isinstance(node, ast.Dict):
+            values = node.values
+        elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            values = node.elts
+        else:
+            return False
+        return any(value is not None and self._path(value) for value in values)
+
+    def _path(self, node):
+        return self.is_dir(node) or self.is_below(node)
+
     def is_below(self, node):
         """Whether ``node`` is a path made from the directory: ``Path(d, "x")``, ``d / "x"``,
-        ``os.path.join(d, "x")``, ``d.joinpath("x")``."""
+        ``os.path.join(d, "x")``, ``d.joinpath("x")``, ``"%s/x" % d``, ``"{d}/x".format(**D)``,
+        and such a path's ``.replace()``."""
         if isinstance(node, ast.Name):
             return node.id in self.below
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-            return self.is_dir(node.left) or self.is_below(node.left)
+            return self._path(node.left)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+            return self._path(node.right) or self._holds(node.right)
         if not isinstance(node, ast.Call):
             return False
-        name = _called(node)
-        if name == "joinpath" and isinstance(node.func, ast.Attribute):
-            return self.is_dir(node.func.value) or self.is_below(node.func.value)
+        name, func = _called(node), node.func
+        if name in ("joinpath", "replace", "strip", "rstrip") and isinstance(func, ast.Attribute):
+            return self._path(func.value)
+        if name == "format" and isinstance(func, ast.Attribute):
+            given = [*node.args, *(k.value for k in node.keywords)]
+            return any(self._path(a) or self._holds(a) for a in given)
         if (name == "join" or _same_path(node)) and len(node.args) > 1:
-            return self.is_dir(node.args[0]) or self.is_below(node.args[0])
+            return self._path(node.args[0])
         return False
 
     def handed_out(self, node):
         if isinstance(node, ast.Return) and node.value is not None:
-            return self.is_dir(node.value) or self.is_below(node.value)
+            return self._path(node.value)
+        if isinstance(node, ast.Call) and self._reads_below(node):
+            return True
         return super().handed_out(node)
+
+    def _reads_below(self, call):
+        """Whether ``call`` reads a path in the directory (``p.read_text()``, ``open(p)``) or
+        gives it to code that may: any call but path arithmetic."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in _READS and self.is_below(func.value):
+            return True
+        if _called(call) in _PATH_ARITHMETIC:
+            return False
+        return any(self.is_below(a) for a in call.args) or any(self.is_below(k.value) for k in call.keywords)
 
     def script_beside(self, node):
         return False

@@ -191,6 +191,18 @@ def test_functions_that_hand_out_another_modules_directory() -> None:
         "    for path in handlers.__path__:\n        theme_path = Path(path, handler, 'templates')\n"
         "        if theme_path.exists():\n            return theme_path\n"
     ) == ["get_templates_dir"]
+    # reading a file in another package's directory, or filtering paths made from it
+    assert other_handouts(
+        "import os\ndef schema(v):\n    path = os.path.join(os.path.dirname(v.__file__), v.name)\n"
+        "    with open(path) as f:\n        return f.read()\n"
+    ) == ["schema"]
+    # reportlab's rl_config._startUp(): '%(REPORTLAB_DIR)s/fonts' % D, kept if rl_isdir()
+    assert other_handouts(
+        "import os\ndef _startUp():\n    import reportlab\n"
+        "    D = {'REPORTLAB_DIR': os.path.abspath(os.path.dirname(reportlab.__file__))}\n"
+        "    P = []\n    for p in SAVED:\n        d = (p % D).replace('/', os.sep)\n"
+        "        if rl_isdir(d):\n            P.append(d)\n"
+    ) == ["_startUp"]
     # comparing frames' files with a package's directory (pandas' find_stack_level)
     assert (
         other_handouts(
