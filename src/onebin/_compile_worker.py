@@ -97,12 +97,7 @@ class _OwnPaths:
         self._functions = functions if functions is not None else {
             node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         }  # fmt: skip
-        scope = list(_in_scope(tree))
-        assigns = [n for n in scope if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None]
-        for node in scope:  # each directory of a package: for path in mkdocstrings_handlers.__path__
-            if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
-                if self._path_list(node.iter):
-                    self.dirs.add(node.target.id)
+        assigns = [n for n in _in_scope(tree) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None]
         for _ in range(3):  # a name bound to a name bound to ...
             known = len(self.files) + len(self.dirs)
             for node in assigns:
@@ -221,6 +216,10 @@ class _OtherPaths(_OwnPaths):
 
     def __init__(self, tree, dirs=(), files=(), functions=None, depth=0):
         super().__init__(tree, dirs, files, functions, depth)
+        for node in _in_scope(tree):  # each directory of a package: for path in handlers.__path__
+            if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
+                if self._path_list(node.iter):
+                    self.dirs.add(node.target.id)
         self.below = set()  # names bound to a path in such a directory
         self.holders = set()  # names bound to a dict, list or tuple that holds one
         assigns = [n for n in _in_scope(tree) if isinstance(n, ast.Assign)]
