@@ -312,15 +312,11 @@ def _in_scope(node):
 def _with_formatted_names(names, tree):
     """``names`` with the strings that ``%`` formats and the ones f-strings spell (their fields
     as ``{}``): the compiler turns ``"grammar%s%s.txt" % (major, minor)`` (parso's) into an
-    f-string, whose constants are only "grammar" and ".txt"; and those that ``+`` spells from
-    names bound to strings (``'styles' + EXTENSION``)."""
+    f-string, whose constants are only "grammar" and ".txt"."""
     markers = [n for n in names[:2] if n in ("__file__", "__path__")]
     found = set(names[len(markers) :])
-    constants = _string_constants(tree)
     for node in ast.walk(tree):
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            spelled = _concatenated(node, constants)
-        elif isinstance(node, ast.JoinedStr):
+        if isinstance(node, ast.JoinedStr):
             spelled = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):
             spelled = node.left.value
@@ -332,13 +328,17 @@ def _with_formatted_names(names, tree):
 
 
 def _joined_names(tree):
-    """The first path components that the module joins to its own directory, wherever it does:
-    ``Path(__file__).parent / "datasets"``, ``os.path.join(here, "data", name)``. A package
-    named so is read as a data directory too (mimesis' ``datasets``, whose ``__init__`` holds
-    tables and whose subdirectories the JSON files), which a name alone does not say: a
-    module's strings name its subpackages for many other reasons (``__all__``)."""
-    found = set()
-    for node, _, paths in _walk(tree, _OwnPaths(tree)):
+    """The first path components that the module's import joins to its own directory, in its
+    top-level code or a class body: ``Path(__file__).parent / "datasets"``,
+    ``os.path.join(here, "data", name)``, or a name bound to a string, or spelled with ``+``
+    from such names (docutils' ODT writer: ``os.path.join(os.path.dirname(__file__),
+    default_stylesheet)``, ``default_stylesheet = 'styles' + EXTENSION``). A package named so
+    is read as a data directory too (mimesis' ``datasets``, whose ``__init__`` holds tables and
+    whose subdirectories the JSON files), which a name alone does not say: a module's strings
+    name its subpackages for many other reasons (``__all__``). Not in functions: lxml's
+    ``get_include()`` joins its ``includes`` package for builds that ask for it."""
+    paths, constants, found = _OwnPaths(tree), _string_constants(tree), set()
+    for node in _in_scope(tree):
         parts = []
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and paths.is_dir(node.left):
             parts = [node.right]
@@ -346,23 +346,30 @@ def _joined_names(tree):
             parts = node.args if paths.is_dir(node.func.value) else []
         elif isinstance(node, ast.Call) and _called(node) == "join" and node.args and paths.is_dir(node.args[0]):
             parts = node.args[1:]
-        if parts and isinstance(parts[0], ast.Constant) and isinstance(parts[0].value, str):
-            first = parts[0].value.strip("/").split("/")[0]
-            if first not in ("", ".", ".."):
-                found.add(first)
+        spelled = _concatenated(parts[0], constants) if parts else None
+        first = spelled.strip("/").split("/")[0] if spelled else ""
+        if first not in ("", ".", ".."):
+            found.add(first)
     return sorted(found)
 
 
 def _string_constants(tree):
-    """The names bound to one string constant, in the module or a class body, and never to
-    anything else: ``EXTENSION = '.odt'``."""
-    values = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name, value = node.targets[0].id, node.value
-            known = value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
-            values[name] = known if values.get(name, known) == known else None
-    return {name: value for name, value in values.items() if value is not None}
+    """The names that the module's top-level code and class bodies bind to one string, and
+    never to anything else: ``EXTENSION = '.odt'``, ``default_stylesheet = 'styles' +
+    EXTENSION``."""
+    assigns = sorted(
+        (n for n in _in_scope(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    values, spoiled = {}, set()
+    for node in assigns:
+        if isinstance(node.targets[0], ast.Name):
+            name, known = node.targets[0].id, _concatenated(node.value, values)
+            if known is None or values.get(name, known) != known:
+                spoiled.add(name)
+            if name not in spoiled:
+                values[name] = known
+    return {name: value for name, value in values.items() if name not in spoiled}
 
 
 def _concatenated(node, constants):

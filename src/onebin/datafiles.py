@@ -172,8 +172,8 @@ def materialize_map(
     """Module file -> the units it needs written when it is imported, for each module that
     reaches data by path. (Only then: a package's other modules may be all that an app uses,
     and they need nothing written: numpy's f2py reads its sources by path, numpy does not.)
-    ``joined_of``: the names each module joins to its own directory, which may name a package
-    that holds data (``_packages_with_data``)."""
+    ``joined_of``: the names each module's import joins to its own directory, which may name
+    a package that holds data (``_packages_with_data``)."""
     result = {}
     with_data = _packages_with_data(files) if joined_of else set()
     holders = data_holders(files, dirs)
@@ -188,7 +188,10 @@ def materialize_map(
         if top in exposed:
             entries |= _named_below(top, names, files, dirs)
         directory = relpath.rpartition("/")[0]
-        entries |= {f"{directory}/{name}" for name in (joined_of or {}).get(relpath, ())} & with_data
+        for name in (joined_of or {}).get(relpath, ()):
+            candidate = f"{directory}/{name}"
+            if candidate in with_data or _is_data(candidate, files, dirs):
+                entries.add(candidate)
         if entries:
             units = {unit_of(relpath, roots)} | {unit_of(e, roots) for e in entries}
             result[relpath] = tuple(sorted(units))

@@ -315,11 +315,11 @@ def test_a_module_importing_a_packages_directory_has_it_written() -> None:
 def test_names_joined_to_its_own_directory() -> None:
     joined = _compile_worker._joined_names
     assert joined(ast.parse("from pathlib import Path\nDATADIR = Path(__file__).parent / 'datasets'\n")) == ["datasets"]
-    assert joined(
-        ast.parse(
-            "import os\nHERE = os.path.dirname(__file__)\ndef f(n):\n    return os.path.join(HERE, 'data/x', n)\n"
-        )
-    ) == ["data"]
+    assert joined(ast.parse("import os\nHERE = os.path.dirname(__file__)\nX = os.path.join(HERE, 'data/x')\n")) == [
+        "data"
+    ]
+    # in a function, it is for whoever calls it: lxml's get_include() joins its includes package
+    assert joined(ast.parse("import os\ndef get_include():\n    return os.path.join(__path__[0], 'includes')\n")) == []
     assert joined(
         ast.parse("from pathlib import Path\np = Path(__file__).resolve().parent.joinpath('conf', 'a')\n")
     ) == ["conf"]
@@ -372,14 +372,11 @@ def test_formatted_names_are_kept_as_written() -> None:
     assert kept[0] == "__file__" and {"grammar%s%s.txt", "{}-x.json"} <= set(kept)
 
 
-def test_names_concatenated_from_bound_strings() -> None:
+def test_names_joined_to_its_directory_through_bound_strings() -> None:
     # docutils' ODT writer: default_stylesheet = 'styles' + EXTENSION, in a class body
     source = (
         "import os\nclass Writer:\n    EXTENSION = '.odt'\n    default_stylesheet = 'styles' + EXTENSION\n"
         "    path = os.path.join(os.path.dirname(__file__), default_stylesheet)\n"
-        "x = 'a'\nx = 'b'\nother = 'y' + x\n"  # a name bound to two strings spells nothing
+        "x = 'a'\nx = 'b'\nother = os.path.join(os.path.dirname(__file__), 'y' + x)\n"  # bound twice
     )
-    names = _compile_worker._names(compile(source, "m.py", "exec"))
-    kept = _compile_worker._with_formatted_names(names, ast.parse(source))
-    assert "styles.odt" in kept
-    assert not {"ya", "yb"} & set(kept)
+    assert _compile_worker._joined_names(ast.parse(source)) == ["styles.odt"]
