@@ -54,7 +54,8 @@ def referenced(
             continue
         pattern = _pattern(first) if listing is not None and "__file__" in markers else None
         if pattern is not None and listing is not None:
-            found.update(_matching(pattern, unit_of(relpath, tuple(roots)), listing, files, dirs))
+            unit = unit_of(relpath, tuple(roots))
+            found.update(_matching(pattern, unit, listing, files, dirs, below=unit not in roots))
             continue
         directory = relpath.rpartition("/")[0]
         while directory and directory.startswith(root):
@@ -88,13 +89,16 @@ def _matching(
     listing: Mapping[str, Sequence[str]],
     files: Collection[str],
     dirs: Collection[str],
+    below: bool = True,
 ) -> list[str]:
     """The data files anywhere in ``unit`` (a top-level package) whose names match ``pattern``:
-    a formatted name is joined to subdirectories that other names give (parso's ``python``)."""
+    a formatted name is joined to subdirectories that other names give (parso's ``python``).
+    Not ``below`` it for a module directly in a sys.path root: the root's other packages are
+    not its data (pydoc's ``'%s.html'`` names no package's templates)."""
     return [
         f"{directory}/{name}"
         for directory, names in listing.items()
-        if directory == unit or directory.startswith(unit + "/")
+        if directory == unit or (below and directory.startswith(unit + "/"))
         for name in names
         if pattern.fullmatch(name) and _is_data(f"{directory}/{name}", files, dirs)
     ]

@@ -358,6 +358,14 @@ def test_a_data_file_named_by_a_format_string() -> None:
     assert datafiles.materialize_map(names, files, dirs, ("site",)) == {"site/parso/grammar.py": ("site/parso",)}
     # a name that is nearly all placeholder matches nothing
     assert datafiles.materialize_map({"site/parso/grammar.py": ["__file__", "%s.%s"]}, files, dirs, ("site",)) == {}
+    # a module directly in a root (pydoc's '%s.html'): the root's packages are not its data
+    files |= {"lib/pydoc.py", "lib/pydoc_data/topics.html", "lib/pydoc_data/__init__.py", "lib/tpl.html"}
+    dirs |= {"lib", "lib/pydoc_data", "lib/site"}
+    roots = ("lib", "lib/site")
+    pydoc = {"lib/pydoc.py": ["__file__", "%s.html"]}
+    assert datafiles.materialize_map(pydoc, files | {"lib/site/django/x.html"}, dirs, roots) == {
+        "lib/pydoc.py": ("lib",)
+    }
 
 
 def test_formatted_names_are_kept_as_written() -> None:
