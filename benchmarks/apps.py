@@ -11,7 +11,9 @@ at a pinned version into its own venv from PyPI, built with `onebin build` from 
 venv holds (`pip freeze`), checked to print what the venv prints (the program's name and the
 paths of its files aside) and to exit alike, then both are run interleaved, in a shuffled order
 each round. The table also says how each onebin run ended (`ONEBIN_TRACE=1`): with the quick
-exit, or with CPython's teardown and why, and how many native files it loaded from memory.
+exit, or with CPython's teardown and why, how many native files it loaded from memory, and what
+its first start (with an empty cache directory of its own) wrote there: the packages whose code
+needs their files on disk, written once per version of the app; the timed runs come after it.
 
 Only the standard library is used; the helpers (venvs, the fork-and-time helper, the timing
 loop) are run.py's. The work directory is benchmarks/.work/apps-bench/ by default (git-ignored).
@@ -23,6 +25,7 @@ import argparse
 import datetime
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -81,12 +84,14 @@ class Row:
     ending: str = ""
     error: str = ""
     differs: str = ""
+    written: int = 0  # files its first start writes to the cache (packages that need real files)
+    written_bytes: int = 0
 
 
 def normalise(text: str, site: str) -> str:
     """Output with the paths of the app's packages made alike: a venv's site-packages, the
     executable's virtual one, or its cache directory for packages written to disk."""
-    text = re.sub(r"/[^\s'\"]*/\.cache/onebin/apps/[^/]+/lib/python[0-9.]+/site-packages", "<site>", text)
+    text = re.sub(r"/[^\s'\"]*/apps/[^/]+/lib/python[0-9.]+/site-packages", "<site>", text)
     return text.replace(site, "<site>")
 
 
@@ -119,8 +124,16 @@ def measure_app(app: App, env: bench.Env, onebin: Path, runner: bench.Runner, ar
 
     lib = f"lib/python{env.python_version.rsplit('.', 1)[0]}/site-packages"
     theirs = runner.capture([str(venv / "bin" / script), *app_args])
-    ours = runner.capture([str(out), *app_args], env={**runner.env, "ONEBIN_TRACE": "1"})
+    # Its first start, with a cache of its own (emptied): what it writes there, once per version.
+    cache = args.work / "cache" / name
+    shutil.rmtree(cache, ignore_errors=True)
+    ours = runner.capture(
+        [str(out), *app_args], env={**runner.env, "ONEBIN_TRACE": "1", "ONEBIN_CACHE_DIR": str(cache)}
+    )
     trace = [line for line in ours.stderr.splitlines() if line.startswith("onebin: ")]
+    written = [Path(line[len("onebin: write ") :]) for line in trace if line.startswith("onebin: write ")]
+    row.written = len(written)
+    row.written_bytes = sum(path.stat().st_size for path in written if path.is_file())
     stderr = "".join(line + "\n" for line in ours.stderr.splitlines() if not line.startswith("onebin: "))
     row.natives = sum(" from memory " in line for line in trace)
     ending = next((line for line in trace if line.startswith("onebin: exit: ")), "")
@@ -163,19 +176,21 @@ def render(rows: Sequence[Row], meta: dict[str, str]) -> str:
         "shuffled order; medians, p10–p90 in brackets. Speed: venv median / onebin median (above 1: onebin is "
         "faster).",
         "",
-        "| app | command | venv ms | onebin ms | speed | native files from memory | how onebin ended | size MB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| app | command | venv ms | onebin ms | speed | native files from memory | how onebin ended | size MB "
+        "| written by its first start |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if r.error:
-            lines.append(f"| {r.name} | `{r.command}` | | | **{r.error}** | | | |")
+            lines.append(f"| {r.name} | `{r.command}` | | | **{r.error}** | | | | |")
             continue
+        written = f"{r.written} files, {r.written_bytes / 1e6:.1f} MB" if r.written else "nothing"
         assert r.venv_ms is not None and r.onebin_ms is not None
         speed = f"{r.venv_ms / r.onebin_ms:.2f}x"
         note = f" (output differs: {r.differs!r})" if r.differs else ""
         lines.append(
             f"| {r.name} | `{r.command}` | {r.venv_ms:.1f} ({r.venv_spread}) | {r.onebin_ms:.1f} ({r.onebin_spread}) "
-            f"| {speed}{note} | {r.natives} | {r.ending} | {(r.size or 0) / 1e6:.1f} |"
+            f"| {speed}{note} | {r.natives} | {r.ending} | {(r.size or 0) / 1e6:.1f} | {written} |"
         )
     return "\n".join(lines) + "\n"
 
