@@ -89,26 +89,79 @@ class _OwnPaths:
     Path) or its own directory (``__path__[0]``, ``dirname()`` or ``.parent`` of either, or of
     one above), names bound to those included; and where that directory is handed out."""
 
-    def __init__(self, tree, dirs=(), files=(), functions=None, depth=0):
+    def __init__(self, tree, dirs=(), files=(), functions=None, depth=0, below=(), holders=()):
         self.files, self.dirs = set(files), set(dirs)
         self._depth = depth
+        self._function = isinstance(tree, (ast.FunctionDef, ast.AsyncFunctionDef))
         # The module's own functions, by name: a directory passed to one is handed out if
         # that function hands out its parameter (django's find_commands(__path__[0]) does not).
         self._functions = functions if functions is not None else {
             node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         }  # fmt: skip
+        self.below, self.holders = set(below), set(holders)  # see is_below() and _holds()
         assigns = [n for n in _in_scope(tree) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None]
-        for _ in range(3):  # a name bound to a name bound to ...
-            known = len(self.files) + len(self.dirs)
+        self._bind(assigns)
+
+    def _bind(self, assigns):
+        """Adds the names that ``assigns`` bind to the file, the directory, a path in it, or a
+        container holding one, to a name bound to a name bound to ..."""
+        for _ in range(3):
+            known = len(self.files) + len(self.dirs) + len(self.below) + len(self.holders)
             for node in assigns:
-                targets = [t.id for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
-                           if isinstance(t, ast.Name)]  # fmt: skip
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
                 if self.is_dir(node.value):
-                    self.dirs.update(targets)
+                    self.dirs.update(names)
                 elif self.is_file(node.value):
-                    self.files.update(targets)
-            if len(self.files) + len(self.dirs) == known:
+                    self.files.update(names)
+                elif self.is_below(node.value):
+                    self.below.update(names)
+                elif self._holds(node.value):
+                    self.holders.update(names)
+                for target in targets:  # here, _ = os.path.split(os.path.abspath(__file__))
+                    if isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name):
+                        value = node.value
+                        if isinstance(value, ast.Call) and _called(value) == "split" and self._one_file(value):
+                            self.dirs.add(target.elts[0].id)
+            if len(self.files) + len(self.dirs) + len(self.below) + len(self.holders) == known:
                 break
+
+    def _holds(self, node):
+        """Whether ``node`` is a dict, list or tuple with the directory or a path in it."""
+        if isinstance(node, ast.Name):
+            return node.id in self.holders
+        if isinstance(node, ast.Dict):
+            values = node.values
+        elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            values = node.elts
+        else:
+            return False
+        return any(value is not None and self._path(value) for value in values)
+
+    def _path(self, node):
+        return self.is_dir(node) or self.is_below(node)
+
+    def is_below(self, node):
+        """Whether ``node`` is a path made from the directory: ``Path(d, "x")``, ``d / "x"``,
+        ``os.path.join(d, "x")``, ``os.path.join(d, "..")``, ``d.joinpath("x")``, ``"%s/x" % d``,
+        ``"{d}/x".format(**D)``, and such a path's ``.replace()``."""
+        if isinstance(node, ast.Name):
+            return node.id in self.below
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            return self._path(node.left)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+            return self._path(node.right) or self._holds(node.right)
+        if not isinstance(node, ast.Call):
+            return False
+        name, func = _called(node), node.func
+        if name in ("joinpath", "replace", "strip", "rstrip") and isinstance(func, ast.Attribute):
+            return self._path(func.value)
+        if name == "format" and isinstance(func, ast.Attribute):
+            given = [*node.args, *(k.value for k in node.keywords)]
+            return any(self._path(a) or self._holds(a) for a in given)
+        if (name == "join" or _same_path(node)) and len(node.args) > 1:
+            return self._path(node.args[0])
+        return False
 
     def _file(self, node):
         """Whether ``node`` is the module's own ``__file__`` (not a bound name)."""
@@ -179,12 +232,19 @@ class _OwnPaths:
         than path arithmetic taking it (``os.listdir(here)``, ``register_plugins(linter,
         __path__[0])``, ``app.add_html_theme(name, here)``), or listing it (``here.iterdir()``).
         Storing it (``sys.path.insert(0, here)``) is not: the bundle's directories import as
-        they are. Nor is returning it: ``get_include()`` functions, for builds."""
+        they are. Returning it or a path in it is (pycryptodome's ``pycryptodome_filename()``
+        gives the path of a library that ctypes loads; ``get_include()`` the headers a build
+        reads), and so is globbing in it in a function (invoke's ``glob(join(here,
+        "*.completion"))``)."""
+        if isinstance(node, ast.Return):
+            return node.value is not None and self._path(node.value)
         if not isinstance(node, ast.Call):
             return False
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in _LISTINGS and self.is_dir(func.value):
             return True
+        if self._function and _called(node) in ("glob", "iglob") and any(self.is_below(a) for a in node.args):
+            return True  # not at import: pip's vendor directory globs itself when debundled only
         if _called(node) in _PATH_ARITHMETIC:
             return False
         own = self._functions.get(func.id) if isinstance(func, ast.Name) else None
@@ -201,7 +261,15 @@ class _OwnPaths:
         """The same for the body of ``function``, defined where this looks: its names are its
         own, and those it does not bind are the enclosing ones."""
         bound = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
-        return type(self)(function, self.dirs - bound, self.files - bound, self._functions, self._depth)
+        return type(self)(
+            function,
+            self.dirs - bound,
+            self.files - bound,
+            self._functions,
+            self._depth,
+            self.below - bound,
+            self.holders - bound,
+        )
 
 
 class _OtherPaths(_OwnPaths):
@@ -214,22 +282,14 @@ class _OtherPaths(_OwnPaths):
     ``D`` holding ``dirname(reportlab.__file__)``). Comparing with it (pandas', rich's and
     typer's frame filters) does not."""
 
-    def __init__(self, tree, dirs=(), files=(), functions=None, depth=0):
-        super().__init__(tree, dirs, files, functions, depth)
-        for node in _in_scope(tree):  # each directory of a package: for path in handlers.__path__
-            if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
-                if self._path_list(node.iter):
-                    self.dirs.add(node.target.id)
-        self.below = set()  # names bound to a path in such a directory
-        self.holders = set()  # names bound to a dict, list or tuple that holds one
-        assigns = [n for n in _in_scope(tree) if isinstance(n, ast.Assign)]
-        for _ in range(3):
-            for node in assigns:
-                targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
-                if self.is_below(node.value):
-                    self.below.update(targets)
-                elif self._holds(node.value):
-                    self.holders.update(targets)
+    def __init__(self, tree, dirs=(), files=(), functions=None, depth=0, below=(), holders=()):
+        super().__init__(tree, dirs, files, functions, depth, below, holders)
+        loops = [n for n in _in_scope(tree) if isinstance(n, (ast.For, ast.comprehension))]
+        for node in loops:  # each directory of a package: for path in handlers.__path__
+            if isinstance(node.target, ast.Name) and self._path_list(node.iter):
+                self.dirs.add(node.target.id)
+        if any(isinstance(n.target, ast.Name) and n.target.id in self.dirs for n in loops):
+            self._bind([n for n in _in_scope(tree) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value])
 
     def _file(self, node):
         return isinstance(node, ast.Attribute) and node.attr == "__file__"
@@ -237,46 +297,7 @@ class _OtherPaths(_OwnPaths):
     def _path_list(self, node):
         return isinstance(node, ast.Attribute) and node.attr == "__path__"
 
-    def _holds(self, node):
-        """Whether ``node`` is a dict, list or tuple with the directory or a path in it."""
-        if isinstance(node, ast.Name):
-            return node.id in self.holders
-        if isinstance(node, ast.Dict):
-            values = node.values
-        elif isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            values = node.elts
-        else:
-            return False
-        return any(value is not None and self._path(value) for value in values)
-
-    def _path(self, node):
-        return self.is_dir(node) or self.is_below(node)
-
-    def is_below(self, node):
-        """Whether ``node`` is a path made from the directory: ``Path(d, "x")``, ``d / "x"``,
-        ``os.path.join(d, "x")``, ``d.joinpath("x")``, ``"%s/x" % d``, ``"{d}/x".format(**D)``,
-        and such a path's ``.replace()``."""
-        if isinstance(node, ast.Name):
-            return node.id in self.below
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-            return self._path(node.left)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
-            return self._path(node.right) or self._holds(node.right)
-        if not isinstance(node, ast.Call):
-            return False
-        name, func = _called(node), node.func
-        if name in ("joinpath", "replace", "strip", "rstrip") and isinstance(func, ast.Attribute):
-            return self._path(func.value)
-        if name == "format" and isinstance(func, ast.Attribute):
-            given = [*node.args, *(k.value for k in node.keywords)]
-            return any(self._path(a) or self._holds(a) for a in given)
-        if (name == "join" or _same_path(node)) and len(node.args) > 1:
-            return self._path(node.args[0])
-        return False
-
     def handed_out(self, node):
-        if isinstance(node, ast.Return) and node.value is not None:
-            return self._path(node.value)
         if isinstance(node, ast.Call) and self._reads_below(node):
             return True
         return super().handed_out(node)

@@ -37,6 +37,13 @@ def handouts(source: str) -> tuple[bool, list[str]]:
         "import os\nROOT = os.path.dirname(os.path.dirname(__file__))\ndef setup():\n    os.chdir(ROOT)\n",
         # a function of the same module that hands out its parameter
         "import os\ndef scan(d):\n    return os.listdir(d)\ndef setup():\n    return scan(__path__[0])\n",
+        # returning it, or a path in it: pycryptodome's pycryptodome_filename(), whose result
+        # ctypes loads; get_include(), whose headers a build reads
+        "import os\ndef setup(comps, name):\n    util_lib, _ = os.path.split(os.path.abspath(__file__))\n"
+        "    root_lib = os.path.join(util_lib, '..')\n    return os.path.join(root_lib, *comps, name)\n",
+        "import os\ndef setup():\n    return os.path.dirname(__file__)\n",
+        # globbing in it: invoke's completion scripts
+        "import glob, os\ndef setup():\n    return glob.glob(os.path.join(os.path.dirname(os.path.realpath(__file__)), '*.sh'))\n",
     ],
 )
 def test_a_function_that_hands_out_its_directory(source: str) -> None:
@@ -74,8 +81,6 @@ def test_an_import_that_hands_out_its_directory() -> None:
         "import os, sys\nsys.path.insert(0, os.path.dirname(__file__))\n",
         "import os\nclass W:\n    def __init__(self):\n        self.skip = []\n"
         "        self.skip.append(os.path.dirname(__file__))\n",
-        # returning it: get_include(), for builds
-        "import os\ndef get_include():\n    return os.path.dirname(__file__)\n",
         # a function of the same module that does not hand out its parameter (django)
         "import os, pkgutil\ndef find(d):\n    return [n for _, n, _ in pkgutil.iter_modules([os.path.join(d, 'c')])]\n"
         "def commands():\n    return find(__path__[0])\n",
