@@ -31,11 +31,15 @@ RUNTIME_MODULES = (
     "integrations",
     "native",
     "teardown",
+    "execution",
     "finder",
     "metadata",
     "bootstrap",
 )
 _RUNTIME_DIR = Path(__file__).with_name("_runtime")
+# The runtime module whose code runs a module's as importlib's loaders do, named as theirs
+# (see _runtime/execution.py): import tracebacks and warnings skip its frames as theirs.
+RUNTIME_AS_IMPORTLIB = {"execution": "<frozen importlib._bootstrap_external>"}
 
 _WORKER = Path(__file__).with_name("_compile_worker.py")
 _WORKER_SOURCE = _WORKER.read_bytes()  # part of every cache key: what it computes may change
@@ -172,7 +176,10 @@ class BundleCompiler:
         sources = sorted(
             {rel for kind, rel in modules.values() if kind in (fmt.SOURCE, fmt.PACKAGE)} | set(siblings.values())
         )
-        extra = [(f"{RUNTIME_PACKAGE}/{name}.py", _RUNTIME_DIR / f"{name}.py") for name in RUNTIME_MODULES]
+        extra = [
+            (RUNTIME_AS_IMPORTLIB.get(name, f"{RUNTIME_PACKAGE}/{name}.py"), _RUNTIME_DIR / f"{name}.py")
+            for name in RUNTIME_MODULES
+        ]
         extra.append((main.filename, self._path(main.relpath)))
         results = self.compile(sources, extra)
         runtime_codes = [result.code for result in results[len(sources) : -1]]

@@ -43,6 +43,8 @@ elif mode == "encodings":
 elif mode == "warn":
     import warnings
     warnings.warn("careful")
+elif mode == "import-error":
+    import broken
 elif mode == "metadata":
     import importlib.metadata as md
     dist = md.distribution("pyflakes")
@@ -55,6 +57,11 @@ def boom():
     value = 42
     raise ValueError(f"boom {value}")
 """
+BROKEN = """\
+import warnings
+warnings.warn("broken is deprecated", UserWarning, stacklevel=2)
+raise RuntimeError("cannot start")
+"""
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +69,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("behaviour")
     (root / "app.py").write_text(APP)
     (root / "helper.py").write_text(HELPER)
+    (root / "broken.py").write_text(BROKEN)
     build("pyflakes", "app.py", "-o", "app", cwd=root)
     return root / "app"
 
@@ -90,6 +98,24 @@ def test_warnings_show_their_source_line(app: Path) -> None:
     assert proc.stderr.splitlines() == [
         f"app.py:{line}: UserWarning: careful",
         '  warnings.warn("careful")',
+    ]
+
+
+def test_an_error_at_import_shows_the_importing_line_as_python_does(app: Path) -> None:
+    # no frames of the import system between the importing line and the module's own, and a
+    # warning with stacklevel=2 at the module's top level names the line that imported it
+    proc = run_hidden(app, "import-error")
+    line = APP.splitlines().index("    import broken") + 1
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f"app.py:{line}: UserWarning: broken is deprecated",
+        "  import broken",
+        "Traceback (most recent call last):",
+        f'  File "app.py", line {line}, in <module>',
+        "    import broken",
+        '  File "broken.py", line 3, in <module>',
+        '    raise RuntimeError("cannot start")',
+        "RuntimeError: cannot start",
     ]
 
 

@@ -12,6 +12,7 @@ import sys
 
 from . import bundle as _bundle
 from . import cache as _cache
+from . import execution as _execution
 from . import integrations as _integrations
 from . import native as _native
 from . import resources as _resources
@@ -333,7 +334,10 @@ class BundleLoader:
         root = max((r for r in self._bundle.index.roots if relpath.startswith(r + "/")), key=len, default="")
         return relpath[len(root) + 1 :] if root else relpath
 
-    def exec_module(self, module: "ModuleType") -> None:
+    exec_module = _execution.exec_module  # through importlib's frames, as its loaders do
+
+    def code_for(self, module: "ModuleType") -> "CodeType":
+        """The module's code, once its paths lead to its written files, if it has some."""
         real = self._hook.cache.real_path(self._entry[1])
         if real is not None:
             # Its data files were written beside it (cache.py): its paths lead there, while
@@ -346,7 +350,10 @@ class BundleLoader:
         code = self.get_code(module.__name__)
         if _integrations.LINECACHE is not None:
             _integrations.remember_source(code.co_filename, self, module.__name__)
-        exec(code, module.__dict__)
+        return code
+
+    def imported(self, module: "ModuleType") -> None:
+        """Runs what the runtime does after the module's code (``integrations.AFTER_IMPORT``)."""
         if module.__name__ in _integrations.AFTER_IMPORT:
             _integrations.AFTER_IMPORT[module.__name__](module, self._hook)
 
@@ -416,8 +423,7 @@ class ExtensionLoader:
             return self._create(spec, written)
         return module
 
-    def exec_module(self, module: "ModuleType") -> None:
-        _imp.exec_dynamic(module)
+    exec_module = _execution.exec_extension
 
     def is_package(self, fullname: str) -> bool:
         return self._package
