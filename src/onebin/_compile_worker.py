@@ -348,7 +348,7 @@ def _with_formatted_names(names, tree):
     return markers + sorted(found)
 
 
-def _joined_names(tree):
+def _joined_names(tree, paths=None):
     """The first path components that the module's import joins to its own directory, in its
     top-level code or a class body: ``Path(__file__).parent / "datasets"``,
     ``os.path.join(here, "data", name)``, or a name bound to a string, or spelled with ``+``
@@ -357,8 +357,9 @@ def _joined_names(tree):
     is read as a data directory too (mimesis' ``datasets``, whose ``__init__`` holds tables and
     whose subdirectories the JSON files), which a name alone does not say: a module's strings
     name its subpackages for many other reasons (``__all__``). Not in functions: lxml's
-    ``get_include()`` joins its ``includes`` package for builds that ask for it."""
-    paths, constants, found = _OwnPaths(tree), _string_constants(tree), set()
+    ``get_include()`` joins its ``includes`` package for builds that ask for it. ``paths``:
+    the module's ``_OwnPaths``, if made already."""
+    paths, constants, found = paths or _OwnPaths(tree), _string_constants(tree), set()
     for node in _in_scope(tree):
         parts = []
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and paths.is_dir(node.left):
@@ -406,15 +407,16 @@ def _concatenated(node, constants):
     return None
 
 
-def _handouts(tree):
+def _handouts(tree, paths=None):
     """Where a module hands out its own directory (see ``_OwnPaths.handed_out``), or the path
     of a Python file in it (``_OwnPaths.script_beside``): whether its
     import does (its top-level code or a class body in it), and the functions that do. Such a
     directory must be a real one, so its package is written to the app's cache: when it is
-    imported, or when one of those functions is first called (``_write_files_first``)."""
+    imported, or when one of those functions is first called (``_write_files_first``).
+    ``paths``: the module's ``_OwnPaths``, if made already."""
     at_import, functions = False, []
-    for node, function, paths in _walk(tree, _OwnPaths(tree)):
-        if paths.handed_out(node) or paths.script_beside(node):
+    for node, function, scope in _walk(tree, paths or _OwnPaths(tree)):
+        if scope.handed_out(node) or scope.script_beside(node):
             if function is None:
                 at_import = True
             elif function not in functions:
@@ -850,9 +852,10 @@ def main():
             try:
                 tree = ast.parse(source, co_filename)
                 if handouts:
-                    at_import, functions = _handouts(tree)
-                    exported = sorted(_OwnPaths(tree).dirs)
-                    joined = _joined_names(tree)
+                    own = _OwnPaths(tree)
+                    at_import, functions = _handouts(tree, own)
+                    exported = sorted(own.dirs)
+                    joined = _joined_names(tree, own)
                     names = _with_formatted_names(names, tree)
                 if search:
                     searches = _searches_sys_path(tree)
