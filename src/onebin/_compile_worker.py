@@ -556,20 +556,7 @@ def _write_specs_first(lookups):
     ``__import__("sys").modules["_onebin_runtime.bootstrap"].written_spec(S)``'s: the runtime
     writes the package of that module first, and gives a copy of the spec that names it there."""
     for function, specs in lookups:
-        _SpecsWrittenFirst(specs).visit(function)
-
-
-class _SpecsWrittenFirst(ast.NodeTransformer):
-    def __init__(self, specs):
-        self.specs = specs
-
-    def visit_Attribute(self, node):
-        self.generic_visit(node)
-        value = node.value
-        if node.attr in _SPEC_PATHS and isinstance(node.ctx, ast.Load):
-            if isinstance(value, ast.Name) and value.id in self.specs:
-                node.value = _runtime_call("written_spec", value, where=value)
-        return node
+        _ReadThrough("written_spec", _SPEC_PATHS, specs).visit(function)
 
 
 def _write_modules_first(functions):
@@ -577,14 +564,22 @@ def _write_modules_first(functions):
     ``__import__("sys").modules["_onebin_runtime.bootstrap"].written(X).__file__``: the runtime
     writes the package of module X to the cache first, which points X's paths there."""
     for function in functions:
-        _WrittenFirst().visit(function)
+        _ReadThrough("written", ("__file__", "__path__")).visit(function)
 
 
-class _WrittenFirst(ast.NodeTransformer):
+class _ReadThrough(ast.NodeTransformer):
+    """Makes every read of an attribute in ``attrs`` of a value (of a name in ``names``, if
+    given) read it of what the runtime's function ``runtime`` gives for that value."""
+
+    def __init__(self, runtime, attrs, names=None):
+        self.runtime, self.attrs, self.names = runtime, attrs, names
+
     def visit_Attribute(self, node):
         self.generic_visit(node)
-        if node.attr in ("__file__", "__path__") and isinstance(node.ctx, ast.Load):
-            node.value = _runtime_call("written", node.value, where=node.value)
+        value = node.value
+        if node.attr in self.attrs and isinstance(node.ctx, ast.Load):
+            if self.names is None or (isinstance(value, ast.Name) and value.id in self.names):
+                node.value = _runtime_call(self.runtime, value, where=value)
         return node
 
 
