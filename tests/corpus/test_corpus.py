@@ -149,8 +149,8 @@ def normalise(text: str, paths: dict[str, str]) -> str:
     """The output with what legitimately differs between a venv and a bundle replaced.
 
     - A path under a ``sys.path`` root (the script's directory, the stdlib, site-packages) is
-      named relative to that root: a bundle names its modules so (``co_filename``, as in its
-      tracebacks and warnings: ``docutils/__main__.py``), python by their absolute path.
+      named relative to that root: each side names its modules by their path under its own
+      roots (in tracebacks and warnings: ``docutils/__main__.py``).
     - ``sys.executable`` becomes ``<python>`` (the venv's ``bin/python``, the executable spelled
       ``<dir>/./<name>``) and ``sys.prefix`` ``<prefix>`` (the venv, the executable).
     - The duration in pytest's summary line (``5 passed in 0.02s``), and the width of the ``=``

@@ -45,6 +45,16 @@ elif mode == "warn":
     warnings.warn("careful")
 elif mode == "import-error":
     import broken
+elif mode == "frames":
+    import inspect, json, pyflakes.api
+    def where(obj):
+        module = inspect.getmodule(obj)
+        return [obj.__code__.co_filename, module.__name__ if module else None]
+    frame = inspect.currentframe()
+    print(frame.f_code.co_filename == __file__, inspect.getmodule(frame).__name__)
+    print(where(pyflakes.api.check) == [pyflakes.api.__file__, "pyflakes.api"])
+    print(where(json.dumps) == [json.__file__, "json"])
+    print(inspect.getsourcelines(helper.boom)[0][-1].strip())
 elif mode == "metadata":
     import importlib.metadata as md
     dist = md.distribution("pyflakes")
@@ -79,9 +89,9 @@ def test_uncaught_exception_prints_a_traceback_with_source_lines(app: Path) -> N
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [
         "Traceback (most recent call last):",
-        '  File "app.py", line 6, in <module>',
+        f'  File "{app}/app/app.py", line 6, in <module>',
         "    helper.boom()",
-        '  File "helper.py", line 3, in boom',
+        f'  File "{app}/app/helper.py", line 3, in boom',
         '    raise ValueError(f"boom {value}")',
         "ValueError: boom 42",
     ]
@@ -96,7 +106,7 @@ def test_warnings_show_their_source_line(app: Path) -> None:
     proc = run_hidden(app, "warn")
     line = APP.splitlines().index('    warnings.warn("careful")') + 1
     assert proc.stderr.splitlines() == [
-        f"app.py:{line}: UserWarning: careful",
+        f"{app}/app/app.py:{line}: UserWarning: careful",
         '  warnings.warn("careful")',
     ]
 
@@ -108,15 +118,24 @@ def test_an_error_at_import_shows_the_importing_line_as_python_does(app: Path) -
     line = APP.splitlines().index("    import broken") + 1
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [
-        f"app.py:{line}: UserWarning: broken is deprecated",
+        f"{app}/app/app.py:{line}: UserWarning: broken is deprecated",
         "  import broken",
         "Traceback (most recent call last):",
-        f'  File "app.py", line {line}, in <module>',
+        f'  File "{app}/app/app.py", line {line}, in <module>',
         "    import broken",
-        '  File "broken.py", line 3, in <module>',
+        f'  File "{app}/app/broken.py", line 3, in <module>',
         '    raise RuntimeError("cannot start")',
         "RuntimeError: cannot start",
     ]
+
+
+def test_code_names_its_module_file_as_python_does(app: Path) -> None:
+    # a module's code objects name its __file__, so tools that map a frame or a function to
+    # its module by file name (inspect.getmodule: rich's tracebacks, logging's pathname) find it
+    proc = run_hidden(app, "frames")
+    assert proc.stdout.splitlines() == ["True __main__", "True", "True", 'raise ValueError(f"boom {value}")'], (
+        proc.stderr
+    )
 
 
 def test_site_builtins_exit_and_quit(app: Path) -> None:

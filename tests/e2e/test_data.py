@@ -86,10 +86,12 @@ elif mode == "handout":
     cache = os.environ["ONEBIN_CACHE_DIR"]
     imported = themepkg.__file__.startswith(cache), os.path.exists(cache)
     theme = themepkg.setup()
+    import inspect, themepkg.registry
     print(json.dumps([
         imported, theme, themepkg.plugins.initialize(),
         themepkg.__file__.startswith(cache), os.path.isdir(themepkg.plugins.__path__[0]),
         [entry.startswith(cache) for entry in sys.path if entry.endswith("site-packages")],
+        [inspect.getmodule(f.__code__).__name__ for f in (themepkg.setup, themepkg.registry.read_theme)],
     ]))
 elif mode == "by-path":
     import importlib.util, runpy
@@ -208,12 +210,14 @@ def test_a_directory_handed_out_by_a_function_is_real_once_it_is_called(app: Pat
     # pylint's checkers.initialize() lists __path__[0] and maps each file to its module through
     # sys.path (astroid). Importing them writes nothing; calling those functions writes the
     # package, and the directory holding it follows the bundle's site-packages on sys.path.
-    imported, theme, plugins, written, listed, site_packages = run(app, tmp_path, "handout")
+    imported, theme, plugins, written, listed, site_packages, code_of = run(app, tmp_path, "handout")
     assert imported == [False, False]
     assert theme == ["[theme]", "inherit = basic"]
     assert plugins == ["alpha", "beta"]
     assert written and listed
     assert site_packages == [False, True]
+    # the code of the modules imported before, the running setup() too, names their new files
+    assert code_of == ["themepkg", "themepkg.registry"]
 
 
 def test_a_data_directory_beside_a_module_found_by_its_spec(app: Path, tmp_path: Path) -> None:

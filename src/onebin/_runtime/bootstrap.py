@@ -223,12 +223,9 @@ def main_code() -> "CodeType":
     main.__file__ = bundle.path(relpath)
     # No __spec__, as for a script, but a loader, which serves tracebacks' source lines.
     loader = _finder.BundleLoader(_hook, "__main__", (_bundle.SOURCE, *bundle.index.main))
-    real = _hook.cache.real_path(relpath)
-    if real is not None:
-        main.__file__ = real
     main.__loader__ = loader  # type: ignore[assignment]  # typeshed wants load_module(), deprecated
     _teardown.arm(_hook.natives, bundle.index.info)
-    return loader.get_code("__main__")
+    return loader.code_for(main)
 
 
 def exit_status(exc: BaseException) -> int:

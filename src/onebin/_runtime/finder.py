@@ -23,10 +23,13 @@ TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from importlib.machinery import ModuleSpec as _ModuleSpec
-    from types import CodeType, ModuleType
+    from types import CodeType, FrameType, ModuleType
     from typing import Any, BinaryIO
 
 _bootstrap = sys.modules["_frozen_importlib"]
+# Gives a code object, and the code in its constants naming the same file, another file name, as
+# importlib's SourceLoader does to a .pyc's code (typeshed does not list it).
+_fix_co_filename: "Callable[[CodeType, str], None]" = _imp.__dict__["_fix_co_filename"]
 ModuleSpec: "Callable[..., _ModuleSpec]" = _bootstrap.ModuleSpec
 _ENOENT, _EISDIR = 2, 21  # errno's, the same on every Linux architecture
 
@@ -72,16 +75,25 @@ class PathHook:
             return
         # Only type() here, never isinstance() or getattr(): a value may be a lazy object whose
         # __class__ or attributes run code (django's settings raise until configured).
+        frames: list[FrameType] = []
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None:
+            frames.append(frame)
+            frame = frame.f_back
         for module in list(sys.modules.values()):
             if not issubclass(type(module), type(sys)):
                 continue
             namespace = module.__dict__
             file = namespace.get("__file__")
-            relpath = self.bundle.relpath(file) if type(file) is str else None
+            if type(file) is not str:
+                continue
+            relpath = self.bundle.relpath(file)
             unit = unit_of(relpath, roots) if relpath is not None else None
             if unit is None or unit not in written:
                 continue
             virtual, real = self.bundle.path(unit), written[unit]
+            running = [f.f_code for f in frames if f.f_globals is namespace]
+            _rename_code(namespace, running, file, real + file[len(virtual) :])
             for key, value in list(namespace.items()):
                 if type(value) is list:
                     if key != "__path__" and not _may_hold(value, virtual):
@@ -193,6 +205,37 @@ class PathHook:
 
     def __repr__(self) -> str:
         return "<onebin PathHook %r>" % self.bundle.root
+
+
+_FunctionType = type(lambda: None)
+_CodeType = type((lambda: None).__code__)
+
+
+def _rename_code(namespace: "dict[str, Any]", running: "list[CodeType]", old: str, new: str) -> None:
+    """The code of the functions a module defined (in its globals, its classes, their methods
+    and properties), which names its file ``old``, names ``new`` instead, as the code of the
+    modules imported after its unit was written does (``inspect.getmodule()`` of a frame).
+    ``running``: the code of its frames on the stack (its own, if it is being imported, whose
+    functions are yet to be made)."""
+    module = namespace.get("__name__")
+    todo, seen = [*namespace.values(), *running], set()
+    while todo:
+        value = todo.pop()
+        kind: Any = type(value)
+        if kind is _FunctionType:
+            todo.append(value.__code__)
+        elif kind is _CodeType:
+            if value.co_filename == old:
+                _fix_co_filename(value, new)
+        elif kind is staticmethod or kind is classmethod:
+            todo.append(value.__func__)
+        elif kind is property:
+            todo += (value.fget, value.fset, value.fdel)
+        elif issubclass(kind, type) and id(value) not in seen:
+            seen.add(id(value))
+            attributes = type.__dict__["__dict__"].__get__(value)
+            if attributes.get("__module__") == module:
+                todo += attributes.values()
 
 
 def _may_hold(items: "list[object]", virtual: str) -> bool:
@@ -327,13 +370,6 @@ class BundleLoader:
     def create_module(self, spec: "_ModuleSpec") -> None:
         return None
 
-    @property
-    def co_filename(self) -> str:
-        """The file name its code carries: its path relative to its sys.path root."""
-        relpath = self._entry[1]
-        root = max((r for r in self._bundle.index.roots if relpath.startswith(r + "/")), key=len, default="")
-        return relpath[len(root) + 1 :] if root else relpath
-
     exec_module = _execution.exec_module  # through importlib's frames, as its loaders do
 
     def code_for(self, module: "ModuleType") -> "CodeType":
@@ -347,7 +383,7 @@ class BundleLoader:
             if isinstance(path, list) and self._entry[0] == _bundle.PACKAGE:
                 path[:] = [real.rpartition("/")[0]]
                 self._hook.cache_finder(path[0])
-        code = self.get_code(module.__name__)
+        code = self._code(real or self.path)
         if _integrations.LINECACHE is not None:
             _integrations.remember_source(code.co_filename, self, module.__name__)
         return code
@@ -361,10 +397,18 @@ class BundleLoader:
         return self._entry[0] == _bundle.PACKAGE
 
     def get_code(self, fullname: str) -> "CodeType":
+        return self._code(self.path)
+
+    def _code(self, filename: str) -> "CodeType":
+        """The module's code, naming ``filename`` (its ``__file__``) as python's does."""
         if self._entry[3] == 0:
             source = self._bundle.read(self._entry[1])
-            return compile(source, self.path, "exec", dont_inherit=True)  # raises its SyntaxError
+            return compile(source, filename, "exec", dont_inherit=True)  # raises its SyntaxError
         code: CodeType = self._bundle.code(self._entry[2:], self._entry[1])
+        # Compiled naming the file relative to its sys.path root (the executable's path is not
+        # known at build time): named by its path, as importlib's SourceLoader renames a .pyc's
+        # code, so that tools mapping a frame to its module by file name find it.
+        _fix_co_filename(code, filename)
         return code
 
     def get_source(self, fullname: str) -> str:

@@ -54,7 +54,7 @@ def _linecache(linecache: "ModuleType", hook: "PathHook") -> None:
     for name, module in list(sys.modules.items()):
         loader = getattr(module, "__loader__", None)
         if isinstance(loader, BundleLoader):
-            remember_source(loader.co_filename, loader, name)
+            remember_source(getattr(module, "__file__", None) or loader.path, loader, name)
     _frozen_sources(hook)
 
 
