@@ -615,6 +615,92 @@ def _call_runtime(body, name, *args):
     body.insert(start, statement)
 
 
+_PREFIXES = ("prefix", "exec_prefix")
+_JOINS = frozenset(("join", "joinpath", "Path", "PurePath", "PosixPath", "PurePosixPath"))
+
+
+def _is_prefix(node):
+    """Whether ``node`` reads ``sys.prefix`` (or ``sys.exec_prefix``)."""
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr in _PREFIXES
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "sys"
+        and isinstance(node.ctx, ast.Load)
+    )
+
+
+def _first_part(node, leading_slash=False):
+    """The first directory of the relative path the string constant ``node`` names, if it
+    is one (after its leading slash, if ``leading_slash``)."""
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return None
+    text = node.value
+    if leading_slash:
+        if not text.startswith("/"):
+            return None
+        text = text[1:]
+    top = text.split("/")[0]
+    return top if top and top not in (".", "..") and not text.startswith("/") else None
+
+
+def _prefix_joins(tree):
+    """``sys.prefix`` where a path under it is made from a constant: ``Path(sys.prefix,
+    "share", "jupyter")``, ``os.path.join(sys.prefix, "etc")``, ``Path(sys.prefix) / "share"``,
+    ``sys.prefix + "/share"``, ``f"{sys.prefix}/share"``: the data a wheel installs outside
+    site-packages (jupyter's ``share/jupyter``, where nbconvert's templates are). Each with the
+    first directory of that path."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _called(node) in _JOINS and node.args and _is_prefix(node.args[0]):
+            top = _first_part(node.args[1]) if len(node.args) > 1 else None
+            if top is not None:
+                found.append((node.args[0], top))
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Add)):
+            left = node.left
+            if isinstance(node.op, ast.Add) and _is_prefix(left):
+                top = _first_part(node.right, leading_slash=True)
+                if top is not None:
+                    found.append((left, top))
+            elif (
+                isinstance(node.op, ast.Div)
+                and isinstance(left, ast.Call)
+                and _called(left) in _JOINS
+                and len(left.args) == 1
+                and _is_prefix(left.args[0])
+            ):
+                top = _first_part(node.right)
+                if top is not None:
+                    found.append((left.args[0], top))
+        elif isinstance(node, ast.JoinedStr):
+            values = node.values
+            for value, after in zip(values, values[1:], strict=False):
+                if isinstance(value, ast.FormattedValue) and _is_prefix(value.value) and value.format_spec is None:
+                    top = _first_part(after, leading_slash=True)
+                    if top is not None:
+                        found.append((value.value, top))
+    return found
+
+
+def _prefix_data_first(joins):
+    """Makes each ``sys.prefix`` of ``joins`` read
+    ``__import__("sys").modules["_onebin_runtime.bootstrap"].prefix_data(sys.prefix, TOP)``:
+    where the bundle holds data under TOP there, the runtime writes it to the cache and gives
+    the directory standing for the prefix that holds it."""
+    targets = {id(node): top for node, top in joins}
+
+    class _Prefix(ast.NodeTransformer):
+        def visit_Attribute(self, node):
+            if id(node) in targets:
+                return _runtime_call(
+                    "prefix_data", node, ast.copy_location(ast.Constant(targets[id(node)]), node), where=node
+                )
+            self.generic_visit(node)
+            return node
+
+    return _Prefix()
+
+
 def _used_names(code):
     names, stack = set(), [code]
     while stack:
@@ -808,6 +894,10 @@ def _looks_up_specs(code):
     )
 
 
+def _joins_prefix(code):
+    return _any_code(code, lambda names: "sys" in names and any(p in names for p in _PREFIXES))
+
+
 def _uses_sys_path(code):
     return _any_code(code, lambda names: "sys" in names and "path" in names)
 
@@ -841,9 +931,10 @@ def main():
         search = _outside_stdlib(path) and _uses_sys_path(code)
         reads_paths = _reads_module_paths(code)
         specs = _outside_stdlib(path) and _looks_up_specs(code)
-        at_import, functions, searches, others, lookups = False, [], [], [], []
+        prefixed = _outside_stdlib(path) and _joins_prefix(code)
+        at_import, functions, searches, others, lookups, prefix_joins = False, [], [], [], [], []
         exported, joined = [], []
-        if handouts or search or reads_paths or specs:
+        if handouts or search or reads_paths or specs or prefixed:
             try:
                 tree = ast.parse(source, co_filename)
                 if handouts:
@@ -858,9 +949,12 @@ def main():
                     others = _other_handouts(tree)
                 if specs:
                     lookups = _spec_lookups(tree)
-                if functions or searches or others or lookups:
+                if prefixed:
+                    prefix_joins = _prefix_joins(tree)
+                if functions or searches or others or lookups or prefix_joins:
                     _write_modules_first(others)
                     _write_specs_first(lookups)
+                    _prefix_data_first(prefix_joins).visit(tree)
                     _write_files_first(tree, functions, searches)
                     code = compile(tree, co_filename, "exec", dont_inherit=True, optimize=0)
             except RecursionError:  # expressions nested deeper than the analysis goes: as written

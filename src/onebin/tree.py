@@ -12,7 +12,9 @@ Paths are relative to the executable, which stands for an installation prefix::
 from __future__ import annotations
 
 import csv
+import io
 import os
+import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +52,31 @@ class Tree:
             if not so.name.startswith(_TEST_EXTENSIONS):
                 tree.files[f"{stdlib}/lib-dynload/{so.name}"] = so
         tree._add_walk(f"{stdlib}/site-packages", site_packages, _SITE_PACKAGES)
+        tree._move_prefix_data(f"{stdlib}/site-packages", site_packages)
         return tree
+
+    def _move_prefix_data(self, root: str, site_packages: Path) -> None:
+        """Puts the data that wheels install outside site-packages (a wheel's ``.data/data``:
+        jupyter's ``share/jupyter``, which holds nbconvert's templates) where a venv has it:
+        under the prefix, which is the executable. pip's ``--target`` leaves it beside the
+        packages, and its RECORD names it relative to that scheme (``../../share/...``);
+        the bundle's RECORD names it as a venv's does (``../../../share/...``)."""
+        for record in sorted(site_packages.glob("*.dist-info/RECORD")):
+            rows = list(csv.reader(record.read_text(encoding="utf-8", errors="replace").splitlines()))
+            outside = [
+                row for row in rows if row and row[0].startswith("../../") and not row[0].startswith("../../../")
+            ]
+            if not outside:
+                continue
+            for row in outside:
+                inner = row[0][len("../../") :]
+                moved = self.files.pop(f"{root}/{inner}", None)
+                if moved is not None:
+                    self.files[inner] = moved
+                row[0] = "../" + row[0]
+            text = io.StringIO()
+            csv.writer(text, lineterminator="\n").writerows(rows)
+            self.files[f"{root}/{record.parent.name}/RECORD"] = text.getvalue().encode()
 
     def exclude(self, module: str, roots: Iterable[str] | None = None) -> list[str]:
         """Removes the module or package ``module`` (dotted) from every root (or those given);
@@ -135,7 +161,7 @@ class Tree:
                 dist = " ".join(directory.rpartition("/")[2][: -len(".dist-info")].split("-")[:2])
                 for row in csv.reader(_read(self.files[relpath]).decode("utf-8", "replace").splitlines()):
                     if row:
-                        owners.setdefault(f"{root}/{row[0]}", dist)
+                        owners.setdefault(posixpath.normpath(f"{root}/{row[0]}"), dist)
         return owners
 
     def _package(self, directory: str, ext_suffix: str) -> tuple[int, str]:

@@ -81,6 +81,19 @@ elif mode == "translations":
 elif mode == "package-dir":
     import tplpkg.render
     print(json.dumps(tplpkg.render.skeleton()))
+elif mode == "prefix":
+    import prefixdata
+    data = [f for f in md.files("prefixdata") if f.parts[:3] == ("..", "..", "..")]
+    print(json.dumps([
+        prefixdata.render("world"), prefixdata.settings(), prefixdata.is_venv(),
+        prefixdata.DATA_PATH[0].startswith(os.environ["ONEBIN_CACHE_DIR"]),
+        sorted(str(f) for f in data),
+        [
+            os.path.normpath(str(f.locate())) == os.path.join(sys.prefix, *f.parts[3:])
+            and f.locate().is_file() and f.read_text() == open(f.locate()).read()
+            for f in data
+        ],
+    ]))
 elif mode == "handout":
     import themepkg, themepkg.plugins
     cache = os.environ["ONEBIN_CACHE_DIR"]
@@ -158,7 +171,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("data")
     (root / "app.py").write_text(APP)
     (root / "datapkg_override.py").write_text("WHERE = 'bundled'\n")
-    names = ["datapkg", "fmtpkg", "tplpkg", "themepkg", "nsdemo-a", "nsdemo-b", "fakejson"]
+    names = ["datapkg", "fmtpkg", "tplpkg", "themepkg", "nsdemo-a", "nsdemo-b", "fakejson", "prefixdata"]
     build(*(PACKAGES / n for n in names), "setuptools<81", "app.py", "-o", "app", cwd=root)
     return root / "app"
 
@@ -218,6 +231,22 @@ def test_a_directory_handed_out_by_a_function_is_real_once_it_is_called(app: Pat
     assert site_packages == [False, True]
     # the code of the modules imported before, the running setup() too, names their new files
     assert code_of == ["themepkg", "themepkg.registry"]
+
+
+def test_data_installed_outside_site_packages_is_found_under_sys_prefix(app: Path, tmp_path: Path) -> None:
+    # a wheel's .data/data (jupyter's share/jupyter, nbconvert's templates), found through
+    # paths made from sys.prefix: the bundle holds it under the prefix, as a venv does, and
+    # the runtime writes it to the cache when such a path is made
+    rendered, settings, is_venv, in_cache, files, located = run(app, tmp_path, "prefix")
+    assert rendered == "Hello, world!\n"
+    assert settings == ["colour = blue", True]
+    assert is_venv is False and in_cache is True
+    assert files == [
+        "../../../etc/prefixdata/settings.cfg",
+        "../../../share/prefixdata/templates/basic/conf.json",
+        "../../../share/prefixdata/templates/basic/index.tpl",
+    ]
+    assert located == [True, True, True]
 
 
 def test_a_data_directory_beside_a_module_found_by_its_spec(app: Path, tmp_path: Path) -> None:

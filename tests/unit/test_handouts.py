@@ -373,3 +373,34 @@ def test_names_joined_to_its_directory_through_bound_strings() -> None:
         "x = 'a'\nx = 'b'\nother = os.path.join(os.path.dirname(__file__), 'y' + x)\n"  # bound twice
     )
     assert _compile_worker._joined_names(ast.parse(source)) == ["styles.odt"]
+
+
+def prefix_tops(source: str) -> list[str]:
+    return [top for _, top in _compile_worker._prefix_joins(ast.parse(source))]
+
+
+def test_paths_made_from_sys_prefix_and_a_constant() -> None:
+    # jupyter_core.paths: ENV_JUPYTER_PATH = [str(Path(sys.prefix, "share", "jupyter"))]
+    assert prefix_tops("import sys\nfrom pathlib import Path\nP = [str(Path(sys.prefix, 'share', 'jupyter'))]\n") == [
+        "share"
+    ]
+    assert prefix_tops("import os, sys\nP = os.path.join(sys.exec_prefix, 'etc/jupyter')\n") == ["etc"]
+    assert prefix_tops("import sys, pathlib\nP = pathlib.Path(sys.prefix) / 'share' / 'x'\n") == ["share"]
+    assert prefix_tops("import sys\nP = sys.prefix + '/share/x'\n") == ["share"]
+    assert prefix_tops("import sys\ndef f():\n    return f'{sys.prefix}/share/x'\n") == ["share"]
+    # not a path under the prefix made from a constant: left alone
+    assert prefix_tops("import os, sys\nP = os.path.join(sys.prefix, name)\n") == []
+    assert prefix_tops("import sys\nV = sys.prefix != sys.base_prefix\nS = sys.prefix + 'x'\n") == []
+    assert prefix_tops("import os, sys\nP = os.path.join(sys.prefix, '..', 'x')\nQ = os.path.join(sys.prefix)\n") == []
+
+
+def test_a_path_made_from_sys_prefix_reads_it_through_the_runtime() -> None:
+    tree = ast.parse("import os, sys\nP = os.path.join(sys.prefix, 'share', 'x')\nV = sys.prefix != sys.base_prefix\n")
+    _compile_worker._prefix_data_first(_compile_worker._prefix_joins(tree)).visit(tree)
+    asked: list[tuple[str, str]] = []
+    namespace: dict[str, Any] = {}
+    with runtime_of(prefix_data=lambda prefix, top: asked.append((prefix, top)) or "/cache/app"):
+        exec(compile(tree, "m.py", "exec"), namespace)
+    assert asked == [(sys.prefix, "share")]
+    assert namespace["P"] == "/cache/app/share/x"
+    assert namespace["V"] == (sys.prefix != sys.base_prefix)

@@ -88,6 +88,19 @@ def written(module: "T") -> "T":
     return module if written_paths == paths else _Written(namespace.get("__name__"), written_paths)  # type: ignore[return-value]
 
 
+def prefix_data(prefix: "T", top: str) -> "T":
+    """``prefix`` (``sys.prefix``), or the directory that stands for it in the cache once the
+    data the bundle holds under ``prefix/top`` is written there: data that wheels install
+    outside site-packages (jupyter's ``share/jupyter``), which code finds under ``sys.prefix``.
+    The builder has each path made from ``sys.prefix`` and a constant read it through this
+    (``_compile_worker._prefix_joins``)."""
+    hook = _hook
+    if hook is None or prefix != sys.prefix:
+        return prefix
+    real = hook.prefix_data(top)
+    return prefix if real is None else real  # type: ignore[return-value]
+
+
 class _Written:
     """What ``written()`` gives for a namespace package whose portions were written."""
 

@@ -42,6 +42,7 @@ class PathHook:
         self.cache = _cache.Cache(bundle)
         self.natives = _native.NativeLoader(bundle, self.cache)
         self.cache.on_ready = self._relocate
+        self._prefix_tops: dict[str, bool] = {}  # see prefix_data()
 
     def __call__(self, path: str) -> "BundleFinder | MainFinder":
         relpath = self.bundle.relpath(path)
@@ -67,7 +68,8 @@ class PathHook:
         roots = self.bundle.index.roots
         # A root's unit, the files directly in it, is written before any is imported (a
         # script's), or with every unit (write_every_package): its modules keep their paths.
-        written = {u: r for u, r in written.items() if not u.startswith("native/") and u not in roots}
+        # Native libraries and the data outside sys.path (prefix_data()) hold no modules.
+        written = {u: r for u, r in written.items() if "/" in u and not u.startswith("native/") and u not in roots}
         for written_unit, written_path in written.items():
             root = written_unit.rpartition("/")[0]
             self._beside_root(root, written_path[: len(written_path) - len(written_unit)] + root)
@@ -135,6 +137,19 @@ class PathHook:
             real = self.cache.write(unit) if unit is not None and unit not in self.bundle.index.roots else None
             result.append(path if unit is None or real is None else _moved(path, self.bundle.path(unit), real))
         return result
+
+    def prefix_data(self, top: str) -> "str | None":
+        """The cache's directory standing for the prefix, once the bundle's data under ``top``
+        (``share``, ``etc``: what wheels install outside site-packages) is written there; None
+        if the bundle holds none (or the cache cannot be written: ``Cache.write`` warns)."""
+        bundle = self.bundle
+        if top not in self._prefix_tops:
+            roots = {root.partition("/")[0] for root in bundle.index.roots}
+            start = top + "/"
+            self._prefix_tops[top] = top not in roots and any(r.startswith(start) for r in bundle.index.files)
+        if not self._prefix_tops[top] or self.cache.write(top) is None:
+            return None
+        return self.cache.base_path()
 
     def write_every_package(self) -> None:
         """Writes every package of the bundle's sys.path entries to the cache and puts the

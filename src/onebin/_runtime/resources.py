@@ -51,7 +51,10 @@ class BundlePath:
             for piece in str(part).split("/"):
                 if piece in ("", "."):
                     continue
-                relpath = relpath.rpartition("/")[0] if piece == ".." else relpath + "/" + piece
+                if piece == "..":
+                    relpath = relpath.rpartition("/")[0]
+                else:  # the prefix's own files (its share/) have no directory before them
+                    relpath = relpath + "/" + piece if relpath else piece
         return BundlePath(self._bundle, self._cache, relpath)
 
     __truediv__ = joinpath
