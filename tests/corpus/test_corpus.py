@@ -21,8 +21,10 @@ and one venv at a time), and the directories of finished cases are removed.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -132,10 +134,21 @@ class Prepared:
         paths.update({str(self.venv / "bin" / "python"): "<python>", str(self.venv): "<prefix>"})
         return paths
 
+    @functools.cached_property
+    def cache(self) -> Path:
+        """Where the executable writes the packages that need real files."""
+        info = run_onebin("inspect", "--json", self.exe)
+        assert info.returncode == 0, info.stderr
+        return Path(pwd.getpwuid(os.geteuid()).pw_dir, ".cache", "onebin", "apps", json.loads(info.stdout)["id"])
+
     def exe_paths(self) -> dict[str, str]:
-        """The executable's: ``sys.executable`` is spelled ``<dir>/./<name>``, ``sys.prefix`` is the file."""
-        lib = self.exe / "lib" / self.layout.python_dir
-        roots = [self.exe / "app", lib, lib / "site-packages"]
+        """The executable's: ``sys.executable`` is spelled ``<dir>/./<name>``, ``sys.prefix`` is the file.
+        A package written to the cache has its files there, in the same tree (under the default
+        cache of the account: the executable runs under ``env -i``)."""
+        roots = []
+        for prefix in (self.exe, self.cache):
+            lib = prefix / "lib" / self.layout.python_dir
+            roots += [prefix / "app", lib, lib / "site-packages"]
         paths = {f"{root}/": "" for root in roots}
         paths.update({f"{self.exe.parent}/./{self.exe.name}": "<python>", str(self.exe): "<prefix>"})
         return paths
