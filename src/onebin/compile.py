@@ -41,6 +41,13 @@ _RUNTIME_DIR = Path(__file__).with_name("_runtime")
 # (see _runtime/execution.py): import tracebacks and warnings skip its frames as theirs.
 RUNTIME_AS_IMPORTLIB = {"execution": "<frozen importlib._bootstrap_external>"}
 
+
+def _runtime_filename(name: str) -> str:
+    """The file name of a runtime module's code, as a frozen module's: tools that measure or
+    show the app's files (coverage, profilers) skip it as they skip importlib's frames."""
+    return f"<frozen {RUNTIME_PACKAGE}>" if name == "__init__" else f"<frozen {RUNTIME_PACKAGE}.{name}>"
+
+
 _WORKER = Path(__file__).with_name("_compile_worker.py")
 _WORKER_SOURCE = _WORKER.read_bytes()  # part of every cache key: what it computes may change
 
@@ -177,7 +184,7 @@ class BundleCompiler:
             {rel for kind, rel in modules.values() if kind in (fmt.SOURCE, fmt.PACKAGE)} | set(siblings.values())
         )
         extra = [
-            (RUNTIME_AS_IMPORTLIB.get(name, f"{RUNTIME_PACKAGE}/{name}.py"), _RUNTIME_DIR / f"{name}.py")
+            (RUNTIME_AS_IMPORTLIB.get(name, _runtime_filename(name)), _RUNTIME_DIR / f"{name}.py")
             for name in RUNTIME_MODULES
         ]
         extra.append((main.filename, self._path(main.relpath)))

@@ -234,6 +234,12 @@ def main_code() -> "CodeType":
     relpath = bundle.index.main[0]
     main = sys.modules["__main__"]
     main.__file__ = bundle.path(relpath)
+    # As python puts a script's directory first on sys.path: a console script's bin/, as in a
+    # venv (code that replaces or removes sys.path[0] then leaves the stdlib's entry alone).
+    # A script's own directory is the first root already.
+    directory = main.__file__.rpartition("/")[0]
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
     # No __spec__, as for a script, but a loader, which serves tracebacks' source lines.
     loader = _finder.BundleLoader(_hook, "__main__", (_bundle.SOURCE, *bundle.index.main))
     main.__loader__ = loader  # type: ignore[assignment]  # typeshed wants load_module(), deprecated

@@ -54,6 +54,10 @@ class PathHook:
             return finder
         if relpath is not None and relpath == self.bundle.index.main[0]:
             return MainFinder(self)
+        if relpath is not None and relpath == self.bundle.index.main[0].rpartition("/")[0]:
+            finder = BundleFinder(self, relpath)  # a console script's bin/, first on sys.path
+            finder.path = path
+            return finder
         raise ImportError("not a directory of the bundle", path=path)
 
     def _relocate(self, unit: str, real: str) -> None:

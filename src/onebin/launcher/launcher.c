@@ -1825,9 +1825,9 @@ configure(PyConfig *config, int argc, char **argv, int interpreter)
     config->site_import = interpreter;  /* read from the command line (-S), then see below */
     config->write_bytecode = 0;
     config->pathconfig_warnings = 0;
-#if PY_VERSION_HEX >= 0x030B0000
-    config->safe_path = !interpreter;
-#endif
+    /* safe_path stays 0, as for a venv's console script: as the app, nothing puts a directory
+     * on sys.path from the command line (run_main() runs the entry point), and apps read the
+     * flag (coverage's `run` puts the script's directory first only when it is 0). */
     st = PyConfig_SetBytesArgv(config, argc, argv);
     if (PyStatus_Exception(st)) {
         return st;
