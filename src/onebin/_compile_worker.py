@@ -450,6 +450,7 @@ def _walk(tree, paths):
 
 
 _FILE_TESTS = ("isfile", "isdir", "exists", "listdir", "scandir")
+_ENTRY_TESTS = ("isfile", "isdir", "exists")  # of the entry itself, they look for nothing under it
 
 
 def _searches_sys_path(tree):
@@ -457,36 +458,52 @@ def _searches_sys_path(tree):
     as astroid finds the module an import names (for pylint) and twisted its plugins. The
     bundle's entries are not directories on disk, so when one of these is first called, the
     runtime writes every package of the bundle to the cache and puts the directories holding
-    them on sys.path (``_write_files_first``)."""
+    them on sys.path (``_write_files_first``). Testing an entry itself (debugpy's ``for path
+    in sys.path: if os.path.exists(path) and basename(path) == "site-packages"``) looks for no
+    file under it: that alone does not count."""
     found = []
     for function in ast.walk(tree):
         if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         nodes = list(_in_scope(function))
-        lists, entries = set(), set()  # names bound to sys.path (or a copy); to an entry of it
+        lists, itself, entries = set(), set(), set()  # names bound to sys.path; to an entry; under one
         for node in nodes:
             if isinstance(node, ast.Assign) and _mentions(node.value, lists, sys_path=True):
                 lists.update(t.id for t in node.targets if isinstance(t, ast.Name))
         for node in nodes:
             if isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
                 if _mentions(node.iter, lists, sys_path=True):
-                    entries.add(node.target.id)
-        for _ in range(3 if entries else 0):  # and paths made from one: os.path.join(entry, name)
+                    itself.add(node.target.id)
+        for _ in range(3 if itself else 0):  # and paths made from one: os.path.join(entry, name)
             for node in nodes:
-                if isinstance(node, ast.Assign) and _mentions(node.value, entries):
-                    entries.update(t.id for t in node.targets if isinstance(t, ast.Name))
+                if isinstance(node, ast.Assign):
+                    names = {t.id for t in node.targets if isinstance(t, ast.Name)}
+                    if _is_entry(node.value, itself):
+                        itself.update(names)
+                    elif _mentions(node.value, itself | entries):
+                        entries.update(names)
                 elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(node.target, ast.Name):
-                    if _mentions(node.iter, entries):
+                    if _mentions(node.iter, itself | entries) and node.target.id not in itself:
                         entries.add(node.target.id)
-        if any(
-            isinstance(node, ast.Call)
-            and node.args
-            and any(test in (_called(node) or "") for test in _FILE_TESTS)
-            and _mentions(node.args[0], entries)
-            for node in nodes
-        ):
+        for node in nodes:
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            test = next((t for t in _FILE_TESTS if t in (_called(node) or "")), None)
+            if test is None or not _mentions(node.args[0], itself | entries):
+                continue
+            if test in _ENTRY_TESTS and _is_entry(node.args[0], itself):
+                continue
             found.append(function)
+            break
     return found
+
+
+def _is_entry(node, itself):
+    """Whether ``node`` is an entry of the names ``itself``, or the same path in another form
+    (``os.path.abspath(entry)``)."""
+    while isinstance(node, ast.Call) and _same_path(node) and node.args:
+        node = node.args[0]
+    return isinstance(node, ast.Name) and node.id in itself
 
 
 def _mentions(node, names, sys_path=False):

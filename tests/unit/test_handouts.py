@@ -185,6 +185,25 @@ def test_functions_that_look_for_files_under_sys_path() -> None:
         == []
     )
     assert searches("import os, sys\ndef f():\n    return os.path.isfile(__file__) and sys.path\n") == []
+    # an entry itself tested, not a file under it (debugpy's _get_library_dir(), werkzeug's
+    # reloader): nothing to write; listing an entry is looking under it
+    assert (
+        searches(
+            "import os, sys\ndef lib():\n    for path in sys.path:\n"
+            "        if os_path_exists(path) and os.path.basename(path) == 'site-packages':\n            return path\n"
+        )
+        == []
+    )
+    assert (
+        searches(
+            "import os, sys\ndef f():\n    for p in sys.path:\n        p = os.path.abspath(p)\n"
+            "        if os.path.isfile(p):\n            yield p\n"
+        )
+        == []
+    )
+    assert searches("import os, sys\ndef f():\n    return [os.listdir(p) for p in sys.path if os.path.isdir(p)]\n") == [
+        "f"
+    ]
 
 
 def test_functions_that_hand_out_another_modules_directory() -> None:
