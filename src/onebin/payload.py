@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -170,6 +171,7 @@ def write_executable(
                 "main": (main.relpath, *main_blob),
                 "materialize": compiled.materialize,
                 "regexes": regexes_entry,
+                "pth": _pth_lines(tree, contents),
                 "info": {
                     "id": f"{out.name}-{writer.digest()[:16]}",
                     "python": ".".join(map(str, target.version)),
@@ -342,6 +344,32 @@ def _metadata_headers(
             if len(values["name"]) == 1 and len(values["version"]) == 1 and values["name"][0] and values["version"][0]:
                 found[distinfo] = (values["name"][0], values["version"][0])
     return found
+
+
+def _pth_lines(tree: Tree, contents: Mapping[str, bytes]) -> tuple[tuple[str, int, str, str], ...]:
+    """What ``site`` does with the ``.pth`` files of site-packages, in its order: (file, line
+    number, "import", the line) for a line it runs (setuptools' distutils-precedence.pth, which
+    makes ``import distutils`` give setuptools' copy: on 3.12 the only one), and (file, line
+    number, "path", directory) for a directory of the bundle it adds to sys.path. A directory
+    outside the bundle (an editable install's, on the build machine) is left out."""
+    site = next((root for root in tree.roots if root.endswith("/site-packages")), None)
+    dirs = tree.directories()
+    found: list[tuple[str, int, str, str]] = []
+    names = sorted(rel for rel in contents if rel.rpartition("/")[0] == site and rel.endswith(".pth"))
+    for rel in names:
+        name = rel.rpartition("/")[2]
+        if name.startswith("."):
+            continue  # site skips hidden .pth files
+        for number, line in enumerate(contents[rel].decode("utf-8", "replace").splitlines(), 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            if line.startswith(("import ", "import\t")):
+                found.append((name, number, "import", line))
+                continue
+            directory = posixpath.normpath(f"{site}/{line.rstrip()}")
+            if directory in dirs and not any(entry[3] == directory for entry in found):
+                found.append((name, number, "path", directory))
+    return tuple(found)
 
 
 def _distributions(tree: Tree) -> dict[str, tuple[tuple[str, str], ...]]:

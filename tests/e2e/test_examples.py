@@ -7,8 +7,10 @@ and under strace, where it must read no module from disk and create no file.
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import subprocess
+import sys
 import venv
 from pathlib import Path
 
@@ -186,3 +188,32 @@ def test_the_readme_sample(tmp_path: Path) -> None:
     proc = run_hidden(tmp_path / "hello", "-v")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Hello from one file! {") and '"argv": ["-v"]' in proc.stdout
+
+
+PTH_APP = """\
+import sys
+import pthdemo_hook
+import extramod
+print(pthdemo_hook.STARTED == [sys.prefix + "/lib/python%d.%d/site-packages" % sys.version_info[:2]])
+print(extramod.WHERE)
+import distutils
+print(distutils.__file__.endswith("/setuptools/_distutils/__init__.py"))
+"""
+
+
+def test_site_packages_pth_files_run_as_site_runs_them(tmp_path: Path) -> None:
+    # site runs a .pth file's import lines (setuptools' distutils-precedence.pth gives its own
+    # distutils, the only one on 3.12), adds the directories it names, and reports a failing
+    # line, ignoring the rest of that file; *-nspkg.pth lines read site's local `sitedir`
+    src = tmp_path / "src"
+    shutil.copytree(PACKAGES / "pthdemo", src, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    app = build_script_app(tmp_path, PTH_APP, src, "setuptools<81")
+    proc = run_hidden(app)
+    assert proc.stdout.splitlines() == ["True", "extra", "True"], proc.stderr
+    lines = proc.stderr.splitlines()
+    assert (
+        lines[0]
+        == f"Error processing line 4 of {app}/lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages/pthdemo.pth:"
+    )
+    assert "ModuleNotFoundError: No module named 'pthdemo_missing_module'" in proc.stderr
+    assert lines[-1] == "Remainder of file ignored"

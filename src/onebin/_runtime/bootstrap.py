@@ -159,8 +159,9 @@ def _locate_frozen_stdlib(stdlib: str) -> None:
             module.__file__ = state.filename
 
 
-def complete() -> None:
-    """Finishes setting up the import system once CPython's main phase has run."""
+def complete(app: bool = False) -> None:
+    """Finishes setting up the import system once CPython's main phase has run; ``app``:
+    started as the app (else as python, for the app's child processes)."""
     hook = _hook
     assert hook is not None, "install() runs first"
     # The main phase put zipimport's hook first; the bundle's paths are not zip files.
@@ -174,6 +175,9 @@ def complete() -> None:
         pass  # an embedder's open_code hook came first
     _locate_frozen_stdlib(hook.bundle.path("lib/python%d.%d" % sys.version_info[:2]))
     _add_site_builtins()
+    own_venv = _onebin.venv and not _onebin.venv_system_site  # the bundle's site-packages left out
+    if (app or _onebin.site) and not own_venv:  # where a venv's python runs site: its .pth files
+        _process_pth(hook.bundle)
     if _onebin.venv:
         _enter_venv(hook, _onebin.venv)
     if _onebin.site:
@@ -182,6 +186,34 @@ def complete() -> None:
         import site
 
         site.execsitecustomize()
+
+
+def _process_pth(bundle: "_bundle.Bundle") -> None:
+    """What ``site`` does with the ``.pth`` files of site-packages (site.addpackage): adds the
+    bundle's directories they name to sys.path and runs their ``import`` lines, reporting an
+    error as site does and skipping the rest of that file."""
+    failed = None
+    # site.addpackage's local, which setuptools' *-nspkg.pth lines read from their caller's frame
+    sitedir = bundle.path("lib/python%d.%d/site-packages" % sys.version_info[:2])
+    for name, number, kind, value in bundle.index.pth:
+        if name == failed:
+            continue
+        if kind == "path":
+            path = bundle.path(value)
+            if path not in sys.path:
+                sys.path.append(path)
+            continue
+        try:
+            exec(value)
+        except Exception:
+            import traceback
+
+            print("Error processing line %d of %s/%s:\n" % (number, sitedir, name), file=sys.stderr)
+            for record in traceback.format_exception(*sys.exc_info()):
+                for line in record.splitlines():
+                    print("  " + line, file=sys.stderr)
+            print("\nRemainder of file ignored", file=sys.stderr)
+            failed = name
 
 
 def _enter_venv(hook: "_finder.PathHook", prefix: str) -> None:

@@ -241,6 +241,8 @@ class Index:
     directories) it needs as real files (see cache.py and the builder's datafiles.py).
     ``regexes`` is the entry of a blob holding the regular expressions the modules compile as
     they are imported, compiled (see integrations.py), or None.
+    ``pth`` is what ``site`` would do with the ``.pth`` files of site-packages (see the
+    builder's payload._pth_lines): lines to run, and directories to add to sys.path.
     ``info`` holds the Python version, the entry point, the builder's version, the app's id and
     the build's inputs: (name, version, url, sha256) of each distribution and of the script.
     """
@@ -257,6 +259,7 @@ class Index:
         self.main = data["main"]
         self.materialize = data["materialize"]
         self.regexes = data["regexes"]
+        self.pth = data.get("pth", ())
         self.info = data["info"]
 
     @staticmethod

@@ -2244,7 +2244,7 @@ main(int argc, char **argv)
     if (PyStatus_Exception(st)) {
         Py_ExitStatusException(st);
     }
-    ok = call_bootstrap("complete", NULL);
+    ok = call_bootstrap("complete", interpreter ? Py_False : Py_True);
     if (ok == NULL) {
         PyErr_Print();
         return 2;
