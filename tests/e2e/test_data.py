@@ -249,6 +249,22 @@ def test_data_installed_outside_site_packages_is_found_under_sys_prefix(app: Pat
     assert located == [True, True, True]
 
 
+def test_pkg_resources_imported_after_a_package_is_written_warns_nothing(tmp_path: Path) -> None:
+    # setuptools 65's pkg_resources activates each distribution added to its working set after
+    # it was imported; activating Cython, whose package cythonize had written to the cache,
+    # warned "Module Cython was already imported from <cache>, but <exe>/... is being added to
+    # sys.path" (found by survey 4)
+    build("Cython==3.*", "setuptools==65.5.0", "-c", "cythonize", "-o", "cythonize", cwd=tmp_path)
+    (tmp_path / "x.pyx").write_text("def f(int n):\n    return n * 2\n")
+    env = {**os.environ, "ONEBIN_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [tmp_path / "cythonize", "-i", "-3", "x.pyx"], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "already imported" not in proc.stderr
+    assert list(tmp_path.glob("x.cpython-*.so"))
+
+
 def test_a_data_directory_beside_a_module_found_by_its_spec(app: Path, tmp_path: Path) -> None:
     # jinja2's PackageLoader("pkg") looks for "templates" under the directories of
     # importlib.util.find_spec("pkg"); starlette's StaticFiles(packages=["pkg"]) for "statics"

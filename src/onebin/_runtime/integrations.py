@@ -139,12 +139,19 @@ def _pkg_resources(pkg_resources: "Any", hook: "PathHook") -> None:
     pkg_resources.register_loader_type(BundleLoader, Provider)
     pkg_resources.register_finder(BundleFinder, find_distributions)
     pkg_resources.register_namespace_handler(BundleFinder, pkg_resources.file_ns_handler)
-    # Its working set was built as it was imported, before these registrations.
+    # Its working set was built as it was imported, before these registrations. They join it
+    # as in a venv, where they are there before pkg_resources subscribes dist.activate() with
+    # existing=False: no subscriber runs (activating one whose package was written to the cache
+    # would warn "Module X was already imported from <cache>").
     working_set = pkg_resources.working_set
-    for entry in list(working_set.entries):
-        if isinstance(entry, str) and bundle.relpath(entry) is not None:
-            for dist in find_distributions(None, entry):
-                working_set.add(dist, entry, False)
+    callbacks, working_set.callbacks = working_set.callbacks, []
+    try:
+        for entry in list(working_set.entries):
+            if isinstance(entry, str) and bundle.relpath(entry) is not None:
+                for dist in find_distributions(None, entry):
+                    working_set.add(dist, entry, False)
+    finally:
+        working_set.callbacks = callbacks
 
 
 def _precompiled_regexes(compiler: "Any", hook: "PathHook") -> None:
