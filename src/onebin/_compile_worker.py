@@ -718,6 +718,38 @@ def _prefix_data_first(joins):
     return _Prefix()
 
 
+_GETFILE = frozenset(("getfile", "getsourcefile", "getabsfile"))
+_DIRECTORY_OF = frozenset(("dirname", "split", "join", "joinpath")) | _SAME_PATH
+
+
+def _file_lookups(tree):
+    """The calls of ``inspect.getfile()`` (or ``getsourcefile``, ``getabsfile``) whose result
+    is made into a path or a directory (``Path(inspect.getfile(obj.__class__)).parent``,
+    ``os.path.dirname(inspect.getfile(cls))``): the file of an object's module, then a file
+    beside it, as textual resolves an app's ``CSS_PATH``. Each is to be read through the
+    runtime, which writes that module's package first."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _called(node) in _DIRECTORY_OF:
+            for arg in node.args[:2]:
+                if isinstance(arg, ast.Call) and _called(arg) in _GETFILE and arg.args:
+                    found.append(arg)
+    return found
+
+
+def _written_paths_first(lookups):
+    """Makes each call of ``lookups`` give
+    ``__import__("sys").modules["_onebin_runtime.bootstrap"].written_path(CALL)``."""
+    targets = {id(node) for node in lookups}
+
+    class _Lookup(ast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            return _runtime_call("written_path", node, where=node) if id(node) in targets else node
+
+    return _Lookup()
+
+
 def _used_names(code):
     names, stack = set(), [code]
     while stack:
@@ -911,6 +943,10 @@ def _looks_up_specs(code):
     )
 
 
+def _looks_up_files(code):
+    return _any_code(code, lambda names: any(name in names for name in _GETFILE))
+
+
 def _joins_prefix(code):
     return _any_code(code, lambda names: "sys" in names and any(p in names for p in _PREFIXES))
 
@@ -949,9 +985,10 @@ def main():
         reads_paths = _reads_module_paths(code)
         specs = _outside_stdlib(path) and _looks_up_specs(code)
         prefixed = _outside_stdlib(path) and _joins_prefix(code)
-        at_import, functions, searches, others, lookups, prefix_joins = False, [], [], [], [], []
+        getfile = _outside_stdlib(path) and _looks_up_files(code)
+        at_import, functions, searches, others, lookups, prefix_joins, files = False, [], [], [], [], [], []
         exported, joined = [], []
-        if handouts or search or reads_paths or specs or prefixed:
+        if handouts or search or reads_paths or specs or prefixed or getfile:
             try:
                 tree = ast.parse(source, co_filename)
                 if handouts:
@@ -968,10 +1005,13 @@ def main():
                     lookups = _spec_lookups(tree)
                 if prefixed:
                     prefix_joins = _prefix_joins(tree)
-                if functions or searches or others or lookups or prefix_joins:
+                if getfile:
+                    files = _file_lookups(tree)
+                if functions or searches or others or lookups or prefix_joins or files:
                     _write_modules_first(others)
                     _write_specs_first(lookups)
                     _prefix_data_first(prefix_joins).visit(tree)
+                    _written_paths_first(files).visit(tree)
                     _write_files_first(tree, functions, searches)
                     code = compile(tree, co_filename, "exec", dont_inherit=True, optimize=0)
             except RecursionError:  # expressions nested deeper than the analysis goes: as written

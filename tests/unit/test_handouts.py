@@ -423,3 +423,24 @@ def test_a_path_made_from_sys_prefix_reads_it_through_the_runtime() -> None:
     assert asked == [(sys.prefix, "share")]
     assert namespace["P"] == "/cache/app/share/x"
     assert namespace["V"] == (sys.prefix != sys.base_prefix)
+
+
+def test_a_file_found_by_inspect_getfile_and_made_a_path_is_read_through_the_runtime() -> None:
+    # textual: Path(inspect.getfile(obj.__class__)).parent / CSS_PATH, opened elsewhere
+    tree = ast.parse(
+        "import inspect, os\nfrom pathlib import Path\n"
+        "def css(obj, name):\n    return Path(inspect.getfile(obj.__class__)).parent / name\n"
+        "def where(cls):\n    return os.path.dirname(inspect.getsourcefile(cls))\n"
+        "def shown(cls):\n    return 'defined in ' + inspect.getfile(cls)\n"
+    )
+    lookups = _compile_worker._file_lookups(tree)
+    assert len(lookups) == 2  # not the one only shown
+    _compile_worker._written_paths_first(lookups).visit(tree)
+    asked: list[str] = []
+    namespace: dict[str, Any] = {}
+    with runtime_of(written_path=lambda path: asked.append(path) or "/cache/app/m.py"):
+        exec(compile(tree, "m.py", "exec"), namespace)
+        assert namespace["css"](Path("x"), "app.tcss") == Path("/cache/app/app.tcss")
+        assert namespace["where"](Path) == "/cache/app"
+        assert namespace["shown"](Path).startswith("defined in /")
+    assert len(asked) == 2

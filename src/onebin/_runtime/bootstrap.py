@@ -88,6 +88,15 @@ def written(module: "T") -> "T":
     return module if written_paths == paths else _Written(namespace.get("__name__"), written_paths)  # type: ignore[return-value]
 
 
+def written_path(path: "T") -> "T":
+    """``path``, or, if it is a file of the bundle, the same file in the cache once the package
+    holding it (or the script's directory) is written there. The builder has each path made
+    from ``inspect.getfile()`` read it through this (``_compile_worker._file_lookups``):
+    textual finds an app's ``CSS_PATH`` beside the module of its class."""
+    hook = _hook
+    return path if hook is None else hook.write_units([path], with_script=True)[0]
+
+
 def prefix_data(prefix: "T", top: str) -> "T":
     """``prefix`` (``sys.prefix``), or the directory that stands for it in the cache once the
     data the bundle holds under ``prefix/top`` is written there: data that wheels install

@@ -129,16 +129,19 @@ class PathHook:
             copy.submodule_search_locations = moved[1:]
         return copy
 
-    def write_units(self, paths: "list[Any]") -> "list[Any]":
-        """``paths``, each one inside the bundle (but in a root's own files) naming its written
-        copy, once the unit holding it is written to the cache; the others as they are."""
+    def write_units(self, paths: "list[Any]", with_script: bool = False) -> "list[Any]":
+        """``paths``, each one inside the bundle (but in a root's own files; ``with_script``:
+        the script's directory counts) naming its written copy, once the unit holding it is
+        written to the cache; the others as they are."""
         result = []
+        script_root = self.bundle.index.main[0].rpartition("/")[0] if with_script else None
         for path in paths:
             relpath = self.bundle.relpath(path) if type(path) is str else None
             if relpath is not None and relpath in self.bundle.index.dirs:
                 relpath += "/"  # a package's directory: the unit is its top-level one, not the root
             unit = unit_of(relpath, self.bundle.index.roots) if relpath is not None else None
-            real = self.cache.write(unit) if unit is not None and unit not in self.bundle.index.roots else None
+            writable = unit not in self.bundle.index.roots or unit == script_root
+            real = self.cache.write(unit) if unit is not None and writable else None
             result.append(path if unit is None or real is None else _moved(path, self.bundle.path(unit), real))
         return result
 
