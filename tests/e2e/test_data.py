@@ -81,6 +81,12 @@ elif mode == "translations":
 elif mode == "package-dir":
     import tplpkg.render
     print(json.dumps(tplpkg.render.skeleton()))
+elif mode == "getfile":
+    import inspect, themepkg.registry
+    from pathlib import Path
+    # textual: an app's CSS_PATH beside the module of its class, opened by path
+    conf = Path(inspect.getfile(themepkg.registry.read_theme)).parent / "theme.conf"
+    print(json.dumps(conf.read_text().splitlines()))
 elif mode == "prefix":
     import prefixdata
     data = [f for f in md.files("prefixdata") if f.parts[:3] == ("..", "..", "..")]
@@ -247,6 +253,10 @@ def test_data_installed_outside_site_packages_is_found_under_sys_prefix(app: Pat
         "../../../share/prefixdata/templates/basic/index.tpl",
     ]
     assert located == [True, True, True]
+
+
+def test_a_file_beside_the_file_inspect_getfile_gives(app: Path, tmp_path: Path) -> None:
+    assert run(app, tmp_path, "getfile") == ["[theme]", "inherit = basic"]
 
 
 def test_pkg_resources_imported_after_a_package_is_written_warns_nothing(tmp_path: Path) -> None:
