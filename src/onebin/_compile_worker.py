@@ -704,18 +704,20 @@ def _prefix_data_first(joins):
     ``__import__("sys").modules["_onebin_runtime.bootstrap"].prefix_data(sys.prefix, TOP)``:
     where the bundle holds data under TOP there, the runtime writes it to the cache and gives
     the directory standing for the prefix that holds it."""
-    targets = {id(node): top for node, top in joins}
+    return _Through("prefix_data", {id(node): (ast.copy_location(ast.Constant(top), node),) for node, top in joins})
 
-    class _Prefix(ast.NodeTransformer):
-        def visit_Attribute(self, node):
-            if id(node) in targets:
-                return _runtime_call(
-                    "prefix_data", node, ast.copy_location(ast.Constant(targets[id(node)]), node), where=node
-                )
-            self.generic_visit(node)
-            return node
 
-    return _Prefix()
+class _Through(ast.NodeTransformer):
+    """Replaces each node whose id is in ``targets`` (id -> extra arguments) by
+    ``_runtime_call(runtime, node, *extra)``: the runtime is given what the code computed."""
+
+    def __init__(self, runtime, targets):
+        self.runtime, self.targets = runtime, targets
+
+    def visit(self, node):
+        self.generic_visit(node)
+        extra = self.targets.get(id(node))
+        return node if extra is None else _runtime_call(self.runtime, node, *extra, where=node)
 
 
 _GETFILE = frozenset(("getfile", "getsourcefile", "getabsfile"))
@@ -740,14 +742,7 @@ def _file_lookups(tree):
 def _written_paths_first(lookups):
     """Makes each call of ``lookups`` give
     ``__import__("sys").modules["_onebin_runtime.bootstrap"].written_path(CALL)``."""
-    targets = {id(node) for node in lookups}
-
-    class _Lookup(ast.NodeTransformer):
-        def visit_Call(self, node):
-            self.generic_visit(node)
-            return _runtime_call("written_path", node, where=node) if id(node) in targets else node
-
-    return _Lookup()
+    return _Through("written_path", {id(node): () for node in lookups})
 
 
 def _used_names(code):
