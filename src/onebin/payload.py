@@ -172,6 +172,7 @@ def write_executable(
                 "materialize": compiled.materialize,
                 "regexes": regexes_entry,
                 "pth": _pth_lines(tree, contents),
+                "prefix_data": tuple(sorted(tree.prefix_data)),
                 "info": {
                     "id": f"{out.name}-{writer.digest()[:16]}",
                     "python": ".".join(map(str, target.version)),

@@ -38,6 +38,7 @@ class Tree:
     roots: list[str] = field(default_factory=list)
     app_files: list[str] = field(default_factory=list)
     entry_names: list[str] = field(default_factory=list)  # what the entry point's code names
+    prefix_data: set[str] = field(default_factory=set)  # top directories of data under the prefix
 
     @classmethod
     def assemble(cls, target: Target, site_packages: Path, script: Path | None) -> Tree:
@@ -73,10 +74,14 @@ class Tree:
                 moved = self.files.pop(f"{root}/{inner}", None)
                 if moved is not None:
                     self.files[inner] = moved
+                    self.prefix_data.add(inner.partition("/")[0])
                 row[0] = "../" + row[0]
             text = io.StringIO()
             csv.writer(text, lineterminator="\n").writerows(rows)
             self.files[f"{root}/{record.parent.name}/RECORD"] = text.getvalue().encode()
+        # Not the directories that hold sys.path's roots (lib/): a path made from sys.prefix and
+        # "lib" names the stdlib, which stays where it is.
+        self.prefix_data -= {r.partition("/")[0] for r in self.roots}
 
     def exclude(self, module: str, roots: Iterable[str] | None = None) -> list[str]:
         """Removes the module or package ``module`` (dotted) from every root (or those given);

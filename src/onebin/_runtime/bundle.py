@@ -243,6 +243,8 @@ class Index:
     they are imported, compiled (see integrations.py), or None.
     ``pth`` is what ``site`` would do with the ``.pth`` files of site-packages (see the
     builder's payload._pth_lines): lines to run, and directories to add to sys.path.
+    ``prefix_data`` names the top directories (``share``, ``etc``) of the data that wheels
+    install outside site-packages, which the bundle holds under its prefix.
     ``info`` holds the Python version, the entry point, the builder's version, the app's id and
     the build's inputs: (name, version, url, sha256) of each distribution and of the script.
     """
@@ -260,6 +262,7 @@ class Index:
         self.materialize = data["materialize"]
         self.regexes = data["regexes"]
         self.pth = data.get("pth", ())
+        self.prefix_data = data.get("prefix_data", ())
         self.info = data["info"]
 
     @staticmethod

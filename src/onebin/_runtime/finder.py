@@ -42,7 +42,6 @@ class PathHook:
         self.cache = _cache.Cache(bundle)
         self.natives = _native.NativeLoader(bundle, self.cache)
         self.cache.on_ready = self._relocate
-        self._prefix_tops: dict[str, bool] = {}  # see prefix_data()
 
     def __call__(self, path: str) -> "BundleFinder | MainFinder":
         relpath = self.bundle.relpath(path)
@@ -149,12 +148,7 @@ class PathHook:
         """The cache's directory standing for the prefix, once the bundle's data under ``top``
         (``share``, ``etc``: what wheels install outside site-packages) is written there; None
         if the bundle holds none (or the cache cannot be written: ``Cache.write`` warns)."""
-        bundle = self.bundle
-        if top not in self._prefix_tops:
-            roots = {root.partition("/")[0] for root in bundle.index.roots}
-            start = top + "/"
-            self._prefix_tops[top] = top not in roots and any(r.startswith(start) for r in bundle.index.files)
-        if not self._prefix_tops[top] or self.cache.write(top) is None:
+        if top not in self.bundle.index.prefix_data or self.cache.write(top) is None:
             return None
         return self.cache.base_path()
 
