@@ -666,10 +666,14 @@ def _prefix_joins(tree):
     "share", "jupyter")``, ``os.path.join(sys.prefix, "etc")``, ``Path(sys.prefix) / "share"``,
     ``sys.prefix + "/share"``, ``f"{sys.prefix}/share"``: the data a wheel installs outside
     site-packages (jupyter's ``share/jupyter``, where nbconvert's templates are). Each with the
-    first directory of that path."""
+    first directory of that path. And the scripts directory that ``sysconfig`` names
+    (``sysconfig.get_path("scripts")``, ``get_paths()["scripts"]``), which is the prefix's
+    ``bin``: where ruff and uv look for their binaries."""
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _called(node) in _JOINS and node.args and _is_prefix(node.args[0]):
+        if _names_scripts(node):
+            found.append((node, "bin"))
+        elif isinstance(node, ast.Call) and _called(node) in _JOINS and node.args and _is_prefix(node.args[0]):
             top = _first_part(node.args[1]) if len(node.args) > 1 else None
             if top is not None:
                 found.append((node.args[0], top))
@@ -697,6 +701,19 @@ def _prefix_joins(tree):
                     if top is not None:
                         found.append((value.value, top))
     return found
+
+
+def _names_scripts(node):
+    """Whether ``node`` is ``get_path("scripts", ...)`` or ``get_paths(...)["scripts"]``."""
+    if isinstance(node, ast.Subscript):
+        key, node = node.slice, node.value
+        if not (isinstance(node, ast.Call) and _called(node) == "get_paths"):
+            return False
+    elif isinstance(node, ast.Call) and _called(node) == "get_path" and node.args:
+        key = node.args[0]
+    else:
+        return False
+    return isinstance(key, ast.Constant) and key.value == "scripts"
 
 
 def _prefix_data_first(joins):
@@ -943,7 +960,12 @@ def _looks_up_files(code):
 
 
 def _joins_prefix(code):
-    return _any_code(code, lambda names: "sys" in names and any(p in names for p in _PREFIXES))
+    return _any_code(
+        code,
+        lambda names: (
+            "sys" in names and any(p in names for p in _PREFIXES) or "get_path" in names or "get_paths" in names
+        ),
+    )
 
 
 def _uses_sys_path(code):

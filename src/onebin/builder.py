@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import datafiles, entry, licenses, natives, trim
@@ -99,6 +99,9 @@ def build(
             tree.app_files += _add_script_data(tree, parsed.script, compiler)
             reporter.note(f"app files beside the script: {', '.join(tree.app_files)}")
         _exclude(tree, exclude, reporter)
+        if main.relpath.startswith("bin/") and main.relpath in tree.files:
+            # -m ruff's wrapper and ruff's binary: the program a wheel installs keeps its name.
+            main = replace(main, filename=main.filename + "-main", relpath=main.relpath + "-main")
         tree.files.setdefault(main.relpath, main.source)
         if trim_stdlib:
             _trim(tree, compiler, target, main, reporter)

@@ -114,14 +114,21 @@ def _file_scripts(site_packages: Path) -> dict[str, tuple[Path, str]]:
             if len(parts) != 4 or parts[:3] != ("..", "..", "bin"):
                 continue  # RECORD names them relative to a --target install's lib/python
             path = site_packages / "bin" / parts[3]
-            try:
-                with open(path, "rb") as f:
-                    first = f.readline(200)
-            except OSError:
-                continue
-            if first.startswith(b"#!") and b"python" in first:
+            if runs_with_python(path):
                 scripts.setdefault(parts[3], (path, dist.metadata["Name"]))
     return scripts
+
+
+def runs_with_python(path: Path) -> bool | None:
+    """Whether a file pip installed in ``bin/`` is a Python script: its first line a ``#!``
+    naming python (a console script's wrapper, or a script from a wheel's ``.data/scripts``,
+    which pip points at the installing python). None if it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(200)
+    except OSError:
+        return None
+    return first.startswith(b"#!") and b"python" in first
 
 
 def _normalize(name: str) -> str:

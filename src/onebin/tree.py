@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import elf
 from ._runtime.bundle import EXTENSION, EXTENSION_PACKAGE, NAMESPACE, PACKAGE, SOURCE
-from .entry import SCRIPT_ROOT
+from .entry import SCRIPT_ROOT, runs_with_python
 from .target import Target
 
 # The stdlib's own test suites are left out; nothing else is.
@@ -61,7 +61,10 @@ class Tree:
         jupyter's ``share/jupyter``, which holds nbconvert's templates) where a venv has it:
         under the prefix, which is the executable. pip's ``--target`` leaves it beside the
         packages, and its RECORD names it relative to that scheme (``../../share/...``);
-        the bundle's RECORD names it as a venv's does (``../../../share/...``)."""
+        the bundle's RECORD names it as a venv's does (``../../../share/...``). So do the
+        programs a wheel installs in ``bin/`` that are not Python scripts (ruff's and uv's
+        binaries, from ``.data/scripts``); the console scripts' wrappers, which name the build
+        machine's python, stay out (the executable runs its entry points itself)."""
         for record in sorted(site_packages.glob("*.dist-info/RECORD")):
             rows = list(csv.reader(record.read_text(encoding="utf-8", errors="replace").splitlines()))
             outside = [
@@ -72,6 +75,9 @@ class Tree:
             for row in outside:
                 inner = row[0][len("../../") :]
                 moved = self.files.pop(f"{root}/{inner}", None)
+                program = site_packages / inner
+                if moved is None and inner.startswith("bin/") and runs_with_python(program) is False:
+                    moved = program
                 if moved is not None:
                     self.files[inner] = moved
                     self.prefix_data.add(inner.partition("/")[0])

@@ -183,6 +183,17 @@ def test_a_script_file_a_distribution_installs(tmp_path: Path) -> None:
     assert proc.stdout == "first\nthird __main__ ['x']\n"
 
 
+def test_a_program_a_distribution_installs_in_bin(tmp_path: Path) -> None:
+    # A program in a wheel's .data/scripts that is not a Python script (ruff's and uv's
+    # binaries) is where a venv has it, in the prefix's bin/, found through sysconfig's scripts
+    # path, written with its execute bit; `-m twoscripts` (its wrapper named as the program)
+    # leaves the program its name
+    build(PACKAGES / "twoscripts", "-m", "twoscripts", "-o", "program", cwd=tmp_path)
+    proc = run_hidden(tmp_path / "program", "x")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "True True\nprogram twoscripts x\n"
+
+
 def test_the_readme_sample(tmp_path: Path) -> None:
     build(ROOT / "examples/hello/hello.py", "-o", "hello", cwd=tmp_path)
     proc = run_hidden(tmp_path / "hello", "-v")

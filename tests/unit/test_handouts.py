@@ -413,6 +413,14 @@ def test_paths_made_from_sys_prefix_and_a_constant() -> None:
     assert prefix_tops("import os, sys\nP = os.path.join(sys.prefix, '..', 'x')\nQ = os.path.join(sys.prefix)\n") == []
 
 
+def test_the_scripts_directory_sysconfig_names_is_the_prefix_bin() -> None:
+    # ruff's find_ruff_bin(), uv's find_uv_bin(): their binaries, from .data/scripts
+    assert prefix_tops("import sysconfig\ndef f():\n    return sysconfig.get_path('scripts')\n") == ["bin"]
+    assert prefix_tops("import sysconfig\nT = sysconfig.get_path('scripts', vars={'base': b})\n") == ["bin"]
+    assert prefix_tops("from sysconfig import get_paths\nT = get_paths()['scripts']\n") == ["bin"]
+    assert prefix_tops("import sysconfig\nT = sysconfig.get_path('purelib')\nU = get_paths()['data']\n") == []
+
+
 def test_a_path_made_from_sys_prefix_reads_it_through_the_runtime() -> None:
     tree = ast.parse("import os, sys\nP = os.path.join(sys.prefix, 'share', 'x')\nV = sys.prefix != sys.base_prefix\n")
     _compile_worker._prefix_data_first(_compile_worker._prefix_joins(tree)).visit(tree)

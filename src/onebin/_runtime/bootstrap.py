@@ -97,17 +97,25 @@ def written_path(path: "T") -> "T":
     return path if hook is None else hook.write_units([path], with_script=True)[0]
 
 
-def prefix_data(prefix: "T", top: str) -> "T":
-    """``prefix`` (``sys.prefix``), or the directory that stands for it in the cache once the
-    data the bundle holds under ``prefix/top`` is written there: data that wheels install
-    outside site-packages (jupyter's ``share/jupyter``), which code finds under ``sys.prefix``.
-    The builder has each path made from ``sys.prefix`` and a constant read it through this
-    (``_compile_worker._prefix_joins``)."""
+def prefix_data(path: "T", top: str) -> "T":
+    """``path`` (``sys.prefix``, or the scripts directory ``sysconfig`` names under it), or
+    the same path in the directory that stands for the prefix in the cache once the data the
+    bundle holds under ``prefix/top`` is written there: data that wheels install outside
+    site-packages (jupyter's ``share/jupyter``, ruff's binary in ``bin``), which code finds
+    under ``sys.prefix``. The builder has each path made from ``sys.prefix`` and a constant
+    read it through this (``_compile_worker._prefix_joins``)."""
     hook = _hook
-    if hook is None or prefix != sys.prefix:
-        return prefix
+    prefix = sys.prefix
+    if hook is None or not isinstance(path, str):
+        return path
+    if path == prefix:
+        rest = ""
+    elif path.startswith(prefix + "/" + top) and path[len(prefix) + 1 + len(top) :][:1] in ("", "/"):
+        rest = path[len(prefix) :]
+    else:
+        return path
     real = hook.prefix_data(top)
-    return prefix if real is None else real  # type: ignore[return-value]
+    return path if real is None else real + rest  # type: ignore[return-value]
 
 
 class _Written:
