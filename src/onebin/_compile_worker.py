@@ -69,6 +69,7 @@ _SAME_PATH = frozenset(
 )
 _LISTINGS = frozenset(("iterdir", "glob", "rglob", "walk"))
 _READS = _LISTINGS | {"open", "read_text", "read_bytes"}
+_TESTS = frozenset(("exists", "isfile", "isdir", "is_file", "is_dir"))
 
 
 def _called(call):
@@ -100,7 +101,11 @@ class _OwnPaths:
         }  # fmt: skip
         self.below, self.holders = set(below), set(holders)  # see is_below() and _holds()
         assigns = [n for n in _in_scope(tree) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None]
+        given = len(self.files) + len(self.dirs) + len(self.below) + len(self.holders)
         self._bind(assigns)
+        # Whether this scope binds paths of its own (a function's local LOADER_DIR), which the
+        # functions defined in it may use: see _walk().
+        self.binds = len(self.files) + len(self.dirs) + len(self.below) + len(self.holders) > given
 
     def _bind(self, assigns):
         """Adds the names that ``assigns`` bind to the file, the directory, a path in it, or a
@@ -243,6 +248,8 @@ class _OwnPaths:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in _LISTINGS and self.is_dir(func.value):
             return True
+        if self._function and self._reads_below(node):
+            return True  # a path in it, named by a caller or by a constant: opencv's config files
         if self._function and _called(node) in ("glob", "iglob") and any(self.is_below(a) for a in node.args):
             return True  # not at import: pip's vendor directory globs itself when debundled only
         if _called(node) in _PATH_ARITHMETIC:
@@ -256,6 +263,17 @@ class _OwnPaths:
             inner = type(self)(own, given, self.files - set(parameters), self._functions, self._depth + 1)
             return any(inner.handed_out(n) for n in ast.walk(own))
         return any(self.is_dir(a) for a in node.args) or any(self.is_dir(k.value) for k in node.keywords)
+
+    def _reads_below(self, call):
+        """Whether ``call`` reads a path in the directory (``p.read_text()``, ``open(p)``),
+        tests one (``os.path.exists(p)``), or gives it to code that may: any call but other
+        path arithmetic."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in _READS | _TESTS and self.is_below(func.value):
+            return True
+        if _called(call) in _PATH_ARITHMETIC and _called(call) not in _TESTS:
+            return False
+        return any(self.is_below(a) for a in call.args) or any(self.is_below(k.value) for k in call.keywords)
 
     def inside(self, function):
         """The same for the body of ``function``, defined where this looks: its names are its
@@ -301,16 +319,6 @@ class _OtherPaths(_OwnPaths):
         if isinstance(node, ast.Call) and self._reads_below(node):
             return True
         return super().handed_out(node)
-
-    def _reads_below(self, call):
-        """Whether ``call`` reads a path in the directory (``p.read_text()``, ``open(p)``) or
-        gives it to code that may: any call but path arithmetic."""
-        func = call.func
-        if isinstance(func, ast.Attribute) and func.attr in _READS and self.is_below(func.value):
-            return True
-        if _called(call) in _PATH_ARITHMETIC:
-            return False
-        return any(self.is_below(a) for a in call.args) or any(self.is_below(k.value) for k in call.keywords)
 
     def script_beside(self, node):
         return False
@@ -437,16 +445,21 @@ def _other_handouts(tree):
 
 
 def _walk(tree, paths):
-    """(node, the function it is in or None, the paths of that scope) for each node."""
-    stack = [(tree, None, paths)]
+    """(node, the function it is in or None, the paths of that scope) for each node. For a
+    node in a function defined in a function that binds paths of its own, the function given
+    is the outer one: it computed them (opencv's ``bootstrap()``: ``LOADER_DIR`` from
+    ``__file__``, read by a nested ``load_first_config()``) before the inner one could run,
+    so the files must be written when it starts; a module's globals are relocated instead."""
+    stack = [(tree, None, None, paths)]  # the outermost enclosing function that binds paths
     while stack:
-        node, function, paths = stack.pop()
-        yield node, function, paths
+        node, function, binder, paths = stack.pop()
+        yield node, binder or function, paths
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                stack.append((child, child, paths.inside(child)))
+                outer = binder or (function if function is not None and paths.binds else None)
+                stack.append((child, child, outer, paths.inside(child)))
             else:
-                stack.append((child, function, paths))
+                stack.append((child, function, binder, paths))
 
 
 _FILE_TESTS = ("isfile", "isdir", "exists", "listdir", "scandir")

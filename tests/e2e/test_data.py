@@ -444,3 +444,30 @@ ONEBIN_CACHE_DIR='{cache}' ONEBIN_TRACE=1 '{black}' --version"""
     # The first written copy is refused, then every library comes from memory, none tried twice.
     assert len(mypyc) > 2 and mypyc[0].endswith("from its written copy"), proc.stderr
     assert all(line.endswith("from memory") for line in mypyc[1:]), proc.stderr
+
+
+OPENCV_APP = """
+import cv2, numpy as np
+image = np.zeros((32, 32, 3), np.uint8)
+cv2.circle(image, (16, 16), 8, (0, 255, 0), -1)
+ok, png = cv2.imencode(".png", image)
+print(cv2.__version__, ok, int(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).sum() > 0))
+"""
+
+
+def test_opencv_loads_its_config_files_and_its_libraries_from_the_written_copy(tmp_path: Path) -> None:
+    # opencv's bootstrap() computes its directory from __file__, then a function nested in it
+    # tests and runs the config files there (ImportError: missing configuration file): its
+    # package is written when bootstrap() starts. Its extension then loads from the written
+    # copy, and so do the 80 MB of libraries it needs in opencv_python_headless.libs: mapped
+    # from the page cache, not copied into memfds at every start
+    (tmp_path / "app.py").write_text(OPENCV_APP)
+    build("opencv-python-headless==5.0.0.93", "app.py", "-o", "app", cwd=tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "ONEBIN_CACHE_DIR": str(tmp_path / "cache")}
+    first = subprocess.run([tmp_path / "app"], capture_output=True, text=True, env=env)
+    assert first.returncode == 0 and first.stdout == "5.0.0 True 1\n", first.stderr
+    proc = subprocess.run([tmp_path / "app"], capture_output=True, text=True, env={**env, "ONEBIN_TRACE": "1"})
+    assert proc.stdout == first.stdout
+    loads = [line for line in proc.stderr.splitlines() if line.startswith("onebin: load ")]
+    libs = [line for line in loads if "/opencv_python_headless.libs/" in line or "/cv2/cv2." in line]
+    assert len(libs) > 5 and all("from its written copy" in line for line in libs), proc.stderr

@@ -45,6 +45,11 @@ def handouts(source: str) -> tuple[bool, list[str]]:
         "import os\ndef setup():\n    return os.path.dirname(__file__)\n",
         # globbing in it: invoke's completion scripts
         "import glob, os\ndef setup():\n    return glob.glob(os.path.join(os.path.dirname(os.path.realpath(__file__)), '*.sh'))\n",
+        # reading or testing a path in it that a caller names (no constant tells the builder which)
+        "import os\nHERE = os.path.dirname(__file__)\ndef setup(name):\n    with open(os.path.join(HERE, name)) as f:\n"
+        "        return f.read()\n",
+        "import os\ndef setup(name):\n    return os.path.exists(os.path.join(os.path.dirname(__file__), name))\n",
+        "from pathlib import Path\ndef setup(name):\n    return (Path(__file__).parent / name).read_text()\n",
     ],
 )
 def test_a_function_that_hands_out_its_directory(source: str) -> None:
@@ -62,6 +67,23 @@ def test_the_path_of_a_python_file_beside_it() -> None:
     )
     # importlib's bookkeeping of its frozen modules' files: no path beside it is made
     assert handouts("_bootstrap.__file__ = __file__.replace('__init__.py', '_bootstrap.py')\n") == (False, [])
+
+
+def test_a_directory_an_enclosing_function_computed_writes_when_that_function_starts() -> None:
+    # opencv's bootstrap(): LOADER_DIR from __file__, then a nested load_first_config() tests
+    # and execs the config files in it; by the time the nested one runs, LOADER_DIR is computed
+    source = (
+        "import os\ndef bootstrap():\n    LOADER_DIR = os.path.dirname(os.path.realpath(__file__))\n"
+        "    def load_first_config(fnames):\n        for fname in fnames:\n"
+        "            fpath = os.path.join(LOADER_DIR, fname)\n            if os.path.exists(fpath):\n"
+        "                exec_file(fpath)\n    load_first_config(['config.py'])\nbootstrap()\n"
+    )
+    assert handouts(source) == (False, ["bootstrap"])
+    # a nested function using only the module's own paths: the module's globals are relocated
+    nested = (
+        "import os\nHERE = os.path.dirname(__file__)\ndef outer():\n    def inner():\n        return os.listdir(HERE)\n"
+    )
+    assert handouts(nested) == (False, ["inner"])
 
 
 def test_an_import_that_hands_out_its_directory() -> None:
@@ -89,6 +111,10 @@ def test_an_import_that_hands_out_its_directory() -> None:
         "import os, other\ndef f():\n    return os.listdir(os.path.dirname(other.__file__))\n",
         "import os\ndef f():\n    path = os.path.dirname(__file__)\ndef g(path):\n    return os.listdir(path)\n",
         "import os\ndef f(path):\n    log.debug('loaded from %s', os.path.dirname(__file__))\n",
+        # a path in it stored, printed, or read at import (the names rule's case)
+        "import os, sys\ndef f(name):\n    sys.path.insert(0, os.path.join(os.path.dirname(__file__), name))\n",
+        "import os\ndef f(name):\n    print(os.path.join(os.path.dirname(__file__), name))\n",
+        "import os\nDATA = open(os.path.join(os.path.dirname(__file__), NAME)).read()\n",
     ],
 )
 def test_what_is_not_handing_out(source: str) -> None:
