@@ -18,7 +18,6 @@ from pathlib import Path
 
 from . import elf
 from ._runtime import bundle as fmt
-from .errors import BuildError
 from .target import Target
 from .tree import Tree
 
@@ -134,6 +133,12 @@ def _load_order(
     return tuple(order)
 
 
+def _module_name(relpath: str, roots: list[str]) -> str | None:
+    """The dotted name of the extension module at ``relpath``, if it is under one of ``roots``."""
+    root = max((r for r in roots if relpath.startswith(r + "/")), key=len, default=None)
+    return None if root is None else relpath[len(root) + 1 :].partition(".")[0].replace("/", ".")
+
+
 def cycle_paths(
     linkage: Linkage, objects: Mapping[str, tuple[Path, elf.SharedObject]]
 ) -> dict[str, tuple[tuple[int, int, str], ...]]:
@@ -225,8 +230,10 @@ def link_tree(
     """Strips debug sections and RUNPATHs, adds the system libraries extensions need; returns
     those libraries and each extension's preload order.
 
-    A stdlib extension whose library this machine lacks is left out, with a message; any other
-    bundled file with a missing library is an error naming it.
+    A stdlib extension whose library this machine lacks is left out, with a message. Any other
+    bundled file with a missing library stays, with a warning naming it: loading it fails as it
+    would in a venv on this machine (numba's ``tbbpool`` needs libtbb, which numba does
+    without), unless the machine that runs it has the library.
     """
     objects = {}
     dynload = f"{target.stdlib_root}/lib-dynload/"
@@ -246,20 +253,21 @@ def link_tree(
         modules = tree.modules(target.ext_suffix).values()
         extensions = {rel for kind, rel in modules if kind in (fmt.EXTENSION, fmt.EXTENSION_PACKAGE)}
         linkage = link(objects, extensions)
-        required = [m for m in linkage.missing if not m.needed_by.startswith(dynload)]
-        if required:
-            owners = tree.owners()
-            needs = "; ".join(f"{owners.get(m.needed_by, 'the app')} ({m.needed_by}) needs {m.name}" for m in required)
-            raise BuildError(
-                f"libraries that the bundled code needs are not on this machine: {needs}. "
-                "Install them on the build machine (they are then bundled), or leave out the package that needs them"
-            )
-        if not linkage.missing:
+        stdlib = [m for m in linkage.missing if m.needed_by.startswith(dynload)]
+        if not stdlib:
             break
-        for m in linkage.missing:
+        for m in stdlib:
             log(f"leaving out {m.needed_by.rpartition('/')[2]}: it needs {m.name}, which this machine lacks")
             tree.files.pop(m.needed_by, None)
             objects.pop(m.needed_by, None)
+    owners = tree.owners()
+    for m in linkage.missing:
+        module = _module_name(m.needed_by, tree.roots) if m.needed_by in extensions else None
+        log(
+            f"warning: {owners.get(m.needed_by, 'the app')} ({m.needed_by}) needs {m.name}, which this machine "
+            "lacks: loading it will fail where the running machine lacks it too, as in a venv. Install the "
+            "library here to bundle it" + (f", or leave the module out: --exclude {module}" if module else "")
+        )
     for relpath, path in linkage.added.items():
         tree.files[relpath] = elf.without_runpath(strip(path.read_bytes()))
     linkage.preload = {k: v for k, v in linkage.preload.items() if v}

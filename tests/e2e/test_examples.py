@@ -24,6 +24,7 @@ from conftest import (
     build_script_app,
     needs_root_tools,
     run_hidden,
+    run_onebin,
     run_traced,
 )
 
@@ -228,3 +229,23 @@ def test_site_packages_pth_files_run_as_site_runs_them(tmp_path: Path) -> None:
     )
     assert "ModuleNotFoundError: No module named 'pthdemo_missing_module'" in proc.stderr
     assert lines[-1] == "Remainder of file ignored"
+
+
+OPTIONAL_NATIVE_APP = """\
+import optnative
+print(optnative._fast is None, optnative.REASON)
+"""
+
+
+def test_an_extension_whose_library_is_missing_is_bundled_with_a_warning(tmp_path: Path) -> None:
+    # numba's tbbpool needs libtbb, which numba does without: the build warns and goes on,
+    # and importing the extension fails as in a venv on a machine without the library
+    (tmp_path / "app.py").write_text(OPTIONAL_NATIVE_APP)
+    proc = run_onebin("build", PACKAGES / "optnative", "app.py", "-o", "app", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    warning = next(line for line in proc.stderr.splitlines() if "libonebinmissing.so" in line)
+    assert warning.startswith("onebin: warning: optnative 1.0 (lib/python")
+    assert warning.endswith("--exclude optnative._fast")
+    run = run_hidden(tmp_path / "app")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "True libonebinmissing.so: cannot open shared object file: No such file or directory\n"

@@ -1,0 +1,1 @@
+int onebin_missing_answer(void) { return 42; }
