@@ -90,7 +90,7 @@ class _OwnPaths:
     Path) or its own directory (``__path__[0]``, ``dirname()`` or ``.parent`` of either, or of
     one above), names bound to those included; and where that directory is handed out."""
 
-    def __init__(self, tree, dirs=(), files=(), functions=None, depth=0, below=(), holders=()):
+    def __init__(self, tree, dirs=(), files=(), functions=None, depth=0, below=(), holders=(), computed=()):
         self.files, self.dirs = set(files), set(dirs)
         self._depth = depth
         self._function = isinstance(tree, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -100,6 +100,7 @@ class _OwnPaths:
             node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         }  # fmt: skip
         self.below, self.holders = set(below), set(holders)  # see is_below() and _holds()
+        self.computed = set(computed)  # see is_computed_below()
         assigns = [n for n in _in_scope(tree) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None]
         given = len(self.files) + len(self.dirs) + len(self.below) + len(self.holders)
         self._bind(assigns)
@@ -121,6 +122,8 @@ class _OwnPaths:
                     self.files.update(names)
                 elif self.is_below(node.value):
                     self.below.update(names)
+                    if self.is_computed_below(node.value):
+                        self.computed.update(names)
                 elif self._holds(node.value):
                     self.holders.update(names)
                 for target in targets:  # here, _ = os.path.split(os.path.abspath(__file__))
@@ -166,6 +169,22 @@ class _OwnPaths:
             return any(self._path(a) or self._holds(a) for a in given)
         if (name == "join" or _same_path(node)) and len(node.args) > 1:
             return self._path(node.args[0])
+        return False
+
+    def is_computed_below(self, node):
+        """Whether ``node`` is a path in the directory (``is_below``) made with a part that is
+        not a string constant: a name a caller gives, a loop's variable (opencv's
+        ``os.path.join(LOADER_DIR, fname)``). Which file it names, the builder cannot tell."""
+        if isinstance(node, ast.Name):
+            return node.id in self.computed
+        if not self.is_below(node):
+            return False
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            return not _is_string(node.right) or self.is_computed_below(node.left)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _called(node) == "joinpath":
+            return not all(map(_is_string, node.args)) or self.is_computed_below(node.func.value)
+        if isinstance(node, ast.Call) and (_called(node) == "join" or _same_path(node)) and node.args:
+            return not all(map(_is_string, node.args[1:])) or self.is_computed_below(node.args[0])
         return False
 
     def _file(self, node):
@@ -248,8 +267,8 @@ class _OwnPaths:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in _LISTINGS and self.is_dir(func.value):
             return True
-        if self._function and self._reads_below(node):
-            return True  # a path in it, named by a caller or by a constant: opencv's config files
+        if self._function and self._reads_below(node, self.is_computed_below):
+            return True  # a path in it that a caller names: opencv's config files
         if self._function and _called(node) in ("glob", "iglob") and any(self.is_below(a) for a in node.args):
             return True  # not at import: pip's vendor directory globs itself when debundled only
         if _called(node) in _PATH_ARITHMETIC:
@@ -264,16 +283,16 @@ class _OwnPaths:
             return any(inner.handed_out(n) for n in ast.walk(own))
         return any(self.is_dir(a) for a in node.args) or any(self.is_dir(k.value) for k in node.keywords)
 
-    def _reads_below(self, call):
-        """Whether ``call`` reads a path in the directory (``p.read_text()``, ``open(p)``),
-        tests one (``os.path.exists(p)``), or gives it to code that may: any call but other
-        path arithmetic."""
+    def _reads_below(self, call, below):
+        """Whether ``call`` reads a path in the directory of which ``below`` holds
+        (``p.read_text()``, ``open(p)``), tests one (``os.path.exists(p)``), or gives it to code
+        that may: any call but other path arithmetic."""
         func = call.func
-        if isinstance(func, ast.Attribute) and func.attr in _READS | _TESTS and self.is_below(func.value):
+        if isinstance(func, ast.Attribute) and func.attr in _READS | _TESTS and below(func.value):
             return True
         if _called(call) in _PATH_ARITHMETIC and _called(call) not in _TESTS:
             return False
-        return any(self.is_below(a) for a in call.args) or any(self.is_below(k.value) for k in call.keywords)
+        return any(below(a) for a in call.args) or any(below(k.value) for k in call.keywords)
 
     def inside(self, function):
         """The same for the body of ``function``, defined where this looks: its names are its
@@ -287,6 +306,7 @@ class _OwnPaths:
             self._depth,
             self.below - bound,
             self.holders - bound,
+            self.computed - bound,
         )
 
 
@@ -300,8 +320,8 @@ class _OtherPaths(_OwnPaths):
     ``D`` holding ``dirname(reportlab.__file__)``). Comparing with it (pandas', rich's and
     typer's frame filters) does not."""
 
-    def __init__(self, tree, dirs=(), files=(), functions=None, depth=0, below=(), holders=()):
-        super().__init__(tree, dirs, files, functions, depth, below, holders)
+    def __init__(self, tree, dirs=(), files=(), functions=None, depth=0, below=(), holders=(), computed=()):
+        super().__init__(tree, dirs, files, functions, depth, below, holders, computed)
         loops = [n for n in _in_scope(tree) if isinstance(n, (ast.For, ast.comprehension))]
         for node in loops:  # each directory of a package: for path in handlers.__path__
             if isinstance(node.target, ast.Name) and self._path_list(node.iter):
@@ -316,12 +336,16 @@ class _OtherPaths(_OwnPaths):
         return isinstance(node, ast.Attribute) and node.attr == "__path__"
 
     def handed_out(self, node):
-        if isinstance(node, ast.Call) and self._reads_below(node):
+        if isinstance(node, ast.Call) and self._reads_below(node, self.is_below):
             return True
         return super().handed_out(node)
 
     def script_beside(self, node):
         return False
+
+
+def _is_string(node):
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _is_script_name(node):
