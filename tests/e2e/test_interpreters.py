@@ -19,9 +19,14 @@ INTERPRETERS = sorted(glob.glob(str(PYENV / "3.1[0-9]*/bin/python3.1[0-9]"))) + 
 )
 
 APP = """\
-import json, sqlite3, ssl, sys, decimal, ctypes
+import json, sqlite3, ssl, sys, decimal, ctypes, os, subprocess, tempfile
 print(sys.version_info[:2], json.dumps([1]), sqlite3.connect(":memory:").execute("select 1").fetchone(),
       ssl.OPENSSL_VERSION.split()[0], decimal.Decimal("1.10") + 1, ctypes.sizeof(ctypes.c_int))
+with tempfile.TemporaryDirectory() as tmp:  # sys.executable given a script (virtualenv's bin/pip)
+    with open(os.path.join(tmp, "child.py"), "w") as f:
+        f.write("import sys; print('child', sys.argv[1:])")
+    child = subprocess.run([sys.executable, f.name, "x"], capture_output=True, text=True)
+    print(child.returncode, child.stdout.strip())
 """
 
 
@@ -33,7 +38,7 @@ def test_target_interpreter(python: str, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     name = Path(python).name.removeprefix("python")
     major, minor = name.split(".")[:2]
-    assert proc.stdout == f"({major}, {minor}) [1] (1,) OpenSSL 2.10 4\n"
+    assert proc.stdout == f"({major}, {minor}) [1] (1,) OpenSSL 2.10 4\n0 child ['x']\n"
 
 
 REGEX_APP = """\

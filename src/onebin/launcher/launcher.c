@@ -2110,28 +2110,25 @@ started_as_interpreter(int argc, char **argv)
 }
 
 /* `<interpreter> <this file> ARGS`, as reloaders run (Django's, werkzeug's with sys.orig_argv),
- * means the app with ARGS, exactly as python would run the app given as a script. */
+ * means the app with ARGS, exactly as python would run the app given as a script. sys.argv (the
+ * script, then its arguments) is the tail of the command line, taken as the bytes it came as:
+ * converting config's wide strings back (Py_EncodeLocale) would need Python's allocator, which
+ * on 3.12 and later does not work before the interpreter exists. */
 static void
-exec_app_if_own_script(const PyConfig *config)
+exec_app_if_own_script(const PyConfig *config, int argc, char **argv)
 {
-    if (config->run_filename == NULL) {
+    Py_ssize_t first = (Py_ssize_t)argc - config->argv.length;
+    if (config->run_filename == NULL || config->argv.length < 1 || first < 1 || first >= argc) {
         return;
     }
-    char *script = Py_EncodeLocale(config->run_filename, NULL);
+    const char *script = argv[first];
     struct stat mine, theirs;
-    int same = script != NULL && stat(script, &theirs) == 0 && stat(bundle.executable, &mine) == 0
-               && mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
+    int same = stat(script, &theirs) == 0 && stat(bundle.executable, &mine) == 0 && mine.st_dev == theirs.st_dev
+               && mine.st_ino == theirs.st_ino;
     if (!same) {
-        PyMem_Free(script);
         return;
     }
-    char **args = calloc((size_t)config->argv.length + 1, sizeof(char *));
-    for (Py_ssize_t i = 0; args != NULL && i < config->argv.length; i++) {
-        args[i] = Py_EncodeLocale(config->argv.items[i], NULL);
-    }
-    if (args != NULL) {
-        execv("/proc/self/exe", args);
-    }
+    execv("/proc/self/exe", &argv[first]);
     fprintf(stderr, "%s: cannot restart as the app: %s\n", script, strerror(errno));
     exit(2);
 }
@@ -2218,7 +2215,7 @@ main(int argc, char **argv)
     PyConfig config;
     st = configure(&config, argc, argv, interpreter);
     if (!PyStatus_Exception(st) && interpreter) {
-        exec_app_if_own_script(&config);
+        exec_app_if_own_script(&config, argc, argv);
     }
     if (!PyStatus_Exception(st)) {
         st = Py_InitializeFromConfig(&config);
