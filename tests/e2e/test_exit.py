@@ -86,6 +86,11 @@ elif mode == "tcl":
     import tkinter
     tcl = tkinter.Tcl()  # a Tcl channel is flushed only when the interpreter is deleted
     tcl.call("puts", tcl.call("open", sys.argv[2], "w"), "through a Tcl channel")
+elif mode == "stdout-deleted":
+    print("hello")
+    sys.stdout.flush()
+    del sys.stdout  # streamlink's main() does, then exits
+    raise SystemExit(0)
 elif mode == "gc-debug":
     import gc
     gc.set_debug(gc.DEBUG_UNCOLLECTABLE)
@@ -187,3 +192,9 @@ def test_a_tcl_channel_loses_nothing(app: Path) -> None:
     ours = _run([str(app / "app"), "tcl", "ours.txt"], app)
     assert "_tkinter.tkapp writes when freed" in ours.stderr
     assert (ours.returncode, (app / "ours.txt").read_text()) == (0, "through a Tcl channel\n")
+
+
+def test_an_app_that_deletes_sys_stdout_exits_as_python(app: Path) -> None:
+    ours, theirs, _ = _both(app, "stdout-deleted")
+    assert (ours.returncode, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr)
+    assert ours.returncode == 0 and ours.stdout == "hello\n"

@@ -324,13 +324,15 @@ def ending(status: int) -> None:
 
 
 def flush_stdio() -> int:
-    """Flushes stdout before finalisation; a closed pipe ends the program quietly."""
-    for stream in (sys.stdout, sys.stderr):
+    """Flushes stdout before finalisation; a closed pipe ends the program quietly. A stream
+    the app deleted (streamlink's ``del sys.stdout``) is skipped, as CPython skips it."""
+    stdout = getattr(sys, "stdout", None)
+    for stream in (stdout, getattr(sys, "stderr", None)):
         try:
             if stream is not None:
                 stream.flush()
         except BrokenPipeError:
-            if stream is sys.stdout:
+            if stream is stdout:
                 _silence_stdout()
                 return 1
         except (OSError, ValueError):

@@ -114,9 +114,13 @@ def _at_exit() -> None:
     _onebin.exit(status)
 
 
+# The standard streams' names in sys; the app may have deleted one (streamlink: sys.stdout).
+_STREAMS = ("stdin", "stdout", "stderr", "__stdin__", "__stdout__", "__stderr__")
+
+
 def _flush_standard_streams() -> None:
     """As the teardown would: sys.stdout and sys.stderr, then the streams they replaced."""
-    streams = [sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__]
+    streams = [getattr(sys, name, None) for name in _STREAMS[1:3] + _STREAMS[4:]]
     for i, stream in enumerate(streams):
         if stream is not None and stream not in streams[:i] and not stream.closed:
             stream.flush()
@@ -254,7 +258,8 @@ def _not_started(generator: "Any") -> bool:
 
 
 def _is_std_stream(obj: object) -> bool:
-    for stream in (sys.stdin, sys.stdout, sys.stderr, sys.__stdin__, sys.__stdout__, sys.__stderr__):
+    for name in _STREAMS:
+        stream = getattr(sys, name, None)
         buffer = getattr(stream, "buffer", None)
         if obj is stream or obj is buffer or obj is getattr(buffer, "raw", None):
             return True
