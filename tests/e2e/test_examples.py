@@ -232,8 +232,11 @@ def test_site_packages_pth_files_run_as_site_runs_them(tmp_path: Path) -> None:
 
 
 OPTIONAL_NATIVE_APP = """\
+import sys
 import optnative
 print(optnative._fast is None, optnative.REASON)
+if sys.argv[1:] == ["where"]:
+    print(optnative.where() == optnative._plain.__file__.rpartition("/")[0])
 """
 
 
@@ -249,3 +252,20 @@ def test_an_extension_whose_library_is_missing_is_bundled_with_a_warning(tmp_pat
     run = run_hidden(tmp_path / "app")
     assert run.returncode == 0, run.stderr
     assert run.stdout == "True libonebinmissing.so: cannot open shared object file: No such file or directory\n"
+
+
+def test_an_extension_of_a_package_an_earlier_run_wrote_loads_from_its_written_copy(tmp_path: Path) -> None:
+    # onnxruntime finds its provider library beside its extension's file (dladdr): once a run
+    # has written its package, later runs load the extension from there, checked, not from memory
+    (tmp_path / "app.py").write_text(OPTIONAL_NATIVE_APP)
+    build(PACKAGES / "optnative", "app.py", "-o", "app", cwd=tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "ONEBIN_CACHE_DIR": str(tmp_path / "cache"), "ONEBIN_TRACE": "1"}
+
+    def plain_load(*args: str) -> str:
+        proc = subprocess.run([tmp_path / "app", *args], capture_output=True, text=True, env=env)
+        assert proc.returncode == 0, proc.stderr
+        return next(line for line in proc.stderr.splitlines() if line.startswith("onebin: load ") and "_plain" in line)
+
+    assert "from memory" in plain_load()  # nothing written yet
+    assert "from memory" in plain_load("where")  # where() then writes the package
+    assert f"from its written copy ({tmp_path / 'cache'}/" in plain_load()

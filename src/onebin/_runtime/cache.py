@@ -56,6 +56,7 @@ class Cache:
         self._planned: str | None = None
         self._ready: dict[str, str] = {}  # unit -> its real path, checked in this process
         self._flagged_units: set[str] | None = None  # units that some module needs written
+        self._earlier: set[str] | None = None  # manifests' names of the units written by earlier runs
         self._warned = False
         # Called with (unit, real path) once a unit's files are ready in this process.
         self.on_ready: Callable[[str, str], None] = lambda unit, real: None
@@ -76,6 +77,31 @@ class Cache:
         if unit_of(relpath, self._bundle.index.roots) in self._ready:
             return self.base_path() + "/" + relpath.removesuffix("/-")
         return None
+
+    def written_earlier(self, relpath: str) -> str | None:
+        """The real file for ``relpath`` if an earlier run wrote its unit (a package whose code
+        needed real files: onnxruntime's), checked now; else None. An extension of that
+        package then loads from its copy, as one written in this run does: its code finds the
+        files beside it (onnxruntime's provider library, through ``dladdr()``), and it is
+        mapped from the page cache rather than copied into memory. One listing of the
+        manifests tells which units were written."""
+        roots = self._bundle.index.roots
+        unit = unit_of(relpath, roots)
+        if unit in roots:
+            return None
+        if self._earlier is None:
+            try:
+                self._earlier = set(posix.listdir(self.planned_base_path() + "/.manifest"))
+            except OSError:
+                self._earlier = set()
+        if _manifest_name(unit) not in self._earlier:
+            return None
+        try:
+            self.materialize(unit)
+        except OSError as exc:
+            self.warn(relpath, exc)
+            return None
+        return self.base_path() + "/" + relpath
 
     def real_directory(self, relpath: str) -> str | None:
         """The real copy of a bundled directory if its unit is written, or if any of its
@@ -239,7 +265,7 @@ class Cache:
         posix.rename(tmp, manifest)
 
     def _manifest(self, unit: str) -> str:
-        return self.base_path() + "/.manifest/" + unit.replace("%", "%25").replace("/", "%2F")
+        return self.base_path() + "/.manifest/" + _manifest_name(unit)
 
     def planned_base_path(self) -> str:
         """Where ``base_path()`` is or will be, without creating it."""
@@ -266,6 +292,10 @@ class Cache:
             "directory." % (self._bundle.path(relpath), exc),
             file=sys.stderr,
         )
+
+
+def _manifest_name(unit: str) -> str:
+    return unit.replace("%", "%25").replace("/", "%2F")
 
 
 def unit_of(relpath: str, roots: "tuple[str, ...]") -> str:

@@ -463,7 +463,9 @@ class ExtensionLoader:
         self.path = hook.bundle.path(relpath)
 
     def create_module(self, spec: "_ModuleSpec") -> "ModuleType":
-        real = self._hook.cache.real_path(self._relpath)  # before its code runs (mypyc's may read it)
+        cache = self._hook.cache
+        # Before its code runs (mypyc's may read it), or an earlier run wrote its package.
+        real = cache.real_path(self._relpath) or cache.written_earlier(self._relpath)
         if real is not None:
             spec.origin = real
         module = self._create(spec, real)

@@ -1,4 +1,5 @@
-"""Builds optnative._fast against libonebinmissing.so, made here and left out of the wheel."""
+"""Builds optnative._fast against libonebinmissing.so, made here and left out of the wheel, and
+optnative._plain, which needs no library."""
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -14,6 +15,9 @@ class WithMissingLibrary(build_ext):
 
 
 setup(
-    ext_modules=[Extension("optnative._fast", ["src/optnative/_fast.c"], libraries=["onebinmissing"])],
+    ext_modules=[
+        Extension("optnative._fast", ["src/optnative/_fast.c"], libraries=["onebinmissing"]),
+        Extension("optnative._plain", ["src/optnative/_plain.c"]),
+    ],
     cmdclass={"build_ext": WithMissingLibrary},
 )
