@@ -2,7 +2,7 @@
 
 Reads from stdin a marshalled list of (co_filename, path) and writes to stdout a marshalled
 list, in the same order, of (code, names, compressed, used, imports, main_imports, regexes,
-directories): ``code`` is
+directories, joined, paths, handed_imports): ``code`` is
 the marshalled code object's bytes, or None where the source does not compile (importing the
 module then raises its SyntaxError, as in a venv); ``names`` are the short string constants in
 its code, which the builder matches against the files beside it, after ``"<directory>"`` where
@@ -14,7 +14,11 @@ modules among them), for ``--trim-stdlib``; ``imports`` and ``main_imports`` are
 that run with it, and those that run only when it runs as ``__main__`` (see ``_imports``), for
 the work done ahead; ``regexes`` are the regular expressions its import compiles, compiled
 (see ``_regexes``); ``directories`` are the names its top-level code binds to its own directory
-(sphinx's ``package_dir``), which a module importing one reaches data through.
+(sphinx's ``package_dir``), which a module importing one reaches data through; ``joined`` the
+first components of the paths its import joins to its own directory; ``paths`` the names its
+top-level code binds to its own directory or a path in it (glances' ``plugins_path``), and
+``handed_imports`` the names it imports from other modules and hands out (see
+``_imported_handouts``): a module that hands out such a name needs that module's package written.
 This file runs as a script under CPython 3.10+, with nothing from onebin importable.
 """
 
@@ -169,6 +173,8 @@ class _OwnPaths:
             return any(self._path(a) or self._holds(a) for a in given)
         if (name == "join" or _same_path(node)) and len(node.args) > 1:
             return self._path(node.args[0])
+        if _same_path(node) and len(node.args) == 1 and not node.keywords:  # realpath(join(d, "x"))
+            return self.is_below(node.args[0])
         return False
 
     def is_computed_below(self, node):
@@ -342,6 +348,46 @@ class _OtherPaths(_OwnPaths):
 
     def script_beside(self, node):
         return False
+
+
+class _ImportedPaths(_OwnPaths):
+    """The same for the names a module imports from others (glances' ``from
+    glances.globals import plugins_path``), read as if each were a directory: which of them it
+    hands out. Whether one is a directory, the module that binds it says (``exported_paths``)."""
+
+    def _file(self, node):
+        return False
+
+    def _path_list(self, node):
+        return False
+
+    def script_beside(self, node):
+        return False
+
+
+def _imported_handouts(tree):
+    """The names that the module's top-level ``from M import name`` statements bind and that it
+    hands out (``os.listdir(plugins_path)`` in a function), by the names M binds them to."""
+    imported = {
+        alias.asname or alias.name: alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name != "*"
+    }
+    if not imported:
+        return []
+    found = set()
+    for node, _, scope in _walk(tree, _ImportedPaths(tree, dirs=imported)):
+        if not scope.handed_out(node):
+            continue
+        if isinstance(node, ast.Return):
+            given = [node.value]
+        else:  # what the call is given, not the function called
+            given = [*node.args, *(k.value for k in node.keywords)]
+            given += [node.func.value] if isinstance(node.func, ast.Attribute) else []
+        found.update(imported[n.id] for g in given for n in ast.walk(g) if isinstance(n, ast.Name) and n.id in imported)
+    return sorted(found)
 
 
 def _is_string(node):
@@ -1005,6 +1051,13 @@ def _joins_prefix(code):
     )
 
 
+def _lists_files(code):
+    return _any_code(code, lambda names: any(name in names for name in _LISTS))
+
+
+_LISTS = frozenset(("listdir", "scandir", "iterdir", "glob", "iglob", "rglob", "walk"))
+
+
 def _uses_sys_path(code):
     return _any_code(code, lambda names: "sys" in names and "path" in names)
 
@@ -1031,7 +1084,7 @@ def main():
         try:
             code = compile(source, co_filename, "exec", dont_inherit=True, optimize=0)
         except (SyntaxError, ValueError):
-            out.append((None, None, zlib.compress(source, 6), [], [], [], [], [], []))
+            out.append((None, None, zlib.compress(source, 6), [], [], [], [], [], [], [], []))
             continue
         names = _names(code)
         handouts = names[:1] == ["__file__"] or "__path__" in names[:2]
@@ -1040,15 +1093,17 @@ def main():
         specs = _outside_stdlib(path) and _looks_up_specs(code)
         prefixed = _outside_stdlib(path) and _joins_prefix(code)
         getfile = _outside_stdlib(path) and _looks_up_files(code)
+        lists = _outside_stdlib(path) and _lists_files(code)
         at_import, functions, searches, others, lookups, prefix_joins, files = False, [], [], [], [], [], []
-        exported, joined = [], []
-        if handouts or search or reads_paths or specs or prefixed or getfile:
+        exported, joined, exported_paths, handed_imports = [], [], [], []
+        if handouts or search or reads_paths or specs or prefixed or getfile or lists:
             try:
                 tree = ast.parse(source, co_filename)
                 if handouts:
                     own = _OwnPaths(tree)
                     at_import, functions = _handouts(tree, own)
                     exported = sorted(own.dirs)
+                    exported_paths = sorted(own.dirs | own.below)
                     joined = _joined_names(tree, own)
                     names = _with_formatted_names(names, tree)
                 if search:
@@ -1061,6 +1116,8 @@ def main():
                     prefix_joins = _prefix_joins(tree)
                 if getfile:
                     files = _file_lookups(tree)
+                if lists:
+                    handed_imports = _imported_handouts(tree)
                 if functions or searches or others or lookups or prefix_joins or files:
                     _write_modules_first(others)
                     _write_specs_first(lookups)
@@ -1084,6 +1141,8 @@ def main():
                 _regexes(code),
                 exported,
                 joined,
+                exported_paths,
+                handed_imports,
             )
         )
     marshal.dump(out, sys.stdout.buffer)

@@ -69,9 +69,11 @@ class Result(NamedTuple):
     regexes: list[Regex]  # the regular expressions its import compiles, compiled
     directories: list[str]  # the names its top-level code binds to its own directory
     joined: list[str]  # the first components of the paths it joins to its own directory
+    paths: list[str]  # the names its top-level code binds to its own directory or a path in it
+    handed_imports: list[str]  # the names it imports from other modules and hands out
 
 
-_NOTHING = Result(None, None, b"", [], [], [], [], [], [])
+_NOTHING = Result(None, None, b"", [], [], [], [], [], [], [], [])
 
 
 class Compiler:
@@ -212,10 +214,18 @@ class BundleCompiler:
             tuple(self._tree.roots),
             {rel: result.joined for rel, result in by_file.items() if result.joined},
         )
+        imports_of = {rel: result.imports for rel, result in by_file.items() if result.imports}
         datafiles.add_directory_importers(
             materialize,
             {rel: result.directories for rel, result in by_file.items() if result.directories},
-            {rel: result.imports for rel, result in by_file.items() if result.imports},
+            imports_of,
+            tuple(self._tree.roots),
+        )
+        datafiles.add_path_importers(
+            materialize,
+            {rel: result.paths for rel, result in by_file.items() if result.paths},
+            {rel: result.handed_imports for rel, result in by_file.items() if result.handed_imports},
+            imports_of,
             tuple(self._tree.roots),
         )
         self._mypyc_groups(modules, siblings, materialize)

@@ -245,6 +245,32 @@ def add_directory_importers(
             materialize[relpath] = tuple(sorted(set(materialize.get(relpath, ())) | needed))
 
 
+def add_path_importers(
+    materialize: dict[str, tuple[str, ...]],
+    paths_of: Mapping[str, Sequence[str]],
+    handed_of: Mapping[str, Sequence[str]],
+    imports_of: Mapping[str, Sequence[tuple[int, str, tuple[str, ...]]]],
+    roots: tuple[str, ...],
+) -> None:
+    """Marks the modules that hand out (list, pass on) a name they import from another module,
+    which that module binds to its own directory or a path in it (``paths_of``): glances'
+    ``stats`` lists ``plugins_path``, which ``glances.globals`` makes from its ``__file__``.
+    That module's package is written first, as a module's own is when it hands out its
+    directory (``_compile_worker._imported_handouts``)."""
+    for relpath, handed in handed_of.items():
+        needed = set()
+        for level, name, fromlist in imports_of.get(relpath, ()):
+            wanted = set(handed) & set(fromlist)
+            if not wanted:
+                continue
+            for base in _imported_package_dirs(relpath, level, name, roots):
+                for exporter in (base + ".py", base + "/__init__.py"):
+                    if wanted & set(paths_of.get(exporter, ())):
+                        needed.add(unit_of(exporter, roots))
+        if needed:
+            materialize[relpath] = tuple(sorted(set(materialize.get(relpath, ())) | needed))
+
+
 def _imported_package_dirs(relpath: str, level: int, name: str, roots: tuple[str, ...]) -> list[str]:
     """The bundle directories that ``from <level dots><name> import ...`` in the module
     ``relpath`` may name: relative to its package, or under each root."""

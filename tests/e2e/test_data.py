@@ -130,6 +130,9 @@ elif mode == "by-path":
     dictionaries = resources.files("themepkg.dictionaries")
     listed = [p.name for p in dictionaries.iterdir()], dictionaries.joinpath("hyph_de.dic").read_text()
     print(json.dumps([loose.NAME, missing, ran, listed, os.path.exists(os.environ["ONEBIN_CACHE_DIR"])]))
+elif mode == "plugins":
+    import datapkg.plugins
+    print(json.dumps(datapkg.plugins.names()))
 elif mode == "other":
     import themepkg, themepkg.loader
     cache = os.environ["ONEBIN_CACHE_DIR"]
@@ -308,6 +311,11 @@ def test_python_files_of_the_bundle_load_by_path(app: Path, tmp_path: Path) -> N
     ]
 
 
+def test_a_directory_another_module_computed_and_this_one_lists_is_real(app: Path, tmp_path: Path) -> None:
+    # glances: globals.py binds plugins_path from its __file__, stats.py imports it and lists it
+    assert run(app, tmp_path, "plugins") == ["0001_initial.py", "__init__.py", "plugin.py"]
+
+
 def test_a_directory_of_another_module_handed_out_is_real(app: Path, tmp_path: Path) -> None:
     # mkdocs' get_theme_dir() returns os.path.dirname(theme_module.__file__); flask's
     # get_root_path() finds an app's templates so
@@ -361,9 +369,17 @@ def test_importlib_resources_and_pkgutil(app: Path, tmp_path: Path) -> None:
         "Hello, {name}!",
         42,
         42,
-        ["_helper", "runner", "sub"],
+        ["_helper", "paths", "plugins", "runner", "sub"],
         # 0001_initial: not an identifier, listed as on disk (django finds its migrations so)
-        ["datapkg._helper", "datapkg.runner", "datapkg.sub", "datapkg.sub.0001_initial", "datapkg.sub.plugin"],
+        [
+            "datapkg._helper",
+            "datapkg.paths",
+            "datapkg.plugins",
+            "datapkg.runner",
+            "datapkg.sub",
+            "datapkg.sub.0001_initial",
+            "datapkg.sub.plugin",
+        ],
     ]
 
 

@@ -345,6 +345,34 @@ def test_a_module_importing_a_packages_directory_has_it_written() -> None:
     assert materialize == {"site/pkg/app.py": ("site/pkg",), "site/pkg/builders/html.py": ("site/pkg",)}
 
 
+def test_a_module_listing_a_path_another_module_made_has_that_package_written() -> None:
+    # glances: globals.py binds plugins_path from its __file__; stats.py lists it in a function
+    exporter = (
+        "import os\nwork_path = os.path.realpath(os.path.dirname(__file__))\n"
+        "plugins_path = os.path.realpath(os.path.join(work_path, 'plugins'))\nlevel = 3\n"
+    )
+    own = _compile_worker._OwnPaths(ast.parse(exporter))
+    assert sorted(own.dirs | own.below) == ["plugins_path", "work_path"]
+    importer = (
+        "import os\nfrom glances.globals import plugins_path as where, level, weak_lru_cache\n"
+        "def load():\n    return [i for i in os.listdir(where) if not i.startswith('__')]\n"
+        "def other():\n    return weak_lru_cache(level) and print(where)\n"
+    )
+    assert _compile_worker._imported_handouts(ast.parse(importer)) == ["level", "plugins_path"]
+    materialize: dict[str, tuple[str, ...]] = {}
+    datafiles.add_path_importers(
+        materialize,
+        {"site/glances/globals.py": ["plugins_path", "work_path"]},
+        {"site/glances/stats.py": ["level", "plugins_path"], "site/other.py": ["level"]},
+        {
+            "site/glances/stats.py": [(0, "glances.globals", ("plugins_path", "level"))],
+            "site/other.py": [(0, "glances.globals", ("level",))],
+        },
+        ("site",),
+    )
+    assert materialize == {"site/glances/stats.py": ("site/glances",)}
+
+
 def test_names_joined_to_its_own_directory() -> None:
     joined = _compile_worker._joined_names
     assert joined(ast.parse("from pathlib import Path\nDATADIR = Path(__file__).parent / 'datasets'\n")) == ["datasets"]
