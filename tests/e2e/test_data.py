@@ -40,6 +40,7 @@ elif mode == "resources":
         json.loads(pkgutil.get_data("datapkg", "data.json"))["answer"],
         sorted(name for _, name, _ in pkgutil.iter_modules(sys.modules["datapkg"].__path__)),
         sorted(m.name for m in pkgutil.walk_packages(sys.modules["datapkg"].__path__, "datapkg.")),
+        [f.name == str(data) for f in (data.open("rb"), data.open())],  # dateutil's tzfile shows it
     ]))
 elif mode == "metadata":
     dist = md.distribution("datapkg")
@@ -380,6 +381,7 @@ def test_importlib_resources_and_pkgutil(app: Path, tmp_path: Path) -> None:
             "datapkg.sub.0001_initial",
             "datapkg.sub.plugin",
         ],
+        [True, True],
     ]
 
 

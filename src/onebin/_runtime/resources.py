@@ -69,6 +69,7 @@ class BundlePath:
         if "w" in mode or "a" in mode or "+" in mode or "x" in mode:
             raise PermissionError(30, "The bundle is read-only", str(self))
         data = io.BytesIO(self.read_bytes())
+        data.name = str(self)  # as a file's: dateutil's tzfile repr shows it
         if "b" in mode:
             return data
         return io.TextIOWrapper(data, *args, **kwargs)  # type: ignore[arg-type]
@@ -113,7 +114,9 @@ class Reader:
 
     # The older ResourceReader interface, still used by Python 3.10's importlib.resources.
     def open_resource(self, resource: str) -> "io.BytesIO":
-        return io.BytesIO(self._bundle.read(self._relpath + "/" + resource))
+        data = io.BytesIO(self._bundle.read(self._relpath + "/" + resource))
+        data.name = self._bundle.path(self._relpath + "/" + resource)
+        return data
 
     def resource_path(self, resource: str) -> str:
         return self._cache.path_for(self._relpath + "/" + resource)
