@@ -93,11 +93,16 @@ if __name__ == "__main__":
         shared = target + "-shared"
         child(sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", shared)
         own = "import sys; print(any(p.startswith(sys.base_prefix + '/') and p.endswith('/site-packages') for p in sys.path))"
+        outside = os.path.join(os.path.dirname(target), "outside")
+        with open(outside, "w") as f:
+            f.write("#!%s\\nimport sys\\nprint(sys.prefix == %r)\\n" % (python, target))
+        os.chmod(outside, 0o755)
         print(json.dumps([
             made,
             child(python, "-c", "import sys; print(sys.prefix, sys.executable, sys.path[-1])"),
             child(python, "-m", "pip", "--version")[0],
             [child(python, "-c", own)[1], child(os.path.join(shared, "bin", "python"), "-c", own)[1]],
+            child(outside)[1],  # a script elsewhere whose #! names the venv's python
         ]))
     elif mode == "sitecustomize":  # pip's build isolation puts one on PYTHONPATH
         env = {**os.environ, "PYTHONPATH": sys.argv[2]}
@@ -189,10 +194,11 @@ def test_a_venv_made_from_sys_executable_has_this_python(app: Path, tmp_path: Pa
     target = tmp_path / "venv"
     proc = run_hidden(app, "venv", str(target))
     assert proc.returncode == 0, proc.stderr
-    made, python, pip, app_packages = json.loads(proc.stdout)
+    made, python, pip, app_packages, pip_script = json.loads(proc.stdout)
     assert made == [0, ""], proc.stdout
     site = f"{target}/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"
     assert python == [0, f"{target} {target}/bin/python {site}"]
     assert pip == 0
     # the app's own site-packages: only in a venv made with --system-site-packages
     assert app_packages == ["False", "True"]
+    assert pip_script == "True"  # the kernel runs bin/python with the script: the venv's interpreter
