@@ -395,7 +395,7 @@ def _is_string(node):
 
 
 def _is_script_name(node):
-    return isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.endswith(".py")
+    return _is_string(node) and node.value.endswith(".py")
 
 
 def _in_scope(node):
