@@ -54,10 +54,21 @@ def resolve(
     if own:
         raise EntryPointError(f"{_listing(own)} are all scripts of what you named: choose one with -c NAME")
     named = ", ".join(requested) or "nothing to install"
+    runnable = _runnable_packages(site_packages, ours)
+    hint = "".join(f"; -m {m} runs {m}/__main__.py, as `python -m {m}` does" for m in runnable)
     raise EntryPointError(
         f"no entry point: {named} declares no console script. Pass a script (app.py), "
-        f"-c NAME (one of: {_listing(scripts)}) or -m MODULE[:FUNCTION]"
+        f"-c NAME (one of: {_listing(scripts)}) or -m MODULE[:FUNCTION]{hint}"
     )
+
+
+def _runnable_packages(site_packages: Path, distributions: set[str]) -> list[str]:
+    """The top-level packages with a ``__main__`` module in the named distributions (ruff's)."""
+    found: set[str] = set()
+    for dist in importlib.metadata.distributions(path=[str(site_packages)]):
+        if _normalize(dist.metadata["Name"] or "") in distributions:
+            found.update(f.parts[0] for f in dist.files or () if len(f.parts) == 2 and f.name == "__main__.py")
+    return sorted(found)
 
 
 def _module_entry(spec: str) -> Entry:

@@ -63,6 +63,10 @@ CASES = {
     ),
     "unknown-console-script": (["pyflakes", "-c", "nope"], "-c nope: no such console script"),
     "no-console-script": (["packaging"], "packaging declares no console script"),
+    "no-console-script-but-a-main-module": (
+        [str(PACKAGES / "optnative")],
+        "-m optnative runs optnative/__main__.py, as `python -m optnative` does",
+    ),
     "not-python": (["hello.py", "--python", "/bin/true"], "/bin/true: this is not a Python interpreter"),
     "not-a-file": (["hello.py", "--python", "/no/such/python"], "--python /no/such/python: no such file"),
     "output-is-directory": (["hello.py", "-o", "."], "-o .: is a directory"),

@@ -1,0 +1,1 @@
+print("optnative as a module")
