@@ -38,6 +38,14 @@ def with_method(method):
     shm.unlink()
     return [squares, got, process.exitcode]
 
+def copies(target):
+    # venv.EnvBuilder() copies the python (symlinks=False): the copy is this file too
+    import venv
+    venv.EnvBuilder().create(target)
+    python = os.path.join(target, "bin", "python")
+    return [os.path.islink(python), child(python, "-c", "import sys; print(sys.prefix)")[1] == target]
+
+
 def child(*args, **kwargs):
     proc = subprocess.run(list(args), capture_output=True, text=True, **kwargs)
     return [proc.returncode, proc.stdout.strip()]
@@ -103,6 +111,8 @@ if __name__ == "__main__":
             child(python, "-m", "pip", "--version")[0],
             [child(python, "-c", own)[1], child(os.path.join(shared, "bin", "python"), "-c", own)[1]],
             child(outside)[1],  # a script elsewhere whose #! names the venv's python
+            os.stat(os.path.join(target, "bin", "activate")).st_mode & 0o200,  # venv rewrites it
+            copies(target + "-copies"),
         ]))
     elif mode == "sitecustomize":  # pip's build isolation puts one on PYTHONPATH
         env = {**os.environ, "PYTHONPATH": sys.argv[2]}
@@ -194,7 +204,7 @@ def test_a_venv_made_from_sys_executable_has_this_python(app: Path, tmp_path: Pa
     target = tmp_path / "venv"
     proc = run_hidden(app, "venv", str(target))
     assert proc.returncode == 0, proc.stderr
-    made, python, pip, app_packages, pip_script = json.loads(proc.stdout)
+    made, python, pip, app_packages, pip_script, activate_writable, copied = json.loads(proc.stdout)
     assert made == [0, ""], proc.stdout
     site = f"{target}/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"
     assert python == [0, f"{target} {target}/bin/python {site}"]
@@ -202,3 +212,5 @@ def test_a_venv_made_from_sys_executable_has_this_python(app: Path, tmp_path: Pa
     # the app's own site-packages: only in a venv made with --system-site-packages
     assert app_packages == ["False", "True"]
     assert pip_script == "True"  # the kernel runs bin/python with the script: the venv's interpreter
+    assert activate_writable  # copied with the mode of the cache's copy, as venv copies a venv's
+    assert copied == [False, True]  # a venv with a copy of the file: its python, not the app

@@ -15,7 +15,7 @@ and ``.manifest/`` recording (size, mtime, inode) of each file written. The app 
 the payload: a new build gets a new directory, an unchanged one reuses it.
 
 Trust: every directory on the way must belong to this user (or root) and be writable by no one
-else; directories are created 0700 and files 0500, with O_EXCL|O_NOFOLLOW. A unit is written to a
+else; directories and files are created 0700, with O_EXCL|O_NOFOLLOW. A unit is written to a
 private temporary directory and renamed into place, so readers see all of it or none of it and
 concurrent starts race harmlessly. Each process checks a unit's files against its manifest
 (a stat each) the first time it uses it; a file whose content is not what the index says is
@@ -39,7 +39,9 @@ if TYPE_CHECKING:
     from .bundle import Bundle
 
 _DIR_MODE = 0o700
-_FILE_MODE = 0o500
+# Writable by its owner, as a venv's files are: venv copies its activate scripts from the
+# stdlib with shutil.copymode (nox's session venvs), and a program in bin/ runs.
+_FILE_MODE = 0o700
 _S_IFMT, _S_IFDIR, _S_ISVTX = 0o170000, 0o040000, 0o1000
 
 

@@ -17,6 +17,7 @@
 #include <Python.h>
 #include <marshal.h>
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <link.h>
 #include <errno.h>
@@ -2011,16 +2012,56 @@ pyvenv_value(const char *config, const char *key, char *out, size_t size)
     return -1;
 }
 
+/* Whether the file at `path` is a copy of this one: the same size and the same trailer, whose
+ * header hash covers the payload's index. */
+static int
+copy_of_this_file(const char *path)
+{
+    unsigned char trailer[TRAILER_SIZE];
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return 0;
+    }
+    int same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == bundle.file_size
+               && pread(fd, trailer, TRAILER_SIZE, st.st_size - TRAILER_SIZE) == TRAILER_SIZE
+               && memcmp(trailer, bundle.file + bundle.file_size - TRAILER_SIZE, TRAILER_SIZE) == 0;
+    close(fd);
+    return same;
+}
+
 /* Whether a pyvenv.cfg says its venv was made from this executable: its `home`, the directory
- * of the python it was made with, is this file's. */
+ * of the python it was made with, is this file's; or this file is a copy of that python (a
+ * venv made with copies, as venv.EnvBuilder() makes by default): the `executable` it names
+ * (3.11+), or a file in `home` named as one in this file's directory (venv copies the base
+ * python under its own name too). Else a copy would run the app, which may make a venv again. */
 static int
 venv_made_from_here(const char *config)
 {
-    char home[PATH_MAX], real[PATH_MAX];
+    char home[PATH_MAX], real[PATH_MAX], base[PATH_MAX], candidate[PATH_MAX];
     const char *slash = strrchr(bundle.executable, '/');
-    return pyvenv_value(config, "home", home, sizeof(home)) == 0 && realpath(home, real) != NULL && slash != NULL
-           && strlen(real) == (size_t)(slash - bundle.executable)
-           && strncmp(real, bundle.executable, (size_t)(slash - bundle.executable)) == 0;
+    if (pyvenv_value(config, "home", home, sizeof(home)) != 0 || realpath(home, real) == NULL || slash == NULL) {
+        return 0;
+    }
+    size_t dir_length = (size_t)(slash - bundle.executable);
+    if (strlen(real) == dir_length && strncmp(real, bundle.executable, dir_length) == 0) {
+        return 1;
+    }
+    if (pyvenv_value(config, "executable", base, sizeof(base)) == 0 && copy_of_this_file(base)) {
+        return 1;
+    }
+    char own_dir[PATH_MAX];
+    snprintf(own_dir, sizeof(own_dir), "%.*s", (int)dir_length, bundle.executable);
+    DIR *dir = opendir(own_dir);
+    int found = 0;
+    for (struct dirent *entry; dir != NULL && !found && (entry = readdir(dir)) != NULL;) {
+        int n = snprintf(candidate, sizeof(candidate), "%s/%s", real, entry->d_name);
+        found = entry->d_name[0] != '.' && n > 0 && (size_t)n < sizeof(candidate) && copy_of_this_file(candidate);
+    }
+    if (dir != NULL) {
+        closedir(dir);
+    }
+    return found;
 }
 
 /* Whether this process was started as the python of a virtual environment made from it
