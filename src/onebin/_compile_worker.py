@@ -839,6 +839,20 @@ def _file_lookups(tree):
     return found
 
 
+def _located_files(tree):
+    """The calls of a distribution's ``locate_file()`` whose result is made into a path
+    (``str(dist.locate_file(""))``, ``Path(str(dist.locate_file(file)))``, ``os.fspath()``):
+    code that gives that path to something that reads the disk (pdm: to another python, to
+    import ``dep_logic`` from). Each is to be read through the runtime's ``located()``."""
+    return [
+        arg
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and _called(node) in _SAME_PATH
+        for arg in node.args[:1]
+        if isinstance(arg, ast.Call) and _called(arg) == "locate_file"
+    ]
+
+
 def _written_paths_first(lookups):
     """Makes each call of ``lookups`` give
     ``__import__("sys").modules["_onebin_runtime.bootstrap"].written_path(CALL)``."""
@@ -1039,7 +1053,7 @@ def _looks_up_specs(code):
 
 
 def _looks_up_files(code):
-    return _any_code(code, lambda names: any(name in names for name in _GETFILE))
+    return _any_code(code, lambda names: any(name in names for name in _GETFILE) or "locate_file" in names)
 
 
 def _joins_prefix(code):
@@ -1095,6 +1109,7 @@ def main():
         getfile = _outside_stdlib(path) and _looks_up_files(code)
         lists = _outside_stdlib(path) and _lists_files(code)
         at_import, functions, searches, others, lookups, prefix_joins, files = False, [], [], [], [], [], []
+        located = []
         exported, joined, exported_paths, handed_imports = [], [], [], []
         if handouts or search or reads_paths or specs or prefixed or getfile or lists:
             try:
@@ -1116,13 +1131,15 @@ def main():
                     prefix_joins = _prefix_joins(tree)
                 if getfile:
                     files = _file_lookups(tree)
+                    located = _located_files(tree)
                 if lists:
                     handed_imports = _imported_handouts(tree)
-                if functions or searches or others or lookups or prefix_joins or files:
+                if functions or searches or others or lookups or prefix_joins or files or located:
                     _write_modules_first(others)
                     _write_specs_first(lookups)
                     _prefix_data_first(prefix_joins).visit(tree)
                     _written_paths_first(files).visit(tree)
+                    _Through("located", {id(node): () for node in located}).visit(tree)
                     _write_files_first(tree, functions, searches)
                     code = compile(tree, co_filename, "exec", dont_inherit=True, optimize=0)
             except RecursionError:  # expressions nested deeper than the analysis goes: as written

@@ -131,6 +131,10 @@ elif mode == "by-path":
     dictionaries = resources.files("themepkg.dictionaries")
     listed = [p.name for p in dictionaries.iterdir()], dictionaries.joinpath("hyph_de.dic").read_text()
     print(json.dumps([loose.NAME, missing, ran, listed, os.path.exists(os.environ["ONEBIN_CACHE_DIR"])]))
+elif mode == "located":  # pdm gives str(dist.locate_file("")) to another python to import from
+    root = str(md.distribution("datapkg").locate_file(""))
+    data = os.fspath(md.distribution("datapkg").locate_file("datapkg/data.json"))
+    print(json.dumps([os.path.isfile(os.path.join(root, "datapkg", "__init__.py")), json.load(open(data))["answer"]]))
 elif mode == "plugins":
     import datapkg.plugins
     print(json.dumps(datapkg.plugins.names()))
@@ -310,6 +314,10 @@ def test_python_files_of_the_bundle_load_by_path(app: Path, tmp_path: Path) -> N
         [["hyph_de.dic"], "hyphen-a\n"],  # importlib.resources of a namespace package, from memory
         False,
     ]
+
+
+def test_a_path_a_distribution_locates_is_real(app: Path, tmp_path: Path) -> None:
+    assert run(app, tmp_path, "located") == [True, 42]
 
 
 def test_a_directory_another_module_computed_and_this_one_lists_is_real(app: Path, tmp_path: Path) -> None:

@@ -470,6 +470,23 @@ def test_paths_made_from_sys_prefix_and_a_constant() -> None:
     assert prefix_tops("import os, sys\nP = os.path.join(sys.prefix, '..', 'x')\nQ = os.path.join(sys.prefix)\n") == []
 
 
+def test_a_located_file_made_into_a_path_reads_through_the_runtime() -> None:
+    # pdm: str(importlib.metadata.distribution(lib).locate_file("")), given to another python
+    located = _compile_worker._located_files
+    assert (
+        len(located(ast.parse("import importlib.metadata as m\nP = str(m.distribution('x').locate_file(''))\n"))) == 1
+    )
+    assert (
+        len(
+            located(ast.parse("from pathlib import Path\ndef f(d, file):\n    return Path(str(d.locate_file(file)))\n"))
+        )
+        == 1
+    )
+    # read from memory, compared or printed: left alone
+    assert located(ast.parse("def f(d, f):\n    return d.locate_file(f).read_text()\n")) == []
+    assert located(ast.parse("def f(d):\n    print(d.locate_file('numpy') != ROOT)\n")) == []
+
+
 def test_the_scripts_directory_sysconfig_names_is_the_prefix_bin() -> None:
     # ruff's find_ruff_bin(), uv's find_uv_bin(): their binaries, from .data/scripts
     assert prefix_tops("import sysconfig\ndef f():\n    return sysconfig.get_path('scripts')\n") == ["bin"]

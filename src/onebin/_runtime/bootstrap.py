@@ -97,6 +97,23 @@ def written_path(path: "T") -> "T":
     return path if hook is None else hook.write_units([path], with_script=True)[0]
 
 
+def located(path: object) -> object:
+    """What a distribution's ``locate_file()`` gave, as a path to its written copy: the
+    package holding it written to the cache, or for a sys.path root itself (``locate_file("")``:
+    site-packages), every package in it. The builder has each ``locate_file()`` made into a
+    path (``str()``, ``os.fspath()``, ``Path()``) read through this: pdm gives
+    ``str(distribution("dep_logic").locate_file(""))`` to another python, to import from."""
+    hook = _hook
+    text = str(path)
+    relpath = None if hook is None else hook.bundle.relpath(text)
+    if hook is None or relpath is None:
+        return path
+    if relpath in hook.bundle.index.roots:
+        real = hook.write_root(relpath)
+        return path if real is None else real
+    return hook.write_units([text])[0]
+
+
 def prefix_data(path: "T", top: str) -> "T":
     """``path`` (``sys.prefix``, or the scripts directory ``sysconfig`` names under it), or
     the same path in the directory that stands for the prefix in the cache once the data the

@@ -167,6 +167,17 @@ class PathHook:
         self._relocate_units(written)
         self.put_cache_on_sys_path()
 
+    def write_root(self, root: str) -> "str | None":
+        """Writes every package of the sys.path root ``root`` (site-packages) to the cache;
+        returns the directory holding them, or None if the cache cannot be written (warned)."""
+        try:
+            written = self.cache.write_roots([root])
+        except OSError as exc:
+            self.cache.warn(root, exc)
+            return None
+        self._relocate_units(written)
+        return self.cache.base_path() + "/" + root
+
     def put_cache_on_sys_path(self) -> None:
         """Puts the directory that holds (or will hold) the written packages of each of the
         bundle's sys.path entries right after it on sys.path (see ``_beside_root``)."""
