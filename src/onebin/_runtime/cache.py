@@ -347,7 +347,7 @@ def _check_private(path: str) -> None:
 
 def _manifest_now(final: str, files: "list[tuple[str, str]]") -> str:
     """The manifest of a unit's files as they are now: "<file>\t<size> <mtime_ns> <inode>" each,
-    "missing" or "untrusted" (not a regular file of this user, or writable) instead of the
+    "missing" or "untrusted" (not a regular file of this user, or writable by others) instead of the
     numbers; stat'ed by the launcher (``_onebin.manifest``)."""
     assert _stat_lines is not None, "only the executable writes and checks units"
     return _stat_lines(final, [inner for inner, _ in files], posix.geteuid())

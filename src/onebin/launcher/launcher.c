@@ -1567,7 +1567,7 @@ onebin_exit(PyObject *self, PyObject *arg)
 
 /* manifest(directory, names, uid) -> str: what the cache's manifest records of the files
  * `directory/name` (the directory itself for ""): a line "<name>\t<size> <mtime_ns> <inode>"
- * each, with "missing" or "untrusted" (not a regular file of `uid`, or writable) instead of the
+ * each, with "missing" or "untrusted" (not a regular file of `uid`, or writable by others) instead of the
  * numbers: the manifest's one definition, which _runtime/cache.py writes and compares in one
  * piece (a stat per file in C costs a third of one in Python; django's unit has 3,662 files). */
 static PyObject *
@@ -1598,7 +1598,7 @@ onebin_manifest(PyObject *self, PyObject *args)
         struct stat st;
         if (n < 0 || (size_t)n >= sizeof(path) || lstat(path, &st) != 0) {
             snprintf(line, sizeof(line), "missing");
-        } else if (!S_ISREG(st.st_mode) || st.st_uid != (uid_t)uid || (st.st_mode & 0222)) {
+        } else if (!S_ISREG(st.st_mode) || st.st_uid != (uid_t)uid || (st.st_mode & 0022)) {
             snprintf(line, sizeof(line), "untrusted");
         } else {
             long long mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
