@@ -74,6 +74,8 @@ _SAME_PATH = frozenset(
 _LISTINGS = frozenset(("iterdir", "glob", "rglob", "walk"))
 _READS = _LISTINGS | {"open", "read_text", "read_bytes"}
 _TESTS = frozenset(("exists", "isfile", "isdir", "is_file", "is_dir"))
+# Methods of a path in the directory that give a path in it again: (d / name).resolve()
+_BELOW_AGAIN = frozenset(("joinpath", "replace", "strip", "rstrip", "resolve", "absolute"))
 
 
 def _called(call):
@@ -166,7 +168,7 @@ class _OwnPaths:
         if not isinstance(node, ast.Call):
             return False
         name, func = _called(node), node.func
-        if name in ("joinpath", "replace", "strip", "rstrip") and isinstance(func, ast.Attribute):
+        if name in _BELOW_AGAIN and isinstance(func, ast.Attribute):
             return self._path(func.value)
         if name == "format" and isinstance(func, ast.Attribute):
             given = [*node.args, *(k.value for k in node.keywords)]
@@ -189,6 +191,8 @@ class _OwnPaths:
             return not _is_string(node.right) or self.is_computed_below(node.left)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _called(node) == "joinpath":
             return not all(map(_is_string, node.args)) or self.is_computed_below(node.func.value)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _called(node) in _BELOW_AGAIN:
+            return self.is_computed_below(node.func.value)  # (d / name).resolve()
         if isinstance(node, ast.Call) and (_called(node) == "join" or _same_path(node)) and node.args:
             return not all(map(_is_string, node.args[1:])) or self.is_computed_below(node.args[0])
         return False

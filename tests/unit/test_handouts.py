@@ -50,6 +50,10 @@ def handouts(source: str) -> tuple[bool, list[str]]:
         "        return f.read()\n",
         "import os\ndef setup(name):\n    return os.path.exists(os.path.join(os.path.dirname(__file__), name))\n",
         "from pathlib import Path\ndef setup(name):\n    return (Path(__file__).parent / name).read_text()\n",
+        # pypdfium2's library loader: a path made absolute, then tested and given to ctypes
+        "import ctypes, pathlib\ndef setup(libpaths):\n    for lpath in libpaths:\n"
+        "        lpath = (pathlib.Path(__file__).parent / lpath).resolve(strict=False)\n"
+        "        if lpath.exists():\n            return ctypes.CDLL(str(lpath))\n",
     ],
 )
 def test_a_function_that_hands_out_its_directory(source: str) -> None:
