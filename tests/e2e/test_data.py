@@ -135,6 +135,18 @@ elif mode == "located":  # pdm gives str(dist.locate_file("")) to another python
     root = str(md.distribution("datapkg").locate_file(""))
     data = os.fspath(md.distribution("datapkg").locate_file("datapkg/data.json"))
     print(json.dumps([os.path.isfile(os.path.join(root, "datapkg", "__init__.py")), json.load(open(data))["answer"]]))
+elif mode == "suffix":  # hy: an import hook adds its source suffix, and compiles such files
+    import importlib.machinery as machinery
+    compiled = []
+    real = machinery.SourceFileLoader.source_to_code
+    def source_to_code(self, data, path, *args, **kwargs):
+        compiled.append(path.rpartition("/")[2])
+        return real(self, data, path, *args, **kwargs)
+    machinery.SourceFileLoader.source_to_code = source_to_code
+    machinery.SOURCE_SUFFIXES.insert(0, ".upy")
+    sys.path_importer_cache.clear()
+    import datapkg.loud
+    print(json.dumps([datapkg.loud.ANSWER, compiled, datapkg.loud.__file__.endswith("/site-packages/datapkg/loud.upy")]))
 elif mode == "plugins":
     import datapkg.plugins
     print(json.dumps(datapkg.plugins.names()))
@@ -314,6 +326,10 @@ def test_python_files_of_the_bundle_load_by_path(app: Path, tmp_path: Path) -> N
         [["hyph_de.dic"], "hyphen-a\n"],  # importlib.resources of a namespace package, from memory
         False,
     ]
+
+
+def test_a_module_in_a_source_suffix_an_import_hook_adds(app: Path, tmp_path: Path) -> None:
+    assert run(app, tmp_path, "suffix") == [42, ["loud.upy"], True]
 
 
 def test_a_path_a_distribution_locates_is_real(app: Path, tmp_path: Path) -> None:

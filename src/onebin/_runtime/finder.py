@@ -309,7 +309,8 @@ class BundleFinder:
         key = self._dir + "/" + fullname.rpartition(".")[2]
         entry = self._bundle.index.modules.get(key)
         if entry is None:
-            return None
+            external = sys.modules["_frozen_importlib_external"]  # installed after the runtime
+            return self._other_source(fullname, key, external) if len(external.SOURCE_SUFFIXES) > 1 else None
         kind, relpath = entry[0], entry[1]
         if kind == _bundle.NAMESPACE:
             spec = ModuleSpec(fullname, None, is_package=True)
@@ -327,6 +328,23 @@ class BundleFinder:
         if _trace.ON:
             _trace.emit("import %s from %s" % (fullname, relpath))
         return spec
+
+    def _other_source(self, fullname: str, key: str, external: "Any") -> "_ModuleSpec | None":
+        """A module in a language that an import hook added to importlib's source suffixes
+        (hy's ``.hy``, in ``SOURCE_SUFFIXES``, compiled by its patched
+        ``SourceFileLoader.source_to_code``): loaded by that loader from the bundle's bytes."""
+        files = self._bundle.index.files
+        for suffix in external.SOURCE_SUFFIXES:
+            for relpath, package in ((key + "/__init__" + suffix, True), (key + suffix, False)):
+                if suffix != ".py" and relpath in files:
+                    path = self._bundle.path(relpath)
+                    loader = _source_loader_class(external)(fullname, path, self._bundle)
+                    search = [self._subdir(key)] if package else None
+                    spec: _ModuleSpec = external.spec_from_file_location(
+                        fullname, path, loader=loader, submodule_search_locations=search
+                    )
+                    return spec
+        return None
 
     def _subdir(self, relpath: str) -> str:
         path = self._bundle.path(relpath)
@@ -351,6 +369,33 @@ class BundleFinder:
 
     def __repr__(self) -> str:
         return "<onebin BundleFinder %r>" % self.path
+
+
+_SourceLoader: "type | None" = None
+
+
+def _source_loader_class(external: "Any") -> type:
+    """importlib's SourceFileLoader, reading the bundle's files, never caching bytecode: made
+    when first needed."""
+    global _SourceLoader
+    if _SourceLoader is None:
+
+        class BundleSourceLoader(external.SourceFileLoader):  # type: ignore[misc]
+            def __init__(self, fullname: str, path: str, bundle: "_bundle.Bundle") -> None:
+                super().__init__(fullname, path)
+                self._bundle = bundle
+
+            def get_data(self, path: str) -> bytes:
+                relpath = self._bundle.relpath(path)
+                if relpath is None:
+                    return super().get_data(path)  # type: ignore[no-any-return]
+                return self._bundle.read(relpath)
+
+            def path_stats(self, path: str) -> dict:  # type: ignore[type-arg]
+                raise OSError("no bytecode cache for the bundle's files")
+
+        _SourceLoader = BundleSourceLoader
+    return _SourceLoader
 
 
 class MainFinder:
