@@ -329,7 +329,9 @@ def test_python_files_of_the_bundle_load_by_path(app: Path, tmp_path: Path) -> N
 
 
 def test_a_module_in_a_source_suffix_an_import_hook_adds(app: Path, tmp_path: Path) -> None:
+    # hy: its .hy modules, compiled by its hook once, then their code kept in the cache
     assert run(app, tmp_path, "suffix") == [42, ["loud.upy"], True]
+    assert run(app, tmp_path, "suffix") == [42, [], True]
 
 
 def test_a_path_a_distribution_locates_is_real(app: Path, tmp_path: Path) -> None:

@@ -105,6 +105,31 @@ class Cache:
             return None
         return self.base_path() + "/" + relpath
 
+    def compiled(self, relpath: str) -> "bytes | None":
+        """The marshalled code an earlier run stored for the module ``relpath`` (a source that an
+        import hook compiles: hy's ``.hy``, which the build cannot compile), if any."""
+        try:
+            with open(self._compiled_path(relpath), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def store_compiled(self, relpath: str, data: bytes) -> None:
+        """Keeps the marshalled code of ``relpath`` for the next runs, as python keeps a .pyc;
+        if the cache cannot be written, the next run compiles it again."""
+        try:
+            final = self._compiled_path(relpath)
+            _makedirs(final.rpartition("/")[0])
+            tmp = "%s.tmp-%d" % (final, posix.getpid())
+            _unlink(tmp)
+            _write_file(tmp, data, 0o600)
+            posix.rename(tmp, final)
+        except OSError:
+            pass
+
+    def _compiled_path(self, relpath: str) -> str:
+        return self.base_path() + "/.compiled/" + _manifest_name(relpath)
+
     def real_directory(self, relpath: str) -> str | None:
         """The real copy of a bundled directory if its unit is written, or if any of its
         modules will need it written (so that paths derived from either agree)."""

@@ -8,6 +8,7 @@ semantics hold: the stdlib before site-packages, a directory the app inserts bef
 
 import _imp
 import _io
+import marshal
 import sys
 
 from . import bundle as _bundle
@@ -337,11 +338,10 @@ class BundleFinder:
         for suffix in external.SOURCE_SUFFIXES:
             for relpath, package in ((key + "/__init__" + suffix, True), (key + suffix, False)):
                 if suffix != ".py" and relpath in files:
-                    path = self._bundle.path(relpath)
-                    loader = _source_loader_class(external)(fullname, path, self._bundle)
+                    loader = _source_loader_class(external)(fullname, relpath, self._hook)
                     search = [self._subdir(key)] if package else None
                     spec: _ModuleSpec = external.spec_from_file_location(
-                        fullname, path, loader=loader, submodule_search_locations=search
+                        fullname, loader.path, loader=loader, submodule_search_locations=search
                     )
                     return spec
         return None
@@ -375,24 +375,34 @@ _SourceLoader: "type | None" = None
 
 
 def _source_loader_class(external: "Any") -> type:
-    """importlib's SourceFileLoader, reading the bundle's files, never caching bytecode: made
-    when first needed."""
+    """importlib's SourceFileLoader, reading the bundle's files, keeping their code in the
+    cache: made when first needed."""
     global _SourceLoader
     if _SourceLoader is None:
 
         class BundleSourceLoader(external.SourceFileLoader):  # type: ignore[misc]
-            def __init__(self, fullname: str, path: str, bundle: "_bundle.Bundle") -> None:
-                super().__init__(fullname, path)
-                self._bundle = bundle
+            def __init__(self, fullname: str, relpath: str, hook: PathHook) -> None:
+                super().__init__(fullname, hook.bundle.path(relpath))
+                self._bundle, self._cache, self._relpath = hook.bundle, hook.cache, relpath
+
+            def get_code(self, fullname: str) -> "CodeType":
+                """Compiled by the hook's ``source_to_code``, once: its code is kept in the
+                cache (hy's compiler takes a second for its own modules at each start)."""
+                stored = self._cache.compiled(self._relpath)
+                if stored is not None:
+                    try:
+                        return marshal.loads(stored)  # type: ignore[no-any-return]
+                    except (EOFError, ValueError, TypeError):
+                        pass
+                code = self.source_to_code(self.get_data(self.path), self.path)
+                self._cache.store_compiled(self._relpath, marshal.dumps(code))
+                return code  # type: ignore[no-any-return]
 
             def get_data(self, path: str) -> bytes:
                 relpath = self._bundle.relpath(path)
                 if relpath is None:
                     return super().get_data(path)  # type: ignore[no-any-return]
                 return self._bundle.read(relpath)
-
-            def path_stats(self, path: str) -> dict:  # type: ignore[type-arg]
-                raise OSError("no bytecode cache for the bundle's files")
 
         _SourceLoader = BundleSourceLoader
     return _SourceLoader
