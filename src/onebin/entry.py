@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,10 @@ def resolve(
     if module is not None:
         return _module_entry(module)
     # An entry point wins over a script file of the same name.
-    scripts: dict[str, tuple[str | Path, str]] = {**_file_scripts(site_packages), **_console_scripts(site_packages)}
+    scripts: dict[str, tuple[str | Path, str]] = {
+        **_file_scripts(site_packages),
+        **_entry_points(site_packages, ("console_scripts",)),
+    }
     if console_script is not None:
         if console_script not in scripts:
             raise EntryPointError(
@@ -89,27 +93,51 @@ def _wrapper_path(module: str) -> str:
 def _script_entry(name: str, value: str | Path, distribution: str) -> Entry:
     if isinstance(value, Path):  # a script file: its code runs as __main__, as its shebang would run it
         return Entry(value.read_bytes(), f"bin/{name}", f"bin/{name}", f"script {name} (from {distribution})")
+    module, function = _reference(value)
+    return _call_entry(module, function, f"bin/{name}", f"console script {name} ({value} from {distribution})")
+
+
+def _reference(value: str) -> tuple[str, str]:
+    """An entry point's ``module:function [extras]``, as (module, function)."""
     module, _, function = value.partition(":")
-    function = function.split("[")[0].strip()
-    return _call_entry(module.strip(), function, f"bin/{name}", f"console script {name} ({value} from {distribution})")
+    return module.strip(), function.split("[")[0].strip()
 
 
 def _call_entry(module: str, function: str, relpath: str, description: str) -> Entry:
+    return Entry(_call_source(module, function), relpath, relpath, description)
+
+
+def _call_source(module: str, function: str) -> bytes:
     head = function.split(".")[0]
-    source = f"import sys\nfrom {module} import {head}\nif __name__ == '__main__':\n    sys.exit({function}())\n"
-    return Entry(source.encode(), relpath, relpath, description)
+    return f"import sys\nfrom {module} import {head}\nif __name__ == '__main__':\n    sys.exit({function}())\n".encode()
+
+
+def script_wrappers(site_packages: Path, programs: Iterable[str]) -> dict[str, bytes]:
+    """What pip writes in a venv's ``bin/`` for each console (and GUI) script of the installed
+    distributions and each Python script file they install, but the ``#!`` line, which names
+    the python to run it: the runtime writes them with the executable's own (``sys.executable``)
+    when code asks for the scripts directory, so that a tool running one of them by name through
+    ``PATH`` (semgrep's ``semgrep-core`` runs ``pysemgrep``) finds it. Not those named as one
+    of ``programs`` (the other files in ``bin/``), which a venv would have overwritten."""
+    wrappers = {name: path.read_bytes().partition(b"\n")[2] for name, (path, _) in _file_scripts(site_packages).items()}
+    for name, (value, _) in _entry_points(site_packages, ("console_scripts", "gui_scripts")).items():
+        wrappers[name] = _call_source(*_reference(value))
+    for name in programs:
+        wrappers.pop(name, None)
+    return {name: body for name, body in sorted(wrappers.items()) if b"\0" not in body}  # not a Python file
 
 
 def _is_attribute(text: str) -> bool:
     return all(part.isidentifier() for part in text.split("."))
 
 
-def _console_scripts(site_packages: Path) -> dict[str, tuple[str, str]]:
-    """Console script name -> (object reference, distribution name), for each installed one."""
+def _entry_points(site_packages: Path, groups: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """Entry point name -> (object reference, distribution name), for each installed one of
+    ``groups``; the first distribution found wins a name."""
     scripts: dict[str, tuple[str, str]] = {}
     for dist in importlib.metadata.distributions(path=[str(site_packages)]):
         for ep in dist.entry_points:
-            if ep.group == "console_scripts":
+            if ep.group in groups:
                 scripts.setdefault(ep.name, (ep.value, dist.metadata["Name"]))
     return dict(sorted(scripts.items()))
 

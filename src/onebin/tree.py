@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import elf
-from ._runtime.bundle import EXTENSION, EXTENSION_PACKAGE, NAMESPACE, PACKAGE, SOURCE
-from .entry import SCRIPT_ROOT, runs_with_python
+from ._runtime.bundle import EXTENSION, EXTENSION_PACKAGE, NAMESPACE, PACKAGE, SCRIPT_WRAPPERS, SOURCE, pack_wrappers
+from .entry import SCRIPT_ROOT, runs_with_python, script_wrappers
 from .target import Target
 
 # The stdlib's own test suites are left out; nothing else is.
@@ -54,6 +54,10 @@ class Tree:
                 tree.files[f"{stdlib}/lib-dynload/{so.name}"] = so
         tree._add_walk(f"{stdlib}/site-packages", site_packages, _SITE_PACKAGES)
         tree._move_prefix_data(f"{stdlib}/site-packages", site_packages)
+        programs = [relpath.partition("/")[2] for relpath in tree.files if relpath.startswith("bin/")]
+        wrappers = script_wrappers(site_packages, programs)
+        if wrappers:
+            tree.files[SCRIPT_WRAPPERS] = pack_wrappers(wrappers)
         return tree
 
     def _move_prefix_data(self, root: str, site_packages: Path) -> None:

@@ -193,6 +193,17 @@ def test_a_program_a_distribution_installs_in_bin(tmp_path: Path) -> None:
     proc = run_hidden(tmp_path / "program", "x")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "True True\nprogram twoscripts x\n"
+    # That bin/ also holds the scripts a venv's does, which pip points at its python: here at
+    # the executable, as python. A tool that puts it on PATH runs another of its distribution's
+    # console scripts (or Python scripts) by name (semgrep's semgrep-core runs pysemgrep), with
+    # no Python on the machine; from a directory whose path a #! line cannot hold, through sh.
+    spaced = tmp_path / "a b"
+    spaced.mkdir()
+    shutil.copy2(tmp_path / "program", spaced / "program")
+    for program in (tmp_path / "program", spaced / "program"):
+        proc = run_hidden(program, "--by-name")
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == "first\nfirst\nthird __main__ ['y']\n"
 
 
 def test_the_readme_sample(tmp_path: Path) -> None:

@@ -123,8 +123,8 @@ def prefix_data(path: "T", top: str) -> "T":
     read it through this (``_compile_worker._prefix_joins``)."""
     hook = _hook
     prefix = sys.prefix
-    if hook is None or not isinstance(path, str):
-        return path
+    if hook is None or not isinstance(path, str) or prefix != sys.base_prefix:
+        return path  # (in a venv made from the executable, its prefix is the venv's)
     if path == prefix:
         rest = ""
     elif path.startswith(prefix + "/" + top) and path[len(prefix) + 1 + len(top) :][:1] in ("", "/"):

@@ -38,6 +38,21 @@ EXTENSION_PACKAGE = 4  # a package whose __init__ is a C extension (mypyc compil
 ZLIB = 1  # deflated with zlib: a module's source, and with --compress, most blobs
 LZ4 = 2  # packed (launcher/onebin_lz4.h), then its unpacked size: the default for large enough blobs
 
+# The bundle file holding the bodies of the scripts a venv has in bin/ (console scripts'
+# wrappers, distributions' Python scripts), without their #! line: name, NUL, body, NUL...
+SCRIPT_WRAPPERS = ".scripts"
+
+
+def pack_wrappers(wrappers: "dict[str, bytes]") -> bytes:
+    """The ``SCRIPT_WRAPPERS`` file for ``wrappers`` (name -> body; neither holds a NUL)."""
+    return b"\0".join(part for name, body in wrappers.items() for part in (name.encode(), body))
+
+
+def unpack_wrappers(data: bytes) -> "list[tuple[str, bytes]]":
+    """(name, body) of each script of a ``SCRIPT_WRAPPERS`` file."""
+    parts = data.split(b"\0")
+    return [(parts[i].decode(), parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+
 
 def inflate(data: bytes | memoryview) -> bytes:
     """Bytes that the builder deflated (a module's source; with --compress, any blob but the

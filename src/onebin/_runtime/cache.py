@@ -187,6 +187,25 @@ class Cache:
             self.warn(unit, exc)
             return None
 
+    def write_scripts(self, directory: str, files: "list[tuple[str, bytes]]") -> None:
+        """Writes each of ``files`` (name, content) that is not there as it is into the cache's
+        ``directory``, executable: files made by this process rather than units of the bundle
+        (``PathHook.write_scripts``), so checked by their content rather than a manifest."""
+        final = self.base_path() + "/" + directory
+        _makedirs(final)
+        for name, data in files:
+            path = final + "/" + name
+            try:
+                with open(path, "rb") as f:
+                    if f.read() == data:
+                        continue
+            except OSError:
+                pass
+            tmp = "%s/.%s.tmp-%d" % (final, name, posix.getpid())
+            _unlink(tmp)
+            _write_file(tmp, data)
+            posix.rename(tmp, path)
+
     def relpath(self, path: str) -> str | None:
         """The bundle path of a path inside the written units, or None."""
         base = self._base or self._planned

@@ -43,6 +43,7 @@ class PathHook:
         self.cache = _cache.Cache(bundle)
         self.natives = _native.NativeLoader(bundle, self.cache)
         self.cache.on_ready = self._relocate
+        self._scripts: str | None = None  # the prefix's stand-in, once its bin/ has its scripts
 
     def __call__(self, path: str) -> "BundleFinder | MainFinder":
         relpath = self.bundle.relpath(path)
@@ -148,10 +149,35 @@ class PathHook:
     def prefix_data(self, top: str) -> "str | None":
         """The cache's directory standing for the prefix, once the bundle's data under ``top``
         (``share``, ``etc``: what wheels install outside site-packages) is written there; None
-        if the bundle holds none (or the cache cannot be written: ``Cache.write`` warns)."""
+        if the bundle holds none (or the cache cannot be written: ``Cache.write`` warns). For
+        ``bin``, also the scripts a venv has there (see ``write_scripts``)."""
+        if top == "bin" and _bundle.SCRIPT_WRAPPERS in self.bundle.index.files:
+            return self.write_scripts()
         if top not in self.bundle.index.prefix_data or self.cache.write(top) is None:
             return None
         return self.cache.base_path()
+
+    def write_scripts(self) -> "str | None":
+        """The cache's directory standing for the prefix, once its ``bin/`` holds what a venv's
+        does: the programs of the bundle's distributions, and a script for each of their console
+        scripts and Python scripts whose ``#!`` line names this executable as their python
+        (``sys.executable``, which makes it the interpreter), as pip writes them. A tool that
+        puts that directory on ``PATH`` and runs one of them by name (semgrep's ``semgrep-core``
+        runs ``pysemgrep``) runs it. Each process checks them once: the same app at another path
+        rewrites them, naming itself. None, warned, if the cache cannot be written."""
+        if self._scripts is None:
+            if "bin" in self.bundle.index.prefix_data and self.cache.write("bin") is None:
+                return None
+            first = _shebang(sys.executable)
+            try:
+                if first is not None:
+                    scripts = _bundle.unpack_wrappers(self.bundle.read(_bundle.SCRIPT_WRAPPERS))
+                    self.cache.write_scripts("bin", [(name, first + body) for name, body in scripts])
+                self._scripts = self.cache.base_path()
+            except OSError as exc:
+                self.cache.warn(_bundle.SCRIPT_WRAPPERS, exc)
+                return None
+        return self._scripts
 
     def write_every_package(self) -> None:
         """Writes every package of the bundle's sys.path entries to the cache and puts the
@@ -571,3 +597,16 @@ class ExtensionLoader:
 
     def __repr__(self) -> str:
         return "<onebin ExtensionLoader %r>" % self.path
+
+
+def _shebang(executable: str) -> "bytes | None":
+    """The first lines of a script that ``executable`` runs, as pip writes them: a ``#!`` line
+    naming it, or where the kernel cannot take that line (too long, or holding a space), a
+    ``/bin/sh`` line and a line that is both a shell ``exec`` of it and a Python string. None
+    for a path that neither can name (one with a quote or a backslash)."""
+    path = executable.encode("utf-8", "surrogateescape")
+    if len(path) <= 125 and not any(c in path for c in b" \t\n"):
+        return b"#!" + path + b"\n"
+    if any(c in path for c in b"'\\\n"):
+        return None
+    return b"#!/bin/sh\n'''exec' '" + path + b"' \"$0\" \"$@\"\n' '''\n"

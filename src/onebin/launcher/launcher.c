@@ -2147,9 +2147,11 @@ started_as_interpreter(int argc, char **argv)
     if (execfn != NULL && (strcmp(execfn, bundle.interpreter) == 0 || started_in_venv(execfn))) {
         return 1;
     }
-    /* A script whose #! line names a venv's python (pip's console scripts in a venv made from
-     * this file): the kernel passes the script as AT_EXECFN, the #! path as argv[0]. */
-    if (execfn != NULL && argc > 1 && argv[0][0] == '/' && strcmp(argv[0], execfn) != 0 && started_in_venv(argv[0])) {
+    /* A script whose #! line names sys.executable (the scripts the runtime writes in the cache's
+     * bin/, see PathHook.write_scripts) or a venv's python (pip's console scripts in a venv made
+     * from this file): the kernel passes the script as AT_EXECFN, the #! path as argv[0]. */
+    if (execfn != NULL && argc > 1 && argv[0][0] == '/' && strcmp(argv[0], execfn) != 0
+        && (strcmp(argv[0], bundle.interpreter) == 0 || started_in_venv(argv[0]))) {
         return 1;
     }
     return argc > 1 && argv[0][0] == '/' && python_options(argv[1]) && parent_runs_this_file();
