@@ -439,22 +439,47 @@ def _joined_names(tree, paths=None):
     is read as a data directory too (mimesis' ``datasets``, whose ``__init__`` holds tables and
     whose subdirectories the JSON files), which a name alone does not say: a module's strings
     name its subpackages for many other reasons (``__all__``). Not in functions: lxml's
-    ``get_include()`` joins its ``includes`` package for builds that ask for it. ``paths``:
-    the module's ``_OwnPaths``, if made already."""
+    ``get_include()`` joins its ``includes`` package for builds that ask for it. But in
+    functions, the whole of a path of two or more constants joined to it, which may name a data
+    file in a subpackage: semgrep's ``Path(__file__).parent / "semgrep_interfaces" /
+    "lang.json"``, opened by a class that the module instantiates. ``paths``: the module's ``_OwnPaths``, if
+    made already."""
     paths, constants, found = paths or _OwnPaths(tree), _string_constants(tree), set()
     for node in _in_scope(tree):
-        parts = []
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and paths.is_dir(node.left):
-            parts = [node.right]
-        elif isinstance(node, ast.Call) and _called(node) == "joinpath" and isinstance(node.func, ast.Attribute):
-            parts = node.args if paths.is_dir(node.func.value) else []
-        elif isinstance(node, ast.Call) and _called(node) == "join" and node.args and paths.is_dir(node.args[0]):
-            parts = node.args[1:]
-        spelled = _concatenated(parts[0], constants) if parts else None
+        head, parts = _joined(node)
+        spelled = _concatenated(parts[0], constants) if parts and paths.is_dir(head) else None
         first = spelled.strip("/").split("/")[0] if spelled else ""
         if first not in ("", ".", ".."):
             found.add(first)
+    for node, function, scope in _walk(tree, paths):
+        whole = _constant_join(node, scope) if function is not None else None
+        if whole is not None and "/" in whole:
+            found.add(whole)
     return sorted(found)
+
+
+def _joined(node):
+    """(the path, the parts joined to it) of ``path / part``, ``path.joinpath(*parts)`` or
+    ``os.path.join(path, *parts)``; (None, []) for any other node."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return node.left, [node.right]
+    if isinstance(node, ast.Call) and _called(node) == "joinpath" and isinstance(node.func, ast.Attribute):
+        return node.func.value, node.args
+    if isinstance(node, ast.Call) and _called(node) == "join" and node.args:
+        return node.args[0], node.args[1:]
+    return None, []
+
+
+def _constant_join(node, paths):
+    """The relative path that ``node`` joins to the module's own directory from string
+    constants only, in one call or a chain of them (``d / "a" / "b"``), or None."""
+    head, parts = _joined(node)
+    if not parts or not all(isinstance(p, ast.Constant) and isinstance(p.value, str) for p in parts):
+        return None
+    base = "" if paths.is_dir(head) else _constant_join(head, paths)
+    if base is None:
+        return None
+    return "/".join(part for part in (base, *(p.value.strip("/") for p in parts)) if part)
 
 
 def _string_constants(tree):

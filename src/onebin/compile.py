@@ -68,7 +68,7 @@ class Result(NamedTuple):
     main_imports: list[tuple[int, str, tuple[str, ...]]]  # those under `if __name__ == "__main__":`
     regexes: list[Regex]  # the regular expressions its import compiles, compiled
     directories: list[str]  # the names its top-level code binds to its own directory
-    joined: list[str]  # the first components of the paths it joins to its own directory
+    joined: list[str]  # the first components of the paths it joins to its own directory, or whole ones
     paths: list[str]  # the names its top-level code binds to its own directory or a path in it
     handed_imports: list[str]  # the names it imports from other modules and hands out
 

@@ -12,6 +12,7 @@ first called (``_compile_worker._handouts``). The rule looks at code only, never
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -193,7 +194,7 @@ def materialize_map(
             entries |= _named_below(top, names, files, dirs)
         directory = relpath.rpartition("/")[0]
         for name in (joined_of or {}).get(relpath, ()):
-            candidate = f"{directory}/{name}"
+            candidate = posixpath.normpath(f"{directory}/{name}")  # a whole path may climb: "../data/x"
             if candidate in with_data or _is_data(candidate, files, dirs):
                 entries.add(candidate)
         if entries:

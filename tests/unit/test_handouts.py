@@ -388,6 +388,14 @@ def test_names_joined_to_its_own_directory() -> None:
     assert joined(
         ast.parse("from pathlib import Path\np = Path(__file__).resolve().parent.joinpath('conf', 'a')\n")
     ) == ["conf"]
+    # in a function, a whole path of constants, which may name a data file in a subpackage
+    # (semgrep's lang.json, read by a class its module instantiates), or climb out of it
+    semgrep = "from pathlib import Path\nclass L:\n    def __init__(self):\n"
+    semgrep += "        self.f = (Path(__file__).parent / 'iface' / 'lang.json').open()\nL()\n"
+    assert joined(ast.parse(semgrep)) == ["iface/lang.json"]
+    climbs = "import os\ndef f(name):\n    here = os.path.dirname(__file__)\n"
+    climbs += "    return os.path.join(here, '..', 'data', 'x.json'), os.path.join(here, name, 'y')\n"
+    assert joined(ast.parse(climbs)) == ["../data/x.json"]
     # a name not joined to its directory: __all__, an import table, another module's directory
     assert (
         joined(ast.parse("import os, m\n__all__ = ['datasets']\nos.path.join(os.path.dirname(m.__file__), 'x')\n"))
@@ -412,6 +420,19 @@ def test_a_package_named_beside_a_module_is_data_if_it_holds_data() -> None:
     for joined, expected in [(["datasets"], {"site/pkg/constants.py": ("site/pkg",)}), (["ma", "ext"], {})]:
         found = datafiles.materialize_map(names, files, dirs, ("site",), {"site/pkg/constants.py": joined})
         assert found == expected
+
+
+def test_a_data_file_in_a_subpackage_named_by_a_whole_path() -> None:
+    files = ["site/pkg/__init__.py", "site/pkg/types.py", "site/pkg/iface/__init__.py", "site/pkg/iface/lang.json"]
+    files += ["site/pkg/sub/__init__.py", "site/pkg/sub/m.py", "site/pkg/data/x.json"]
+    dirs = ["site", "site/pkg", "site/pkg/iface", "site/pkg/sub", "site/pkg/data"]
+    for relpath, joined in [("site/pkg/types.py", "iface/lang.json"), ("site/pkg/sub/m.py", "../data/x.json")]:
+        found = datafiles.materialize_map({relpath: ["__file__"]}, files, dirs, ("site",), {relpath: [joined]})
+        assert found == {relpath: ("site/pkg",)}
+    # a whole path naming code, or nothing in the bundle, is no data
+    for joined in ("iface/__init__.py", "iface/other.json"):
+        names = {"site/pkg/types.py": ["__file__"]}
+        assert datafiles.materialize_map(names, files, dirs, ("site",), {"site/pkg/types.py": [joined]}) == {}
 
 
 def test_a_data_file_named_by_a_format_string() -> None:
