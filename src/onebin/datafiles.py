@@ -195,6 +195,8 @@ def materialize_map(
         directory = relpath.rpartition("/")[0]
         for name in (joined_of or {}).get(relpath, ()):
             candidate = posixpath.normpath(f"{directory}/{name}")  # a whole path may climb: "../data/x"
+            if not candidate.startswith(top + "/"):
+                continue  # out of its package: numpy's distutils tests join "../../.."
             if candidate in with_data or _is_data(candidate, files, dirs):
                 entries.add(candidate)
         if entries:

@@ -430,7 +430,7 @@ def test_a_data_file_in_a_subpackage_named_by_a_whole_path() -> None:
         found = datafiles.materialize_map({relpath: ["__file__"]}, files, dirs, ("site",), {relpath: [joined]})
         assert found == {relpath: ("site/pkg",)}
     # a whole path naming code, or nothing in the bundle, is no data
-    for joined in ("iface/__init__.py", "iface/other.json"):
+    for joined in ("iface/__init__.py", "iface/other.json", "../.."):
         names = {"site/pkg/types.py": ["__file__"]}
         assert datafiles.materialize_map(names, files, dirs, ("site",), {"site/pkg/types.py": [joined]}) == {}
 
