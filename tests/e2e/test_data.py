@@ -130,7 +130,15 @@ elif mode == "by-path":
     # a data directory without __init__.py is a namespace package: pyphen's dictionaries
     dictionaries = resources.files("themepkg.dictionaries")
     listed = [p.name for p in dictionaries.iterdir()], dictionaries.joinpath("hyph_de.dic").read_text()
-    print(json.dumps([loose.NAME, missing, ran, listed, os.path.exists(os.environ["ONEBIN_CACHE_DIR"])]))
+    # any other file the bundle does not hold beside a module is missing, as in a venv
+    errors = []
+    from pathlib import Path
+    for call in (open, os.stat, os.lstat, os.listdir, lambda p: os.open(p, os.O_RDONLY), lambda p: Path(p).read_text()):
+        try:
+            call(os.path.join(here, "optional", "settings.toml"))
+        except OSError as exc:
+            errors.append(type(exc).__name__)
+    print(json.dumps([loose.NAME, missing, ran, listed, os.path.exists(os.environ["ONEBIN_CACHE_DIR"]), errors]))
 elif mode == "located":  # pdm gives str(dist.locate_file("")) to another python to import from
     root = str(md.distribution("datapkg").locate_file(""))
     data = os.fspath(md.distribution("datapkg").locate_file("datapkg/data.json"))
@@ -318,13 +326,16 @@ def test_a_directory_in_a_namespace_packages_path_handed_out(app: Path, tmp_path
 def test_python_files_of_the_bundle_load_by_path(app: Path, tmp_path: Path) -> None:
     # importlib.util.spec_from_file_location() and runpy.run_path() read through io.open_code,
     # which serves the bundle's files from memory; a missing one is FileNotFoundError as on
-    # disk, not NotADirectoryError (every yt-dlp download failed so)
+    # disk, not NotADirectoryError (every yt-dlp download failed so); so is any missing file
     assert run(app, tmp_path, "by-path") == [
         "alpha",
         "FileNotFoundError",
         "beta",
         [["hyph_de.dic"], "hyphen-a\n"],  # importlib.resources of a namespace package, from memory
         False,
+        # open(), os.stat() or os.listdir() of another missing path through the executable:
+        # FileNotFoundError, as in a venv (`except FileNotFoundError:` of an optional file)
+        ["FileNotFoundError"] * 6,
     ]
 
 

@@ -22,7 +22,15 @@ from ..errors import BuildError
 from ..target import Target
 
 SOURCE = Path(__file__).with_name("launcher.c")
-_OTHER_SOURCES = ("onebin_internal.c", "onebin_internal.h", "onebin_hash.h", "onebin_lz4.h", "onebin_payload.h")
+_OTHER_SOURCES = (
+    "onebin_internal.c",
+    "onebin_internal.h",
+    "onebin_missing.c",
+    "onebin_missing.h",
+    "onebin_hash.h",
+    "onebin_lz4.h",
+    "onebin_payload.h",
+)
 _CFLAGS = ("-O2", "-Wall", "-Wno-unused-result")
 _STATIC_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")
 _GLIBC_LINK_NAMES = frozenset(["c", "m", "pthread", "dl", "rt", "util", "resolv", "anl", "nsl"])
@@ -89,7 +97,7 @@ def _link_libraries(target: Target) -> list[str]:
 
 
 def _compile(compiler: str, target: Target, libs: list[str], out: Path) -> None:
-    sources = [str(SOURCE), str(SOURCE.with_name("onebin_internal.c"))]
+    sources = [str(SOURCE), *(str(SOURCE.with_name(name)) for name in ("onebin_internal.c", "onebin_missing.c"))]
     base = [compiler, *_CFLAGS, f"-I{target.include}", *sources, "-o", str(out), "-Wl,--export-dynamic"]
     archive = ["-Wl,--whole-archive", str(target.static_library), "-Wl,--no-whole-archive"]
     tail = [*libs, "-lm", "-ldl", "-lpthread", "-lutil", "-s"]

@@ -39,6 +39,7 @@
 #include <wchar.h>
 
 #include "onebin_internal.h"
+#include "onebin_missing.h"
 #include "onebin_hash.h"
 #include "onebin_lz4.h"
 #include "onebin_payload.h"
@@ -98,6 +99,7 @@ bundle_open(Bundle *b)
     }
     snprintf(b->interpreter, sizeof(b->interpreter), "%.*s/./%s",
              (int)(slash - b->executable), b->executable, slash + 1);
+    onebin_missing_under(b->executable, b->interpreter);
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         fd = open(b->executable, O_RDONLY | O_CLOEXEC);
