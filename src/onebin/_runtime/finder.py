@@ -304,7 +304,18 @@ def _may_hold(items: "list[object]", virtual: str) -> bool:
             return virtual in "\0".join(items)  # type: ignore[arg-type]
         except TypeError:  # not only strings
             return True
-    return any(t.__module__.partition(".")[0] == "pathlib" for t in first.__mro__)
+    return _is_path_type(first)
+
+
+def _is_path_type(kind: "type") -> bool:
+    """Whether ``kind`` is a pathlib class (or one of its subclasses; pathlib._local's in 3.13).
+    A class's ``__module__`` may be something else than a string: zope.interface's
+    ``InterfaceBase`` has a slot of that name (twisted's plugins)."""
+    for t in kind.__mro__:
+        module = t.__module__
+        if type(module) is str and module.partition(".")[0] == "pathlib":
+            return True
+    return False
 
 
 def _moved(value: object, virtual: str, real: str) -> object:
@@ -313,7 +324,7 @@ def _moved(value: object, virtual: str, real: str) -> object:
     kind: Any = type(value)
     if issubclass(kind, str):
         text = str.__str__(value)
-    elif any(t.__module__.partition(".")[0] == "pathlib" for t in kind.__mro__):  # pathlib._local in 3.13
+    elif _is_path_type(kind):
         text = str(value)
     else:
         return value

@@ -22,3 +22,21 @@ def module_name(path):
             if os.path.isfile(os.path.join(entry, parts[0], "__init__.py")):
                 return ".".join(parts)
     raise ImportError("no sys.path entry holds %s" % path)
+
+
+class _Slotted(type):
+    """A metaclass whose classes' ``__module__`` is not a string, as zope.interface's C base
+    class ``InterfaceBase`` (a slot of that name): the runtime moves a written module's paths
+    and must let such values be (twisted's plugin scan failed so)."""
+
+    @property
+    def __module__(cls):
+        return 42
+
+
+class Interface(metaclass=_Slotted):
+    pass
+
+
+PROVIDED = Interface()
+DECLARED = [Interface()]
