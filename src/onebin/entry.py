@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import importlib.metadata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .errors import EntryPointError
 
@@ -148,8 +149,9 @@ def _file_scripts(site_packages: Path) -> dict[str, tuple[Path, str]]:
     in ``bin/`` beside the packages: name -> (file, distribution name)."""
     scripts: dict[str, tuple[Path, str]] = {}
     for dist in importlib.metadata.distributions(path=[str(site_packages)]):
-        for file in dist.files or ():
-            parts = file.parts
+        # RECORD itself: from 3.12, dist.files leaves out the files not where it names them
+        for row in csv.reader((dist.read_text("RECORD") or "").splitlines()):
+            parts = PurePosixPath(row[0]).parts if row else ()
             if len(parts) != 4 or parts[:3] != ("..", "..", "bin"):
                 continue  # RECORD names them relative to a --target install's lib/python
             path = site_packages / "bin" / parts[3]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from onebin.entry import resolve
+from onebin.entry import resolve, script_wrappers
 from onebin.errors import EntryPointError, SourceError
 from onebin.sources import Sources
 
@@ -60,6 +60,11 @@ def test_a_script_file_a_distribution_installs(tmp_path: Path) -> None:
     with pytest.raises(EntryPointError, match="choose one of: demo, other$"):  # not the shell script
         resolve(site, ("demo",), None, "demo_completer.sh", None)
     assert resolve(site, ("demo",), None, None, None).relpath == "bin/other"  # its one entry point
+    # what a venv's bin/ holds for them, but the #! line: the runtime writes it, naming itself
+    assert script_wrappers(site, ["demo_completer.sh"]) == {
+        "demo": b"import demo.cli\ndemo.cli.main()\n",
+        "other": b"import sys\nfrom demo import other\nif __name__ == '__main__':\n    sys.exit(other())\n",
+    }
 
 
 def test_module_function_entry(tmp_path: Path) -> None:
