@@ -181,17 +181,20 @@ def materialize_map(
     a package that holds data (``_packages_with_data``)."""
     result = {}
     with_data = _packages_with_data(files) if joined_of else set()
-    holders = data_holders(files, dirs)
+    # A name alone is weak evidence: a directory it names counts if it holds data (marimo's
+    # hypertext.py has a dict key "data", and marimo/_output/data/ holds data.py alone).
+    named_dirs = _holding_data(files, dirs)
+    holders = data_holders(files, named_dirs)
     exposed = _exposed_packages(names_of, roots)
     listing: dict[str, list[str]] = {}
     for relpath in files:
         directory, _, name = relpath.rpartition("/")
         listing.setdefault(directory, []).append(name)
     for relpath, names in sorted(names_of.items()):
-        entries = referenced(relpath, names, files, dirs, roots, holders, listing)
+        entries = referenced(relpath, names, files, named_dirs, roots, holders, listing)
         top = unit_of(relpath, roots)
         if top in exposed:
-            entries |= _named_below(top, names, files, dirs)
+            entries |= _named_below(top, names, files, named_dirs)
         directory = relpath.rpartition("/")[0]
         for name in (joined_of or {}).get(relpath, ()):
             candidate = posixpath.normpath(f"{directory}/{name}")  # a whole path may climb: "../data/x"
@@ -203,6 +206,21 @@ def materialize_map(
             units = {unit_of(relpath, roots)} | {unit_of(e, roots) for e in entries}
             result[relpath] = tuple(sorted(units))
     return result
+
+
+def _holding_data(files: Collection[str], dirs: Collection[str]) -> set[str]:
+    """The directories of ``dirs`` that are packages or hold, in them or below, a file other
+    than Python code."""
+    packages = {relpath.rpartition("/")[0] for relpath in files if relpath.endswith("/__init__.py")}
+    holding: set[str] = set()
+    for relpath in files:
+        if relpath.endswith(_CODE_SUFFIXES) or "/__pycache__/" in relpath:
+            continue
+        directory = relpath.rpartition("/")[0]
+        while directory and directory not in holding:
+            holding.add(directory)
+            directory = directory.rpartition("/")[0]
+    return (holding | packages) & set(dirs)
 
 
 def _packages_with_data(files: Collection[str]) -> set[str]:

@@ -422,6 +422,21 @@ def test_a_package_named_beside_a_module_is_data_if_it_holds_data() -> None:
         assert found == expected
 
 
+def test_a_directory_named_alone_is_data_if_it_holds_data() -> None:
+    # marimo's _output/hypertext.py has a dict key "data"; _output/data/ holds data.py alone
+    # (a namespace package): naming it is no reason to write marimo's 120 MB
+    files = ["site/m/__init__.py", "site/m/_output/__init__.py", "site/m/_output/hypertext.py"]
+    files += ["site/m/_output/data/data.py", "site/m/_output/templates/page/index.html"]
+    dirs = ["site", "site/m", "site/m/_output", "site/m/_output/data", "site/m/_output/templates"]
+    dirs += ["site/m/_output/templates/page"]
+    for names in (["data"], ["__file__", "data"]):
+        assert datafiles.materialize_map({"site/m/_output/hypertext.py": names}, files, dirs, ("site",)) == {}
+    # a directory holding data below it (jinja2's PackageLoader(__name__, "templates")) is
+    for names in (["templates"], ["__file__", "templates"]):
+        found = datafiles.materialize_map({"site/m/_output/hypertext.py": names}, files, dirs, ("site",))
+        assert found == {"site/m/_output/hypertext.py": ("site/m",)}
+
+
 def test_a_data_file_in_a_subpackage_named_by_a_whole_path() -> None:
     files = ["site/pkg/__init__.py", "site/pkg/types.py", "site/pkg/iface/__init__.py", "site/pkg/iface/lang.json"]
     files += ["site/pkg/sub/__init__.py", "site/pkg/sub/m.py", "site/pkg/data/x.json"]
