@@ -124,6 +124,7 @@ def build(
             modules,
             linkage.preload,
             linkage.needed_paths,
+            linkage.unit_libraries,
             main,
             compiled,
             target,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import elf
 from ._runtime import bundle as fmt
+from ._runtime.cache import unit_of
 from .target import Target
 from .tree import Tree
 
@@ -61,6 +62,11 @@ class Linkage:
     preload: dict[str, tuple[str | tuple[str, ...], ...]] = field(default_factory=dict)
     needed_paths: dict[str, tuple[tuple[int, int, str], ...]] = field(default_factory=dict)
     missing: list[Missing] = field(default_factory=list)
+    needs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # each file: the bundled ones it needs
+    # A package (unit) -> the other units holding libraries its native files need: a wheel's
+    # ``*.libs``, which its files find through their RPATH once the package is written to the
+    # cache (xgboost's libxgboost.so, loaded by ctypes, needs xgboost.libs' libgomp).
+    unit_libraries: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def link(natives: Mapping[str, tuple[Path, elf.SharedObject]], extensions: set[str]) -> Linkage:
@@ -88,6 +94,8 @@ def link(natives: Mapping[str, tuple[Path, elf.SharedObject]], extensions: set[s
             result.added[added] = found
             objects[added] = (found, elf.read(found.read_bytes()))
             queue.append(added)
+    for relpath, (_, info) in objects.items():
+        result.needs[relpath] = tuple(provided[n] for n in info.needed if n not in GLIBC and provided.get(n))
     for relpath in sorted(extensions):
         result.preload[relpath] = _load_order(relpath, objects, provided)
     result.needed_paths = cycle_paths(result, objects)
@@ -271,4 +279,19 @@ def link_tree(
     for relpath, path in linkage.added.items():
         tree.files[relpath] = elf.without_runpath(strip(path.read_bytes()))
     linkage.preload = {k: v for k, v in linkage.preload.items() if v}
+    linkage.unit_libraries = _unit_libraries(linkage.needs, tuple(tree.roots))
     return linkage
+
+
+def _unit_libraries(needs: Mapping[str, tuple[str, ...]], roots: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Each package (unit) whose native files need libraries of another package in the same
+    sys.path roots (a wheel's ``*.libs``): those units, to be written with it."""
+    found: dict[str, set[str]] = {}
+    inside = tuple(root + "/" for root in roots)
+    for relpath, needed in needs.items():
+        unit = unit_of(relpath, roots)
+        for library in needed:
+            other = unit_of(library, roots)
+            if unit not in roots and other not in roots and other != unit and library.startswith(inside):
+                found.setdefault(unit, set()).add(other)
+    return {unit: tuple(sorted(others)) for unit, others in sorted(found.items())}

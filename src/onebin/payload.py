@@ -103,6 +103,7 @@ def write_executable(
     modules: dict[str, tuple[int, str]],
     preload: dict[str, tuple[str | tuple[str, ...], ...]],
     needed_paths: dict[str, tuple[tuple[int, int, str], ...]],
+    unit_libraries: dict[str, tuple[str, ...]],
     main: Entry,
     compiled: Compiled,
     target: Target,
@@ -173,6 +174,7 @@ def write_executable(
                 "regexes": regexes_entry,
                 "pth": _pth_lines(tree, contents),
                 "prefix_data": tuple(sorted(tree.prefix_data)),
+                "unit_libraries": unit_libraries,
                 "info": {
                     "id": f"{out.name}-{writer.digest()[:16]}",
                     "python": ".".join(map(str, target.version)),

@@ -6,12 +6,15 @@ and under strace, where it must read no module from disk and create no file.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import shutil
 import signal
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -263,6 +266,53 @@ def test_an_extension_whose_library_is_missing_is_bundled_with_a_warning(tmp_pat
     run = run_hidden(tmp_path / "app")
     assert run.returncode == 0, run.stderr
     assert run.stdout == "True libonebinmissing.so: cannot open shared object file: No such file or directory\n"
+
+
+def _wheel_with_libs(directory: Path) -> Path:
+    """A wheel laid out as auditwheel lays out xgboost's: a library in the package (loaded by
+    ctypes, not an extension module) whose RPATH, $ORIGIN/../../ctlib.libs, finds the library
+    it needs in the wheel's ``ctlib.libs``."""
+    (directory / "helper.c").write_text("int helper(void) { return 41; }\n")
+    (directory / "main.c").write_text("int helper(void);\nint answer(void) { return helper() + 1; }\n")
+    helper, main = directory / "libhelper-1a2b3c4d.so", directory / "libmain.so"
+    gcc = ["gcc", "-shared", "-fPIC", "-o"]
+    subprocess.run([*gcc, helper, "-Wl,-soname,libhelper-1a2b3c4d.so", directory / "helper.c"], check=True)
+    rpath = "-Wl,--disable-new-dtags,-rpath,$ORIGIN/../../ctlib.libs"
+    subprocess.run([*gcc, main, directory / "main.c", f"-L{directory}", "-l:libhelper-1a2b3c4d.so", rpath], check=True)
+    init = "import ctypes, os\nHERE = os.path.dirname(__file__)\nLIBRARY = os.path.join(HERE, 'lib', 'libmain.so')\n"
+    init += "def answer():\n    return ctypes.CDLL(LIBRARY).answer()\n"
+    files = {
+        "ctlib/__init__.py": init.encode(),
+        "ctlib/lib/libmain.so": main.read_bytes(),
+        "ctlib.libs/libhelper-1a2b3c4d.so": helper.read_bytes(),
+        "ctlib-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: ctlib\nVersion: 1.0\n",
+        "ctlib-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\nTag: py3-none-linux_x86_64\n",
+    }
+    record = [f"{name},sha256={_urlsafe_digest(data)},{len(data)}" for name, data in files.items()]
+    files["ctlib-1.0.dist-info/RECORD"] = ("\n".join([*record, "ctlib-1.0.dist-info/RECORD,,"]) + "\n").encode()
+    wheel = directory / "ctlib-1.0-py3-none-linux_x86_64.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return wheel
+
+
+def _urlsafe_digest(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def test_a_library_of_a_written_package_finds_its_wheels_libs(tmp_path: Path) -> None:
+    # xgboost: its package is written (libpath.py reads __file__), ctypes loads lib/libxgboost.so
+    # from there, which finds libgomp through its RPATH in xgboost.libs: written with it
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    wheel = _wheel_with_libs(wheels)
+    (tmp_path / "app.py").write_text("import ctlib\nprint(ctlib.answer())\n")
+    build(wheel, "app.py", "-o", "app", cwd=tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "ONEBIN_CACHE_DIR": str(tmp_path / "cache")}  # nothing written before
+    proc = subprocess.run([tmp_path / "app"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "42\n"
 
 
 def test_an_extension_of_a_package_an_earlier_run_wrote_loads_from_its_written_copy(tmp_path: Path) -> None:

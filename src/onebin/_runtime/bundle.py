@@ -260,6 +260,8 @@ class Index:
     builder's payload._pth_lines): lines to run, and directories to add to sys.path.
     ``prefix_data`` names the top directories (``share``, ``etc``) of the data that wheels
     install outside site-packages, which the bundle holds under its prefix.
+    ``unit_libraries`` maps a package (unit) to the units holding the libraries its native
+    files need (a wheel's ``*.libs``), written with it: its files find them through their RPATH.
     ``info`` holds the Python version, the entry point, the builder's version, the app's id and
     the build's inputs: (name, version, url, sha256) of each distribution and of the script.
     """
@@ -278,6 +280,7 @@ class Index:
         self.regexes = data["regexes"]
         self.pth = data.get("pth", ())
         self.prefix_data = data.get("prefix_data", ())
+        self.unit_libraries = data.get("unit_libraries", {})
         self.info = data["info"]
 
     @staticmethod

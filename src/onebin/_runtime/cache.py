@@ -232,6 +232,8 @@ class Cache:
         else:
             self._repair(unit, final, files)
         self._ready[unit] = final
+        for other in self._bundle.index.unit_libraries.get(unit, ()):
+            self.materialize(other)  # its files find a wheel's *.libs beside it through their RPATH
         if notify:
             self.on_ready(unit, final)
         return final
