@@ -107,7 +107,12 @@ class _OwnPaths:
         }  # fmt: skip
         self.below, self.holders = set(below), set(holders)  # see is_below() and _holds()
         self.computed = set(computed)  # see is_computed_below()
-        assigns = [n for n in _in_scope(tree) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None]
+        assigns = [
+            n
+            for n in _in_scope(tree)
+            if (isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None)
+            or (isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension)) and isinstance(n.target, ast.Name))
+        ]
         given = len(self.files) + len(self.dirs) + len(self.below) + len(self.holders)
         self._bind(assigns)
         # Whether this scope binds paths of its own (a function's local LOADER_DIR), which the
@@ -120,6 +125,9 @@ class _OwnPaths:
         for _ in range(3):
             known = len(self.files) + len(self.dirs) + len(self.below) + len(self.holders)
             for node in assigns:
+                if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                    self._bind_loop(node.target.id, node.iter)
+                    continue
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 names = [t.id for t in targets if isinstance(t, ast.Name)]
                 if self.is_dir(node.value):
@@ -139,6 +147,16 @@ class _OwnPaths:
                             self.dirs.add(target.elts[0].id)
             if len(self.files) + len(self.dirs) + len(self.below) + len(self.holders) == known:
                 break
+
+    def _bind_loop(self, name, iterated):
+        """A loop's name over a list holding the directory, or a path in it, and maybe others:
+        eyeD3's ``for d in [os.path.dirname(__file__)] + paths:``, then ``os.listdir(d)``."""
+        sides = [iterated.left, iterated.right] if isinstance(iterated, ast.BinOp) else [iterated]
+        values = [value for side in sides if isinstance(side, (ast.List, ast.Tuple, ast.Set)) for value in side.elts]
+        if any(self.is_dir(value) for value in values):
+            self.dirs.add(name)
+        elif any(self.is_below(value) for value in values):
+            self.below.add(name)
 
     def _holds(self, node):
         """Whether ``node`` is a dict, list or tuple with the directory or a path in it."""

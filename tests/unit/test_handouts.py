@@ -50,6 +50,10 @@ def handouts(source: str) -> tuple[bool, list[str]]:
         "        return f.read()\n",
         "import os\ndef setup(name):\n    return os.path.exists(os.path.join(os.path.dirname(__file__), name))\n",
         "from pathlib import Path\ndef setup(name):\n    return (Path(__file__).parent / name).read_text()\n",
+        # eyeD3's plugins: a loop over a list holding the directory, then listing it
+        "import os, sys\ndef setup(paths=None):\n    for d in [os.path.dirname(__file__)] + (paths or []):\n"
+        "        if os.path.isdir(d):\n            for f in os.listdir(d):\n                sys.path.append(d)\n",
+        "import os\ndef setup():\n    return [os.listdir(d) for d in (os.path.dirname(__file__), '/etc')]\n",
         # pypdfium2's library loader: a path made absolute, then tested and given to ctypes
         "import ctypes, pathlib\ndef setup(libpaths):\n    for lpath in libpaths:\n"
         "        lpath = (pathlib.Path(__file__).parent / lpath).resolve(strict=False)\n"
