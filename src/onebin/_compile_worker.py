@@ -553,12 +553,31 @@ def _other_handouts(tree):
     """The functions that hand out another module's directory (``_OtherPaths``). In them,
     every ``X.__file__`` and ``X.__path__`` read first has the runtime write the package of
     module X (``_write_modules_first``). Not at import: a module's top-level code that does so
-    would write that package in every run, maybe for nothing."""
+    would write that package in every run, maybe for nothing. And the functions that read a
+    module's file imported by name (``_imported_files``)."""
     functions = []
+    imported = _imported_files(tree)
     for node, function, paths in _walk(tree, _OtherPaths(tree)):
-        if function is not None and function not in functions and paths.handed_out(node):
+        if function is None or function in functions:
+            continue
+        if paths.handed_out(node) or (isinstance(node, ast.Name) and node.id in imported):
             functions.append(function)
     return functions
+
+
+def _imported_files(tree):
+    """The names that the module's ``from M import __file__ as NAME`` statements bind: pip's
+    ``pip_location``, whose directory ``running_under_zipapp()`` tests and
+    ``get_runnable_pip()`` gives to another python (to run pip from there, not the bundle's
+    site-packages, into a new environment). Explicit enough: any function reading one reads
+    its written copy (``_write_modules_first``)."""
+    return {
+        alias.asname
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name == "__file__" and alias.asname
+    }
 
 
 def _walk(tree, paths):
@@ -580,6 +599,7 @@ def _walk(tree, paths):
 
 
 _FILE_TESTS = ("isfile", "isdir", "exists", "listdir", "scandir")
+_IMPORTS_FILE = re.compile(rb"^[ \t]*from[ \t]+[\w.]+[ \t]+import\b[^\n]*\b__file__[ \t]+as\b", re.M)
 _ENTRY_TESTS = ("isfile", "isdir", "exists")  # of the entry itself, they look for nothing under it
 
 
@@ -706,12 +726,28 @@ def _write_specs_first(lookups):
         _ReadThrough("written_spec", _SPEC_PATHS, specs).visit(function)
 
 
-def _write_modules_first(functions):
+def _write_modules_first(functions, imported=()):
     """In each function, makes every ``X.__file__`` and ``X.__path__`` read
     ``__import__("sys").modules["_onebin_runtime.bootstrap"].written(X).__file__``: the runtime
-    writes the package of module X to the cache first, which points X's paths there."""
+    writes the package of module X to the cache first, which points X's paths there. And each
+    name of ``imported`` (bound to a module's ``__file__``) read ``written_path(NAME)``."""
     for function in functions:
         _ReadThrough("written", ("__file__", "__path__")).visit(function)
+        if imported:
+            _NamesThrough("written_path", imported).visit(function)
+
+
+class _NamesThrough(ast.NodeTransformer):
+    """Makes every read of a name in ``names`` read what the runtime's function ``runtime``
+    gives for its value."""
+
+    def __init__(self, runtime, names):
+        self.runtime, self.names = runtime, names
+
+    def visit_Name(self, node):
+        if node.id in self.names and isinstance(node.ctx, ast.Load):
+            return _runtime_call(self.runtime, node, where=node)
+        return node
 
 
 class _ReadThrough(ast.NodeTransformer):
@@ -1150,7 +1186,7 @@ def main():
         names = _names(code)
         handouts = names[:1] == ["__file__"] or "__path__" in names[:2]
         search = _outside_stdlib(path) and _uses_sys_path(code)
-        reads_paths = _reads_module_paths(code)
+        reads_paths = _reads_module_paths(code) or _IMPORTS_FILE.search(source) is not None
         specs = _outside_stdlib(path) and _looks_up_specs(code)
         prefixed = _outside_stdlib(path) and _joins_prefix(code)
         getfile = _outside_stdlib(path) and _looks_up_files(code)
@@ -1182,7 +1218,7 @@ def main():
                 if lists:
                     handed_imports = _imported_handouts(tree)
                 if functions or searches or others or lookups or prefix_joins or files or located:
-                    _write_modules_first(others)
+                    _write_modules_first(others, _imported_files(tree))
                     _write_specs_first(lookups)
                     _prefix_data_first(prefix_joins).visit(tree)
                     _written_paths_first(files).visit(tree)

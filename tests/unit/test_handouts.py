@@ -570,3 +570,22 @@ def test_a_file_found_by_inspect_getfile_and_made_a_path_is_read_through_the_run
         assert namespace["where"](Path) == "/cache/app"
         assert namespace["shown"](Path).startswith("defined in /")
     assert len(asked) == 2
+
+
+def test_a_modules_file_imported_by_name_is_read_through_the_runtime() -> None:
+    # pip's utils/misc.py: `from pip import __file__ as pip_location`; running_under_zipapp()
+    # tests its directory and get_runnable_pip() gives it to another python: both read the
+    # written copy, or a pip-compile of a pyproject.toml ran the bundle's pip in its build env
+    source = (
+        "import pathlib\nfrom pip import __file__ as pip_location, __version__\n"
+        "def running_under_zipapp():\n    return not pathlib.Path(pip_location).resolve().parent.is_dir()\n"
+        "def get_runnable_pip():\n    return str(pathlib.Path(pip_location).parent / '__pip-runner__.py')\n"
+        "def version():\n    return __version__\n"
+    )
+    assert _compile_worker._IMPORTS_FILE.search(source.encode())
+    tree = ast.parse(source)
+    functions = _compile_worker._other_handouts(tree)
+    assert sorted(f.name for f in functions) == ["get_runnable_pip", "running_under_zipapp"]
+    _compile_worker._write_modules_first(functions, _compile_worker._imported_files(tree))
+    assert ast.unparse(tree).count(".written_path(pip_location)") == 2
+    assert not _compile_worker._IMPORTS_FILE.search(b"import os\nHERE = os.path.dirname(__file__)\n")
