@@ -712,18 +712,27 @@ def _spec_lookups(tree):
             and n.value.id in specs
             for n in nodes
         )
-        if reads and any(isinstance(n, ast.Call) and _called(n) in _FILE_ACCESS for n in nodes):
+        # Its loader's get_filename() is the module's file, which it wants as a path: confuse's
+        # find_package_path() returns its directory, where the app's default configuration is.
+        filename = any(isinstance(n, ast.Call) and _called(n) == "get_filename" for n in nodes) and any(
+            isinstance(n, ast.Attribute)
+            and n.attr == "loader"
+            and isinstance(n.value, ast.Name)
+            and n.value.id in specs
+            for n in nodes
+        )
+        if filename or (reads and any(isinstance(n, ast.Call) and _called(n) in _FILE_ACCESS for n in nodes)):
             found.append((function, specs))
     return found
 
 
 def _write_specs_first(lookups):
-    """In each function of ``lookups``, makes every read of ``S.origin`` and
-    ``S.submodule_search_locations``, where S is one of its spec names, read
+    """In each function of ``lookups``, makes every read of ``S.origin``,
+    ``S.submodule_search_locations`` and ``S.loader``, where S is one of its spec names, read
     ``__import__("sys").modules["_onebin_runtime.bootstrap"].written_spec(S)``'s: the runtime
     writes the package of that module first, and gives a copy of the spec that names it there."""
     for function, specs in lookups:
-        _ReadThrough("written_spec", _SPEC_PATHS, specs).visit(function)
+        _ReadThrough("written_spec", (*_SPEC_PATHS, "loader"), specs).visit(function)
 
 
 def _write_modules_first(functions, imported=()):
@@ -1127,10 +1136,11 @@ def _reads_module_paths(code):
 
 
 def _looks_up_specs(code):
-    """Whether a function of the module calls ``find_spec`` and reads a spec's paths."""
+    """Whether a function of the module calls ``find_spec`` and reads a spec's paths (or its
+    loader's ``get_filename()``)."""
     return _any_code(
         code,
-        lambda names: "find_spec" in names and any(attr in names for attr in _SPEC_PATHS),
+        lambda names: "find_spec" in names and any(attr in names for attr in (*_SPEC_PATHS, "get_filename")),
         functions_only=True,
     )
 

@@ -167,10 +167,14 @@ elif mode == "spec":
     import themepkg.spec_loader as spec_loader
     cache = os.environ["ONEBIN_CACHE_DIR"]
     imported = os.path.exists(cache)
+    found = spec_loader.package_path("themepkg.site")  # confuse's: its loader's get_filename()
     loader = spec_loader.PackageLoader("themepkg.site")
     with open(os.path.join(loader.root, "page.html")) as f:
         page = f.read().strip()
-    print(json.dumps([imported, loader.names(), page, loader.root.startswith(cache), spec_loader.statics("themepkg.site")]))
+    print(json.dumps([
+        imported, loader.names(), page, loader.root.startswith(cache), spec_loader.statics("themepkg.site"),
+        found.startswith(cache), sorted(os.listdir(found)),
+    ]))
 elif mode == "namespace":
     import themepkg.handlers
     cache = os.environ["ONEBIN_CACHE_DIR"]
@@ -306,13 +310,16 @@ def test_pkg_resources_imported_after_a_package_is_written_warns_nothing(tmp_pat
 def test_a_data_directory_beside_a_module_found_by_its_spec(app: Path, tmp_path: Path) -> None:
     # jinja2's PackageLoader("pkg") looks for "templates" under the directories of
     # importlib.util.find_spec("pkg"); starlette's StaticFiles(packages=["pkg"]) for "statics"
-    # beside its spec's origin. The package is written when that function runs, not before.
+    # beside its spec's origin; confuse for its default configuration beside its loader's
+    # get_filename() (beets failed). The package is written when that function runs, not before.
     assert run(app, tmp_path, "spec") == [
         False,
         ["page.html"],
         "<h1>{{ title }}</h1>",
         True,
         ["style.css"],
+        True,
+        ["__init__.py", "statics", "templates"],
     ]
 
 

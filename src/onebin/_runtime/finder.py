@@ -101,6 +101,7 @@ class PathHook:
             virtual, real = self.bundle.path(unit), written[unit]
             running = [f.f_code for f in frames if f.f_globals is namespace]
             _rename_code(namespace, running, file, real + file[len(virtual) :])
+            _moved_spec(module, file, real + file[len(virtual) :])
             for key, value in list(namespace.items()):
                 if type(value) is list:
                     if key != "__path__" and not _may_hold(value, virtual):
@@ -290,6 +291,14 @@ def _rename_code(namespace: "dict[str, Any]", running: "list[CodeType]", old: st
             attributes = type.__dict__["__dict__"].__get__(value)
             if attributes.get("__module__") == module:
                 todo += attributes.values()
+
+
+def _moved_spec(module: "ModuleType", old: str, new: str) -> None:
+    """The module's spec names its file ``new`` where it named ``old``, as its ``__file__``
+    does (``importlib.util.find_spec()`` of an imported module gives that spec)."""
+    spec: Any = module.__dict__.get("__spec__")
+    if type(spec) is ModuleSpec and spec.origin == old:
+        spec.origin = new
 
 
 def _may_hold(items: "list[object]", virtual: str) -> bool:
@@ -498,6 +507,7 @@ class BundleLoader:
             # Its data files were written beside it (cache.py): its paths lead there, while
             # its modules are still imported from memory.
             module.__file__ = real
+            _moved_spec(module, self.path, real)
             path = getattr(module, "__path__", None)
             if isinstance(path, list) and self._entry[0] == _bundle.PACKAGE:
                 path[:] = [real.rpartition("/")[0]]
@@ -536,7 +546,9 @@ class BundleLoader:
         return decode_source(self._bundle.read(self._entry[1]))
 
     def get_filename(self, fullname: str) -> str:
-        return self.path
+        """The module's file: its written copy once its package is written (confuse finds an
+        app's default configuration beside ``find_spec(name).loader.get_filename(name)``)."""
+        return self._hook.cache.real_path(self._entry[1]) or self.path
 
     def get_resource_reader(self, fullname: str) -> "_resources.Reader":
         relpath = self._entry[1].rpartition("/")[0]

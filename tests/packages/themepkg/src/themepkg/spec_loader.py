@@ -34,3 +34,12 @@ def statics(package, directory="statics"):
     if not os.path.isdir(found):
         raise ValueError(f"no {directory!r} directory in {package!r}")
     return sorted(os.listdir(found))
+
+
+def package_path(name):
+    """The directory of the package ``name``, as confuse finds an app's default configuration:
+    its spec's loader's get_filename()."""
+    spec = importlib.util.find_spec(name)
+    if not spec or (loader := spec.loader) is None:
+        return None
+    return os.path.dirname(os.path.abspath(loader.get_filename(name)))
