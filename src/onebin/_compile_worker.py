@@ -878,6 +878,35 @@ def _prefix_joins(tree):
     return found
 
 
+def _executable_dirs(tree):
+    """The directory of ``sys.executable`` (``os.path.dirname(sys.executable)``,
+    ``Path(sys.executable).parent``): in a venv, its ``bin/``, where code looks for the other
+    commands of its distributions (ansible-lint for ansible's, then puts it on PATH)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _called(node) == "dirname" and len(node.args) == 1:
+            if _is_executable(node.args[0]):
+                found.append(node)
+        elif isinstance(node, ast.Attribute) and node.attr == "parent" and isinstance(node.value, ast.Call):
+            call = node.value
+            if (
+                _called(call) in ("Path", "PurePath", "PosixPath")
+                and len(call.args) == 1
+                and _is_executable(call.args[0])
+            ):
+                found.append(node)
+    return found
+
+
+def _is_executable(node):
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "executable"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "sys"
+    )
+
+
 def _names_scripts(node):
     """Whether ``node`` is ``get_path("scripts", ...)`` or ``get_paths(...)["scripts"]``."""
     if isinstance(node, ast.Subscript):
@@ -1153,7 +1182,13 @@ def _joins_prefix(code):
     return _any_code(
         code,
         lambda names: (
-            "sys" in names and any(p in names for p in _PREFIXES) or "get_path" in names or "get_paths" in names
+            "sys" in names
+            and (
+                any(p in names for p in _PREFIXES)
+                or ("executable" in names and ("dirname" in names or "parent" in names))
+            )
+            or "get_path" in names
+            or "get_paths" in names
         ),
     )
 
@@ -1202,7 +1237,7 @@ def main():
         getfile = _outside_stdlib(path) and _looks_up_files(code)
         lists = _outside_stdlib(path) and _lists_files(code)
         at_import, functions, searches, others, lookups, prefix_joins, files = False, [], [], [], [], [], []
-        located = []
+        located, beside = [], []
         exported, joined, exported_paths, handed_imports = [], [], [], []
         if handouts or search or reads_paths or specs or prefixed or getfile or lists:
             try:
@@ -1222,17 +1257,19 @@ def main():
                     lookups = _spec_lookups(tree)
                 if prefixed:
                     prefix_joins = _prefix_joins(tree)
+                    beside = _executable_dirs(tree)
                 if getfile:
                     files = _file_lookups(tree)
                     located = _located_files(tree)
                 if lists:
                     handed_imports = _imported_handouts(tree)
-                if functions or searches or others or lookups or prefix_joins or files or located:
+                if functions or searches or others or lookups or prefix_joins or files or located or beside:
                     _write_modules_first(others, _imported_files(tree))
                     _write_specs_first(lookups)
                     _prefix_data_first(prefix_joins).visit(tree)
                     _written_paths_first(files).visit(tree)
                     _Through("located", {id(node): () for node in located}).visit(tree)
+                    _Through("scripts_beside", {id(node): () for node in beside}).visit(tree)
                     _write_files_first(tree, functions, searches)
                     code = compile(tree, co_filename, "exec", dont_inherit=True, optimize=0)
             except RecursionError:  # expressions nested deeper than the analysis goes: as written

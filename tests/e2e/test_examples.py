@@ -207,6 +207,11 @@ def test_a_program_a_distribution_installs_in_bin(tmp_path: Path) -> None:
         proc = run_hidden(program, "--by-name")
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout == "first\nfirst\nthird __main__ ['y']\n"
+    # and the directory of sys.executable stands for it, as a venv's bin/ holds python and them
+    # (ansible-lint looks for ansible's command at Path(sys.executable).parent / "ansible")
+    proc = run_hidden(tmp_path / "program", "--beside")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "True True\nsecond\n"
 
 
 def test_the_readme_sample(tmp_path: Path) -> None:

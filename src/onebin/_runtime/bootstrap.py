@@ -135,6 +135,23 @@ def prefix_data(path: "T", top: str) -> "T":
     return path if real is None else real + rest  # type: ignore[return-value]
 
 
+def scripts_beside(path: "T") -> "T":
+    """``path`` (the directory of ``sys.executable``), or the scripts directory that stands for
+    it in the cache (``PathHook.write_scripts``): in a venv, ``bin/`` holds python and the
+    commands of its distributions, which code looks for beside ``sys.executable``
+    (ansible-lint for ansible's, then puts that directory on PATH). The builder has each
+    ``os.path.dirname(sys.executable)`` and ``Path(sys.executable).parent`` read through this
+    (``_compile_worker._executable_dirs``)."""
+    hook = _hook
+    beside = sys.executable.rpartition("/./")[0]  # spelled so when it is this file (the app's python)
+    if hook is None or not beside or sys.prefix != sys.base_prefix or str(path) not in (beside, beside + "/."):
+        return path
+    real = hook.write_scripts()
+    if real is None:
+        return path
+    return (real + "/bin") if type(path) is str else type(path)(real + "/bin")  # type: ignore[call-arg,return-value]
+
+
 class _Written:
     """What ``written()`` gives for a namespace package whose portions were written."""
 

@@ -165,13 +165,18 @@ class PathHook:
         (``sys.executable``, which makes it the interpreter), as pip writes them. A tool that
         puts that directory on ``PATH`` and runs one of them by name (semgrep's ``semgrep-core``
         runs ``pysemgrep``) runs it. Each process checks them once: the same app at another path
-        rewrites them, naming itself. None, warned, if the cache cannot be written."""
+        rewrites them, naming itself. None if the bundle holds none (or, warned, if the cache
+        cannot be written)."""
         if self._scripts is None:
-            if "bin" in self.bundle.index.prefix_data and self.cache.write("bin") is None:
+            index = self.bundle.index
+            has_scripts = _bundle.SCRIPT_WRAPPERS in index.files
+            if not has_scripts and "bin" not in index.prefix_data:
+                return None  # nothing a venv would have in bin/ but python
+            if "bin" in index.prefix_data and self.cache.write("bin") is None:
                 return None
             first = _shebang(sys.executable)
             try:
-                if first is not None:
+                if first is not None and has_scripts:
                     scripts = _bundle.unpack_wrappers(self.bundle.read(_bundle.SCRIPT_WRAPPERS))
                     self.cache.write_scripts("bin", [(name, first + body) for name, body in scripts])
                 self._scripts = self.cache.base_path()
