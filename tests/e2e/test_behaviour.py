@@ -32,6 +32,11 @@ elif mode == "flood":
         print(i)
 elif mode == "unicode":
     print("h\\u00e9llo \\u2603", sys.stdout.encoding)
+elif mode == "interleave":
+    import faulthandler
+    print("out 1")
+    print("err", file=sys.stderr)
+    print("out 2", faulthandler.is_enabled())
 elif mode == "sys":
     print(sys.executable)
     print(__file__)
@@ -151,6 +156,16 @@ def test_stdin_and_utf8_under_env_i(app: Path) -> None:
     assert run_hidden(app, "stdin", input="abc\n").stdout == "ABC\n"
     proc = run_hidden(app, "unicode")
     assert proc.stdout == "h\u00e9llo \u2603 utf-8\n", proc.stderr
+
+
+def test_pythonunbuffered_and_pythonfaulthandler_as_in_a_venv(app: Path) -> None:
+    # containers set PYTHONUNBUFFERED=1 so that output and errors reach a log in the order
+    # written; the app honours it, and PYTHONFAULTHANDLER, as a venv's console script does
+    both = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True}
+    env = {"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}
+    assert subprocess.run([app, "interleave"], env=env, **both).stdout == "out 1\nerr\nout 2 True\n"
+    env = {"PATH": "/usr/bin:/bin"}
+    assert subprocess.run([app, "interleave"], env=env, **both).stdout == "err\nout 1\nout 2 False\n"
 
 
 def test_closed_stdout_pipe_is_quiet(app: Path) -> None:

@@ -1814,8 +1814,9 @@ set_search_paths(PyConfig *config, const Bundle *b)
  * files appear beneath it (e.g. <exe>/lib/python3.X/os.py). Setting every path field keeps
  * CPython's getpath from probing the build machine's prefix.
  *
- * As the app, every argument belongs to the app and PYTHON* variables are ignored. As an
- * interpreter (see started_as_interpreter), the command line and environment are python's. */
+ * As the app, every argument belongs to the app and PYTHON* variables are ignored (but two that
+ * change only how it runs, below). As an interpreter (see started_as_interpreter), the command
+ * line and environment are python's. */
 static PyStatus
 configure(PyConfig *config, int argc, char **argv, int interpreter)
 {
@@ -1836,6 +1837,16 @@ configure(PyConfig *config, int argc, char **argv, int interpreter)
         return st;
     }
     if (!interpreter) {
+        /* Of the PYTHON* variables, those that change how the interpreter runs, not what it
+         * imports, as a venv's console script honours them: PYTHONUNBUFFERED (set in many
+         * containers, so that output and errors interleave as written) and PYTHONFAULTHANDLER. */
+        const char *unbuffered = getenv("PYTHONUNBUFFERED"), *faults = getenv("PYTHONFAULTHANDLER");
+        if (unbuffered != NULL && unbuffered[0] != '\0') {
+            config->buffered_stdio = 0;
+        }
+        if (faults != NULL && faults[0] != '\0') {
+            config->faulthandler = 1;
+        }
         /* As if run by `python <this file> ARGS`, which is what reloaders re-run from
          * sys.executable and sys.orig_argv: see started_as_interpreter(). */
         char *orig[argc + 1];
