@@ -553,15 +553,27 @@ def _other_handouts(tree):
     """The functions that hand out another module's directory (``_OtherPaths``). In them,
     every ``X.__file__`` and ``X.__path__`` read first has the runtime write the package of
     module X (``_write_modules_first``). Not at import: a module's top-level code that does so
-    would write that package in every run, maybe for nothing. And the functions that read a
-    module's file imported by name (``_imported_files``)."""
+    would write that package in every run, maybe for nothing; but the top-level statements that
+    open or list a path in it, which every run needs. And the functions that read a module's
+    file imported by name (``_imported_files``)."""
     functions = []
     imported = _imported_files(tree)
-    for node, function, paths in _walk(tree, _OtherPaths(tree)):
+    module_paths = _OtherPaths(tree)
+    for node, function, paths in _walk(tree, module_paths):
         if function is None or function in functions:
             continue
         if paths.handed_out(node) or (isinstance(node, ast.Name) and node.id in imported):
             functions.append(function)
+    # At import, only a statement that opens or lists a path in such a directory, which every
+    # run then needs: a script's `open(os.path.join(os.path.dirname(certifi.__file__), ...))`.
+    for statement in tree.body:
+        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and any(
+            isinstance(node, ast.Call)
+            and _called(node) in _READS
+            and module_paths._reads_below(node, module_paths.is_below)
+            for node in _in_scope(statement)
+        ):
+            functions.append(statement)
     return functions
 
 
@@ -1164,6 +1176,13 @@ def _reads_module_paths(code):
     return _any_code(code, lambda names: "__file__" in names or "__path__" in names, functions_only=True)
 
 
+def _opens_at_import(code):
+    """Whether the module's top-level code reads a module's ``__file__`` and opens or lists
+    something (see ``_other_handouts``)."""
+    names = code.co_names
+    return ("__file__" in names or "__path__" in names) and any(name in names for name in _READS)
+
+
 def _looks_up_specs(code):
     """Whether a function of the module calls ``find_spec`` and reads a spec's paths (or its
     loader's ``get_filename()``)."""
@@ -1231,7 +1250,7 @@ def main():
         names = _names(code)
         handouts = names[:1] == ["__file__"] or "__path__" in names[:2]
         search = _outside_stdlib(path) and _uses_sys_path(code)
-        reads_paths = _reads_module_paths(code) or _IMPORTS_FILE.search(source) is not None
+        reads_paths = _reads_module_paths(code) or _IMPORTS_FILE.search(source) is not None or _opens_at_import(code)
         specs = _outside_stdlib(path) and _looks_up_specs(code)
         prefixed = _outside_stdlib(path) and _joins_prefix(code)
         getfile = _outside_stdlib(path) and _looks_up_files(code)

@@ -593,3 +593,20 @@ def test_a_modules_file_imported_by_name_is_read_through_the_runtime() -> None:
     _compile_worker._write_modules_first(functions, _compile_worker._imported_files(tree))
     assert ast.unparse(tree).count(".written_path(pip_location)") == 2
     assert not _compile_worker._IMPORTS_FILE.search(b"import os\nHERE = os.path.dirname(__file__)\n")
+
+
+def test_a_statement_at_import_that_opens_a_file_of_another_module() -> None:
+    # a script's top-level open(os.path.join(os.path.dirname(certifi.__file__), "cacert.pem")):
+    # that package is written first; a path only kept, or given to sys.path, writes nothing
+    source = (
+        "import os, sys, certifi, json\n"
+        "with open(os.path.join(os.path.dirname(certifi.__file__), 'cacert.pem')) as f:\n    DATA = f.read()\n"
+        "KEPT = os.path.join(os.path.dirname(json.__file__), 'x')\n"
+        "sys.path.insert(0, os.path.join(os.path.dirname(json.__file__), 'v'))\n"
+    )
+    assert _compile_worker._opens_at_import(compile(source, "m.py", "exec"))
+    tree = ast.parse(source)
+    found = _compile_worker._other_handouts(tree)
+    assert [type(node).__name__ for node in found] == ["With"]
+    _compile_worker._write_modules_first(found)
+    assert ast.unparse(tree).count(".written(") == 1
