@@ -43,6 +43,12 @@ def resolve(
         **_entry_points(site_packages, ("console_scripts",)),
     }
     if console_script is not None:
+        program = site_packages / "bin" / console_script
+        if console_script not in scripts and program.is_file() and runs_with_python(program) is False:
+            raise EntryPointError(
+                f"-c {console_script}: a program a distribution installs in bin/, not Python: it is "
+                f"bundled for the app to run, but cannot be the entry point; choose one of: {_listing(scripts)}"
+            )
         if console_script not in scripts:
             raise EntryPointError(
                 f"-c {console_script}: no such console script among the installed distributions; "

@@ -57,7 +57,7 @@ def test_a_script_file_a_distribution_installs(tmp_path: Path) -> None:
     )
     entry = resolve(site, ("demo",), None, "demo", None)
     assert entry.relpath == "bin/demo" and entry.source.endswith(b"demo.cli.main()\n")
-    with pytest.raises(EntryPointError, match="choose one of: demo, other$"):  # not the shell script
+    with pytest.raises(EntryPointError, match="not Python: .* choose one of: demo, other$"):  # a shell script
         resolve(site, ("demo",), None, "demo_completer.sh", None)
     assert resolve(site, ("demo",), None, None, None).relpath == "bin/other"  # its one entry point
     # what a venv's bin/ holds for them, but the #! line: the runtime writes it, naming itself
