@@ -755,20 +755,8 @@ def _write_modules_first(functions, imported=()):
     for function in functions:
         _ReadThrough("written", ("__file__", "__path__")).visit(function)
         if imported:
-            _NamesThrough("written_path", imported).visit(function)
-
-
-class _NamesThrough(ast.NodeTransformer):
-    """Makes every read of a name in ``names`` read what the runtime's function ``runtime``
-    gives for its value."""
-
-    def __init__(self, runtime, names):
-        self.runtime, self.names = runtime, names
-
-    def visit_Name(self, node):
-        if node.id in self.names and isinstance(node.ctx, ast.Load):
-            return _runtime_call(self.runtime, node, where=node)
-        return node
+            names = [n for n in ast.walk(function) if isinstance(n, ast.Name) and n.id in imported]
+            _Through("written_path", {id(n): () for n in names if isinstance(n.ctx, ast.Load)}).visit(function)
 
 
 class _ReadThrough(ast.NodeTransformer):

@@ -20,7 +20,6 @@ import _onebin
 
 from . import trace as _trace
 from .bundle import ZLIB
-from .cache import unit_of
 
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
@@ -56,9 +55,9 @@ class NativeLoader:
         refused, a copy in the cache)."""
         if not self._load_written:
             written = None
+        # Written with its package, the wheel libraries it needs are beside it (the index's
+        # unit_libraries, see Cache.materialize): loaded from there, not copied into memfds.
         preload = self._bundle.index.preload.get(relpath, ())
-        if written is not None:
-            self._write_libraries(preload)
         if preload and self._in_memory:
             needed = [lib for item in preload for lib in (item if isinstance(item, tuple) else (item,))]
             needed = [lib for lib in needed if lib not in self._libraries and self._written_copy(lib) is None]
@@ -75,18 +74,6 @@ class NativeLoader:
             self._origins[written] = relpath
             return written
         return self._loadable_path(relpath)
-
-    def _write_libraries(self, preload: "tuple[str | tuple[str, ...], ...]") -> None:
-        """Writes the wheels' libraries (opencv's ``opencv_python_headless.libs``, 70 MB) that
-        an extension loaded from its written copy needs: they too are then mapped from the page
-        cache, as in a venv, not copied into memfds at every start (opencv's import: 150 ms).
-        Not the build machine's (libz, libssl), which no package holds."""
-        roots = self._bundle.index.roots
-        for item in preload:
-            for library in item if isinstance(item, tuple) else (item,):
-                unit = unit_of(library, roots)
-                if library not in self._libraries and unit not in roots and unit.startswith(roots):
-                    self._cache.write(unit)
 
     def _written_copy(self, relpath: str) -> "str | None":
         """The checked copy of a library in its package written to the cache, if it was
