@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from . import datafiles, entry, licenses, natives, trim
@@ -21,7 +21,8 @@ from .installs import InstallCache
 from .launcher import launcher_for
 from .packing import Packer
 from .payload import write_executable
-from .sources import PipOptions, Sources, install
+from .record import BuildKey, Records
+from .sources import Installed, PipOptions, Sources, install
 from .target import Target
 from .tree import Tree
 
@@ -38,6 +39,7 @@ class BuildResult:
     entry: str
     app_files: tuple[str, ...]
     seconds: float
+    unchanged: bool = False  # the executable was left as it was: nothing it is made from changed
 
 
 class Reporter:
@@ -80,11 +82,25 @@ def build(
     pip = pip or PipOptions()
     reporter = reporter or Reporter()
     out = _check_output(Path(output))
-    target = Target.find(python)
+    options: dict[str, object] = {  # with what the build reads, the key of its record (record.py)
+        "output": str(out),
+        "sources": tuple(sources),
+        "requirements": tuple(requirements),
+        "console_script": console_script,
+        "module": module,
+        "exclude": tuple(exclude),
+        "trim_stdlib": trim_stdlib,
+        "compress": compress,
+        "full_teardown": full_teardown,
+        "pip": tuple(pip.args()),
+        "cwd": os.getcwd(),
+    }
+    cache = cache_dir()
+    target = Target.find(python, cache)
     parsed = Sources.parse(sources, requirements)
     if not parsed.script and not parsed.pip_args and parsed.lock is None:
         raise BuildError("nothing to build: pass a script, a requirement, a project directory or -r FILE")
-    cache = cache_dir()
+    records = Records(cache)
     reporter.step(f"target: CPython {'.'.join(map(str, target.version))} ({target.executable})")
     launcher = launcher_for(target, cache)
     with tempfile.TemporaryDirectory(prefix="onebin-") as tmp:
@@ -103,10 +119,23 @@ def build(
             # -m ruff's wrapper and ruff's binary: the program a wheel installs keeps its name.
             main = replace(main, filename=main.filename + "-main", relpath=main.relpath + "-main")
         tree.files.setdefault(main.relpath, main.source)
+        key = None
+        if check is None and not any(isinstance(p, Path) and p.is_relative_to(staging) for p in tree.files.values()):
+            # Every file comes from where it stays (the stdlib, the install cache, the app), and
+            # no check asks for a run: a record tells whether anything changed since the last
+            # build of ``out``.
+            key = _key(target, launcher, installed, main, tree, options)
+            last = records.up_to_date(key, out)
+            if last is not None:
+                for message in last["notes"]:
+                    reporter.note(message)
+                summary = {**last["result"], "app_files": tuple(last["result"]["app_files"])}
+                return replace(BuildResult(out, **summary), seconds=time.monotonic() - started, unchanged=True)
+        reporter = notes = _Notes(reporter)
         if trim_stdlib:
             _trim(tree, compiler, target, main, reporter)
         linkage = natives.link_tree(tree, target, reporter.note, natives.DebugStripper(cache))
-        licenses.add_system_licenses(tree, linkage.added, linkage.preload, reporter.note)
+        licenses.add_system_licenses(tree, linkage.added, linkage.preload, reporter.note, cache)
         licenses.warn_gpl_distributions(tree, reporter.note)
         modules = tree.modules(target.ext_suffix)
         reporter.step(f"compiling {sum(1 for k, _ in modules.values() if k in (fmt.SOURCE, fmt.PACKAGE))} modules")
@@ -134,7 +163,7 @@ def build(
             compress,
             {"teardown": "full"} if full_teardown else {},
         )
-    return BuildResult(
+    result = BuildResult(
         out,
         written.size,
         ".".join(map(str, target.version)),
@@ -144,6 +173,38 @@ def build(
         tuple(tree.app_files),
         time.monotonic() - started,
     )
+    if key is not None:
+        summary = {k: v for k, v in asdict(result).items() if k not in ("output", "unchanged")}
+        records.keep(key, out, linkage.added.values(), summary, notes.kept)
+    return result
+
+
+class _Notes(Reporter):
+    """Passes messages on, keeping the notes: a rebuild with nothing to do shows them again."""
+
+    def __init__(self, reporter: Reporter):
+        self._reporter = reporter
+        self.kept: list[str] = []
+
+    def step(self, message: str) -> None:
+        self._reporter.step(message)
+
+    def note(self, message: str) -> None:
+        self.kept.append(message)
+        self._reporter.note(message)
+
+    def detail(self, message: str) -> None:
+        self._reporter.detail(message)
+
+
+def _key(
+    target: Target, launcher: Path, installed: Installed, main: entry.Entry, tree: Tree, options: dict[str, object]
+) -> str:
+    key = BuildKey()
+    key.add(target.identity, sorted(options.items()), installed.inputs, main, tree.app_files, tree.roots)
+    key.add(str(launcher))  # named by a hash of what it is built from
+    key.files(tree.files)
+    return key.hexdigest()
 
 
 def _trim(tree: Tree, compiler: BundleCompiler, target: Target, main: entry.Entry, reporter: Reporter) -> None:

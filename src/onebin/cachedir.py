@@ -21,6 +21,9 @@ PARTS = {
     "stripped": "libraries without their debug sections",
     "launchers": "compiled launchers, per interpreter and onebin version",
     "hash": "the payload hash for the builder",
+    "targets": "what each interpreter built for is (its version, paths, suffixes)",
+    "copyrights": "which Debian package each bundled system library comes from (dpkg's answer)",
+    "builds": "the last build of each output: what it was made from, to tell an unchanged rebuild",
     "apps": "files that executables wrote for modules that need them on disk",
 }
 

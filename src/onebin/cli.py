@@ -14,8 +14,6 @@ from typing import Any
 from . import __version__, cachedir, licenses, options
 from .builder import BuildResult, Reporter, build
 from .errors import ConfigError, OnebinError
-from .inspect import as_json, read_contents
-from .report import human_size, summary
 from .sources import PipOptions
 
 _BUILD_EXAMPLES = """\
@@ -213,12 +211,17 @@ def _clear_progress() -> None:
 def _summary(result: BuildResult) -> str:
     return (
         f"{result.output}: {result.size / 1e6:.1f} MB, Python {result.python}, {result.modules} modules, "
-        f"{result.distributions} distributions, {result.entry}, built in {result.seconds:.1f} s"
+        f"{result.distributions} distributions, {result.entry}, "
+        + ("up to date: nothing it is made from changed" if result.unchanged else f"built in {result.seconds:.1f} s")
     )
 
 
 def _inspect(args: argparse.Namespace) -> int:
     try:
+        # Here: a build needs none of these (nor email's parser, which they import).
+        from .inspect import as_json, read_contents
+        from .report import summary
+
         contents = read_contents(args.file)
         if args.sbom is not None:
             from . import sbom  # it imports cyclonedx-python-lib, an optional dependency
@@ -242,6 +245,8 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _cache(args: argparse.Namespace) -> int:
+    from .report import human_size
+
     root = cachedir.cache_dir()
     try:
         if args.clear:

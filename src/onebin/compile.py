@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import marshal
 import os
 import subprocess
@@ -17,6 +19,7 @@ from ._runtime import bundle as fmt
 from ._runtime.cache import unit_of
 from .entry import Entry
 from .errors import BuildError
+from .record import signature
 from .target import Target
 from .tree import Tree
 
@@ -50,6 +53,8 @@ def _runtime_filename(name: str) -> str:
 
 _WORKER = Path(__file__).with_name("_compile_worker.py")
 _WORKER_SOURCE = _WORKER.read_bytes()  # part of every cache key: what it computes may change
+_WORKER_MODULE = "_onebin_compile_worker"
+_KEYS = "keys.json"  # (name, source file) -> [its signature, its key] when last hashed
 
 
 # (pattern, flags, then what re's compiler hands to _sre.compile(): flags, code as u32 bytes,
@@ -83,11 +88,14 @@ class Compiler:
         self.target = target
         self._target = target
         self._cache = cache_dir / "bytecode" / target.magic
+        self._keys: dict[str, list[object]] | None = None  # see _key()
+        self._keys_changed = False
 
     def compile(self, jobs: Sequence[tuple[str, Path]]) -> list[Result]:
         """For each job: its marshalled code (None for a syntax error) and its names, if it
         reads its own ``__file__`` (see _compile_worker.py)."""
         keys = [self._key(name, path) for name, path in jobs]
+        self._save_keys()
         cached = [self._cached(key) for key in keys]
         todo = [i for i, found in enumerate(cached) if found is None]
         results: list[Result] = [found or _NOTHING for found in cached]
@@ -98,12 +106,46 @@ class Compiler:
         return results
 
     def _key(self, name: str, path: Path) -> str:
+        """A hash of the source, its name, the worker and the exact version; taken from the
+        last build that hashed this file if its signature is the same (reading and hashing
+        every module took a tenth of a rebuild)."""
+        if self._keys is None:
+            self._keys = self._load_keys()
+        known, sig = self._keys.get(f"{name}\0{path}"), signature(path)
+        if known is not None and sig is not None and known[0] == sig:
+            return str(known[1])
         # The exact version too, not only the bytecode's magic: the compiled regular
         # expressions come from the target's re, which patch releases change (3.11.5's fix of
         # possessive quantifiers, gh-106052).
         version = ".".join(map(str, self.target.version)).encode()
-        digest = hashlib.sha256(_WORKER_SOURCE + version + b"\0" + name.encode() + b"\0" + path.read_bytes())
-        return digest.hexdigest()
+        key = hashlib.sha256(_WORKER_SOURCE + version + b"\0" + name.encode() + b"\0" + path.read_bytes()).hexdigest()
+        if sig is not None and sig == signature(path):  # not changed while it was read
+            self._keys[f"{name}\0{path}"] = [sig, key]
+            self._keys_changed = True
+        return key
+
+    def _load_keys(self) -> dict[str, list[object]]:
+        try:
+            found = json.loads((self._cache / _KEYS).read_text())
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(found, dict) or found.get("worker") != self._worker_hash():
+            return {}
+        return found.get("keys", {})  # type: ignore[no-any-return]
+
+    def _save_keys(self) -> None:
+        if not self._keys_changed or self._keys is None:
+            return
+        self._keys_changed = False
+        with contextlib.suppress(OSError):
+            self._cache.mkdir(parents=True, exist_ok=True)
+            tmp = self._cache / f".{_KEYS}.{os.getpid()}"
+            tmp.write_text(json.dumps({"worker": self._worker_hash(), "keys": self._keys}))
+            os.replace(tmp, self._cache / _KEYS)
+
+    def _worker_hash(self) -> str:
+        version = ".".join(map(str, self.target.version))
+        return hashlib.sha256(_WORKER_SOURCE + version.encode()).hexdigest()
 
     def _cached(self, key: str) -> Result | None:
         try:
@@ -134,13 +176,30 @@ class Compiler:
             merged[w::workers] = out
         return merged
 
+    def _worker_directory(self) -> Path:
+        """A directory holding only a copy of the worker, where the target keeps its bytecode
+        (``__pycache__``): compiling the worker's source took each run 60 ms on a slow CPU."""
+        directory = self._cache.parent / "worker" / hashlib.sha256(_WORKER_SOURCE).hexdigest()[:32]
+        path = directory / f"{_WORKER_MODULE}.py"
+        if not path.is_file():
+            directory.mkdir(parents=True, exist_ok=True)
+            tmp = directory / f".{os.getpid()}.tmp"
+            tmp.write_bytes(_WORKER_SOURCE)
+            os.replace(tmp, path)
+        return directory
+
     def _run_worker(self, jobs: Sequence[tuple[str, Path]]) -> list[Result]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env["PYTHONHASHSEED"] = "0"  # frozensets in constants are marshalled in hash order
         payload = marshal.dumps([(name, str(path)) for name, path in jobs])
+        try:
+            where = str(self._worker_directory())
+            start = f"import sys; sys.path[:1] = [{where!r}]; import {_WORKER_MODULE}; {_WORKER_MODULE}.main()"
+        except OSError:
+            start = _WORKER.read_text()  # a cache that cannot be written: compiled at each run
         proc = subprocess.run(
             # Not -I: it would ignore PYTHONHASHSEED. -c: no onebin directory on sys.path.
-            [self.target.executable, "-S", "-s", "-B", "-c", _WORKER.read_text()],
+            [self.target.executable, "-S", "-s", "-c", start],
             input=payload,
             capture_output=True,
             env=env,

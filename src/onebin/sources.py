@@ -16,14 +16,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from packaging.pylock import (
-    PackageArchive,
-    PackageSdist,
-    PackageWheel,
-    Pylock,
-    PylockValidationError,
-    is_valid_pylock_path,
-)
 from packaging.requirements import InvalidRequirement, Requirement
 
 from .errors import SourceError
@@ -100,13 +92,20 @@ class Sources:
         for name in requirement_files:
             if not Path(name).is_file():
                 problems.append(f"-r {name}: no such requirements file")
-            elif is_valid_pylock_path(Path(name)):
+            elif _is_lock_file(Path(name)):
                 result.lock = Path(name).resolve()
             else:
                 result.pip_args += ["-r", str(Path(name).resolve())]
         if problems:
             raise SourceError("\n".join(problems))
         return result
+
+
+def _is_lock_file(path: Path) -> bool:
+    """A PEP 751 lock file's name: pylock.toml, or pylock.NAME.toml."""
+    name = path.name
+    middle = name.removeprefix("pylock.").removesuffix(".toml")
+    return name == "pylock.toml" or (len(middle) + 12 == len(name) and middle != "" and "." not in middle)
 
 
 def _looks_like_path(source: str) -> bool:
@@ -172,6 +171,7 @@ def _run_pip(sources: Sources, target: Target, staging: Path, log: Callable[[str
         "--report",
         str(report),
         "--no-warn-script-location",
+        "--no-compile",  # the build compiles every module for the target itself; pip's .pyc files go unused
         "--disable-pip-version-check",
         "--no-input",
         "--progress-bar",
@@ -237,6 +237,9 @@ def lock_requirements(path: Path) -> list[str]:
     pip then picks each package's artifact for the target interpreter and checks its hash;
     nothing is resolved, since a lock lists every package.
     """
+    # Here, not at the top: packaging.pylock takes longer to import than a rebuild takes to check.
+    from packaging.pylock import PackageArchive, PackageSdist, PackageWheel, Pylock, PylockValidationError
+
     try:
         lock = Pylock.from_dict(tomllib.loads(path.read_text(encoding="utf-8")))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, PylockValidationError) as exc:

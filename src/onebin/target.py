@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import TargetError
+from .record import signature
 
 MINIMUM = (3, 10)
 
@@ -67,10 +70,11 @@ class Target:
         return "%s|%s|%s|%d|%d" % (self.executable, self.version, self.magic, st.st_size, st.st_mtime_ns)
 
     @classmethod
-    def find(cls, python: str | None) -> Target:
-        """Probes ``python`` (a path or a command name; default: the running interpreter)."""
+    def find(cls, python: str | None, cache_dir: Path | None = None) -> Target:
+        """Probes ``python`` (a path or a command name; default: the running interpreter), or
+        takes what a probe of the same, unchanged interpreter found from ``cache_dir``."""
         path = _locate(python)
-        info = _probe(path)
+        info = _probe_cached(path, cache_dir / "targets") if cache_dir is not None else _probe(path)
         version = tuple(info["version"])
         if info["implementation"] != "cpython":
             raise TargetError(
@@ -118,6 +122,29 @@ def _locate(python: str | None) -> Path:
     if found is None:
         raise TargetError(f"--python {python}: no such command on PATH; pass the path of a CPython 3.10+ interpreter")
     return Path(found)
+
+
+def _probe_cached(path: Path, directory: Path) -> dict:  # type: ignore[type-arg]
+    """A probe's result, kept under what identifies the interpreter file and its venv: a
+    probe runs the interpreter, which takes 100 ms of a rebuild on a slow CPU."""
+    real = path.resolve()
+    venv = path.absolute().parent.parent / "pyvenv.cfg"
+    parts = [str(path.absolute()), str(real), signature(real), signature(venv)]
+    entry = directory / (hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + ".json")
+    try:
+        found = json.loads(entry.read_text())
+        if isinstance(found, dict) and found.get("identity") == parts:
+            return found["info"]  # type: ignore[no-any-return]
+    except (OSError, ValueError, KeyError):
+        pass
+    info = _probe(path)
+    if info.get("implementation") == "cpython" and tuple(info["version"]) >= MINIMUM:
+        with contextlib.suppress(OSError):
+            directory.mkdir(parents=True, exist_ok=True)
+            tmp = directory / f".{os.getpid()}.tmp"
+            tmp.write_text(json.dumps({"identity": parts, "info": info}))
+            os.replace(tmp, entry)
+    return info
 
 
 def _probe(path: Path) -> dict:  # type: ignore[type-arg]
