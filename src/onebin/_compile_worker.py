@@ -30,9 +30,36 @@ import sys
 import warnings
 import zlib
 from array import array
+from collections import deque
 
 _CO_OPTIMIZED = 1  # a function's code: it runs when called, not when the module is imported
 _DIRECTORY = "<directory>"  # first in names: its import hands out its directory (see _handouts)
+
+
+# Nodes that stand for an operator or a context (Load, Add, Eq...): the analyses read them as
+# attributes (``node.op``), never look for them in a walk; most of the nodes a walk visits.
+_LEAVES = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
+
+
+def _children(node):
+    """``ast.iter_child_nodes()`` without the leaves: a walk here takes most of the analysis."""
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                    yield item
+        elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+            yield value
+
+
+def _nodes(node):
+    """``ast.walk()`` without the leaves: ``node`` and every node under it, in the same order."""
+    todo = deque([node])
+    while todo:
+        current = todo.popleft()
+        yield current
+        todo.extend(_children(current))
 
 
 def _names(code):
@@ -308,7 +335,7 @@ class _OwnPaths:
             if not given:
                 return False
             inner = type(self)(own, given, self.files - set(parameters), self._functions, self._depth + 1)
-            return any(inner.handed_out(n) for n in ast.walk(own))
+            return any(inner.handed_out(n) for n in _nodes(own))
         return any(self.is_dir(a) for a in node.args) or any(self.is_dir(k.value) for k in node.keywords)
 
     def _reads_below(self, call, below):
@@ -325,7 +352,7 @@ class _OwnPaths:
     def inside(self, function):
         """The same for the body of ``function``, defined where this looks: its names are its
         own, and those it does not bind are the enclosing ones."""
-        bound = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+        bound = {a.arg for a in _nodes(function.args) if isinstance(a, ast.arg)}
         return type(self)(
             function,
             self.dirs - bound,
@@ -408,7 +435,7 @@ def _imported_handouts(tree):
         else:  # what the call is given, not the function called
             given = [*node.args, *(k.value for k in node.keywords)]
             given += [node.func.value] if isinstance(node.func, ast.Attribute) else []
-        found.update(imported[n.id] for g in given for n in ast.walk(g) if isinstance(n, ast.Name) and n.id in imported)
+        found.update(imported[n.id] for g in given for n in _nodes(g) if isinstance(n, ast.Name) and n.id in imported)
     return sorted(found)
 
 
@@ -422,12 +449,12 @@ def _is_script_name(node):
 
 def _in_scope(node):
     """The nodes of ``node``'s own scope: not those in the functions it defines."""
-    stack = list(ast.iter_child_nodes(node))
+    stack = list(_children(node))
     while stack:
         child = stack.pop()
         yield child
         if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(child))
+            stack.extend(_children(child))
 
 
 def _with_formatted_names(names, tree):
@@ -436,7 +463,7 @@ def _with_formatted_names(names, tree):
     f-string, whose constants are only "grammar" and ".txt"."""
     markers = [n for n in names[:2] if n in ("__file__", "__path__")]
     found = set(names[len(markers) :])
-    for node in ast.walk(tree):
+    for node in _nodes(tree):
         if isinstance(node, ast.JoinedStr):
             spelled = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):
@@ -602,7 +629,7 @@ def _walk(tree, paths):
     while stack:
         node, function, binder, paths = stack.pop()
         yield node, binder or function, paths
-        for child in ast.iter_child_nodes(node):
+        for child in _children(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 outer = binder or (function if function is not None and paths.binds else None)
                 stack.append((child, child, outer, paths.inside(child)))
@@ -624,7 +651,7 @@ def _searches_sys_path(tree):
     in sys.path: if os.path.exists(path) and basename(path) == "site-packages"``) looks for no
     file under it: that alone does not count."""
     found = []
-    for function in ast.walk(tree):
+    for function in _nodes(tree):
         if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         nodes = list(_in_scope(function))
@@ -670,7 +697,7 @@ def _is_entry(node, itself):
 
 def _mentions(node, names, sys_path=False):
     """Whether ``node`` uses one of ``names``, or ``sys.path`` if asked."""
-    for sub in ast.walk(node):
+    for sub in _nodes(node):
         if isinstance(sub, ast.Name) and sub.id in names:
             return True
         if sys_path and isinstance(sub, ast.Attribute) and sub.attr == "path":
@@ -704,7 +731,7 @@ def _spec_lookups(tree):
     given a module's name, not a path: no name the builder can see in the module with the data
     names the data. In each, the names bound to a ``find_spec()`` call whose paths it reads."""
     found = []
-    for function in ast.walk(tree):
+    for function in _nodes(tree):
         if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         nodes = list(_in_scope(function))
@@ -755,7 +782,7 @@ def _write_modules_first(functions, imported=()):
     for function in functions:
         _ReadThrough("written", ("__file__", "__path__")).visit(function)
         if imported:
-            names = [n for n in ast.walk(function) if isinstance(n, ast.Name) and n.id in imported]
+            names = [n for n in _nodes(function) if isinstance(n, ast.Name) and n.id in imported]
             _Through("written_path", {id(n): () for n in names if isinstance(n.ctx, ast.Load)}).visit(function)
 
 
@@ -845,7 +872,7 @@ def _prefix_joins(tree):
     (``sysconfig.get_path("scripts")``, ``get_paths()["scripts"]``), which is the prefix's
     ``bin``: where ruff and uv look for their binaries."""
     found = []
-    for node in ast.walk(tree):
+    for node in _nodes(tree):
         if _names_scripts(node):
             found.append((node, "bin"))
         elif isinstance(node, ast.Call) and _called(node) in _JOINS and node.args and _is_prefix(node.args[0]):
@@ -883,7 +910,7 @@ def _executable_dirs(tree):
     ``Path(sys.executable).parent``): in a venv, its ``bin/``, where code looks for the other
     commands of its distributions (ansible-lint for ansible's, then puts it on PATH)."""
     found = []
-    for node in ast.walk(tree):
+    for node in _nodes(tree):
         if isinstance(node, ast.Call) and _called(node) == "dirname" and len(node.args) == 1:
             if _is_executable(node.args[0]):
                 found.append(node)
@@ -952,7 +979,7 @@ def _file_lookups(tree):
     beside it, as textual resolves an app's ``CSS_PATH``. Each is to be read through the
     runtime, which writes that module's package first."""
     found = []
-    for node in ast.walk(tree):
+    for node in _nodes(tree):
         if isinstance(node, ast.Call) and _called(node) in _DIRECTORY_OF:
             for arg in node.args[:2]:
                 if isinstance(arg, ast.Call) and _called(arg) in _GETFILE and arg.args:
@@ -967,7 +994,7 @@ def _located_files(tree):
     import ``dep_logic`` from). Each is to be read through the runtime's ``located()``."""
     return [
         arg
-        for node in ast.walk(tree)
+        for node in _nodes(tree)
         if isinstance(node, ast.Call) and _called(node) in _SAME_PATH
         for arg in node.args[:1]
         if isinstance(arg, ast.Call) and _called(arg) == "locate_file"

@@ -141,6 +141,9 @@ def install(
     installed = _run_pip(sources, target, staging, log, pip)
     if cache and key and (staging / "pip-report.json").exists():
         cache.put(key, installed.site_packages, staging / "pip-report.json")
+        kept = cache.get(key)
+        if kept is not None:  # built from there, as the next build will be: its record matches
+            return _installed(*kept)
     return installed
 
 
