@@ -1,7 +1,7 @@
 """Compiles sources to marshalled code objects; run by the *target* interpreter.
 
 Reads from stdin a marshalled list of (co_filename, path) and writes to stdout a marshalled
-list, in the same order, of (code, names, compressed, used, imports, main_imports, regexes,
+list, in the same order, of (code, names, compressed, imported, imports, main_imports, regexes,
 directories, joined, paths, handed_imports): ``code`` is
 the marshalled code object's bytes, or None where the source does not compile (importing the
 module then raises its SyntaxError, as in a venv); ``names`` are the short string constants in
@@ -9,8 +9,8 @@ its code, which the builder matches against the files beside it, after ``"<direc
 its import hands out its own directory (see ``_handouts``; a function that does is made to have
 its package written first), and ``"__file__"`` and ``"__path__"`` where the code uses those
 names; ``compressed`` is the source compressed with
-zlib, as the executable stores it; ``used`` are the names its code uses (``co_names``: imported
-modules among them), for ``--trim-stdlib``; ``imports`` and ``main_imports`` are the imports
+zlib, as the executable stores it; ``imported`` the modules it may import (see ``_imported``), for
+``--trim-stdlib``; ``imports`` and ``main_imports`` are the imports
 that run with it, and those that run only when it runs as ``__main__`` (see ``_imports``), for
 the work done ahead; ``regexes`` are the regular expressions its import compiles, compiled
 (see ``_regexes``); ``directories`` are the names its top-level code binds to its own directory
@@ -1007,13 +1007,51 @@ def _written_paths_first(lookups):
     return _Through("written_path", {id(node): () for node in lookups})
 
 
-def _used_names(code):
-    names, stack = set(), [code]
+_IMPORTERS = frozenset(("import_module", "__import__", "run_module", "resolve_name"))
+_MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
+def _imported(code, as_main):
+    """What a module may import, for ``--trim-stdlib``: (level, name, fromlist) of each of its
+    import statements, anywhere in its code but in the body of its ``if __name__ ==
+    "__main__":`` (``as_main``: those offsets of its top-level code), then (0, name, ()) for the
+    string constants of its code that calls ``import_module()``, ``__import__()``,
+    ``run_module()`` or ``resolve_name()`` (often a module's name: ``import_module("json")``)."""
+    found, named, stack = set(), set(), [code]
     while stack:
         current = stack.pop()
-        names.update(current.co_names)
+        for offset, level, name, fromlist in _import_names(current):
+            if current is code and any(start < offset < end for start, end in as_main):
+                continue
+            found.add((level if isinstance(level, int) else 0, name, fromlist))
+        if not _IMPORTERS.isdisjoint(current.co_names):
+            named.update(c for c in current.co_consts if isinstance(c, str) and _MODULE_NAME.fullmatch(c))
         stack.extend(c for c in current.co_consts if hasattr(c, "co_consts"))
-    return sorted(names)
+    return sorted(found) + [(0, name, ()) for name in sorted(named)]
+
+
+def _import_names(code):
+    """(offset, level, name, fromlist) of each import in ``code`` itself (not the code nested in
+    it), read from its bytes: ``dis`` takes fifty times as long. ``level`` and ``fromlist`` are
+    the constants loaded just before (``level`` None, ``fromlist`` empty where none is)."""
+    from opcode import EXTENDED_ARG, opmap
+
+    import_name, load_const, cache = opmap["IMPORT_NAME"], opmap["LOAD_CONST"], opmap.get("CACHE", -1)
+    raw, found, extended, before = code.co_code, [], 0, [(-1, 0), (-1, 0)]
+    if import_name not in raw[::2]:
+        return found
+    for offset in range(0, len(raw), 2):
+        op, arg = raw[offset], raw[offset + 1] | extended
+        extended = arg << 8 if op == EXTENDED_ARG else 0
+        if op in (EXTENDED_ARG, cache):
+            continue
+        if op == import_name:
+            level = code.co_consts[before[0][1]] if before[0][0] == load_const else None
+            names = code.co_consts[before[1][1]] if before[1][0] == load_const else None
+            fromlist = tuple(n for n in names if isinstance(n, str) and n != "*") if isinstance(names, tuple) else ()
+            found.append((offset, level, code.co_names[arg], fromlist))
+        before = [before[1], (op, arg)]
+    return found
 
 
 def _imports(code):
@@ -1021,7 +1059,8 @@ def _imports(code):
     two lists of (level, name, fromlist), as the statement passes them to ``__import__``, in
     order. The first: those in its top-level code but not in the body of an ``if``
     (``if TYPE_CHECKING:``, ``if os.environ.get(...):``) or an ``except`` clause, which may not
-    run; the second: those in the body of ``if __name__ == "__main__":``."""
+    run; the second: those in the body of ``if __name__ == "__main__":``, whose (start, end)
+    offsets come third."""
     import dis
 
     instructions = list(dis.get_instructions(code))
@@ -1038,7 +1077,7 @@ def _imports(code):
         if isinstance(level, int) and ins.argval != "__future__":
             found = main_only if any(start < ins.offset < end for start, end in as_main) else always
             found.append((level, ins.argval, tuple(n for n in fromlist or () if isinstance(n, str) and n != "*")))
-    return always, main_only
+    return always, main_only, as_main
 
 
 def _regex_calls(code):
@@ -1310,13 +1349,13 @@ def main():
                 at_import = False
             if at_import:
                 names.insert(0, _DIRECTORY)
-        imports, main_imports = _imports(code)
+        imports, main_imports, as_main = _imports(code)
         out.append(
             (
                 marshal.dumps(code),
                 names,
                 zlib.compress(source, 6),
-                _used_names(code),
+                _imported(code, as_main),
                 imports,
                 main_imports,
                 _regexes(code),

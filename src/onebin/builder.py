@@ -112,7 +112,7 @@ def build(
         tree = Tree.assemble(target, installed.site_packages, parsed.script)
         compiler = BundleCompiler(Compiler(target, cache), tree, staging / "generated")
         if parsed.script:
-            tree.app_files += _add_script_data(tree, parsed.script, compiler)
+            tree.app_files += _add_script_data(tree, parsed.script, compiler, out)
             reporter.note(f"app files beside the script: {', '.join(tree.app_files)}")
         _exclude(tree, exclude, reporter)
         if main.relpath.startswith("bin/") and main.relpath in tree.files:
@@ -209,8 +209,7 @@ def _key(
 
 def _trim(tree: Tree, compiler: BundleCompiler, target: Target, main: entry.Entry, reporter: Reporter) -> None:
     reporter.step("finding the stdlib modules nothing imports")
-    tree.entry_names = [n for result in compiler.compile([main.relpath]) for n in [*(result.names or ()), *result.used]]
-    unused = trim.unused_stdlib(tree, tree.modules(target.ext_suffix), compiler, target)
+    unused = trim.unused_stdlib(tree.roots, tree.modules(target.ext_suffix), compiler, target, main.relpath)
     files = trim.drop(tree, unused, target)
     reporter.note(f"--trim-stdlib left out {len(unused)} stdlib modules ({files} files): {', '.join(unused)}")
 
@@ -234,15 +233,20 @@ def _check_output(out: Path) -> Path:
     return out.absolute()
 
 
-def _add_script_data(tree: Tree, script: Path, compiler: BundleCompiler) -> list[str]:
-    """Adds the data files and directories beside the script that its modules name."""
+def _add_script_data(tree: Tree, script: Path, compiler: BundleCompiler, out: Path) -> list[str]:
+    """Adds the data files and directories beside the script that its modules name; never the
+    executable being built (``print("hello")`` in hello.py names ./hello)."""
     app_modules = [rel for rel in tree.files if rel.startswith(f"{entry.SCRIPT_ROOT}/") and rel.endswith(".py")]
     names = [n for result in compiler.compile(app_modules) for n in result.names or ()]
     added = []
     for path in datafiles.beside_script(script, names):
+        if path.absolute() == out:
+            continue
         relpath = f"{entry.SCRIPT_ROOT}/{path.name}"
         if path.is_dir():
             tree.add_directory(relpath, path)
+            if out.is_relative_to(path.absolute()):
+                tree.files.pop(f"{relpath}/{out.relative_to(path.absolute()).as_posix()}", None)
             added.append(path.name + "/")
         elif relpath not in tree.files:
             tree.files[relpath] = path

@@ -51,6 +51,11 @@ def _runtime_filename(name: str) -> str:
     return f"<frozen {RUNTIME_PACKAGE}>" if name == "__init__" else f"<frozen {RUNTIME_PACKAGE}.{name}>"
 
 
+def runtime_jobs() -> list[tuple[str, Path]]:
+    """(co_filename, source) of each runtime module, in RUNTIME_MODULES' order."""
+    return [(RUNTIME_AS_IMPORTLIB.get(n, _runtime_filename(n)), _RUNTIME_DIR / f"{n}.py") for n in RUNTIME_MODULES]
+
+
 _WORKER = Path(__file__).with_name("_compile_worker.py")
 _WORKER_SOURCE = _WORKER.read_bytes()  # part of every cache key: what it computes may change
 _WORKER_MODULE = "_onebin_compile_worker"
@@ -68,7 +73,7 @@ class Result(NamedTuple):
     code: bytes | None  # marshalled; None: the source does not compile
     names: list[str] | None  # its short string constants, "__file__"/"__path__" first if read
     compressed: bytes  # the source, deflated
-    used: list[str]  # the names its code uses
+    imported: list[tuple[int, str, tuple[str, ...]]]  # (level, name, fromlist) of what it may import
     imports: list[tuple[int, str, tuple[str, ...]]]  # its top-level imports: (level, name, fromlist)
     main_imports: list[tuple[int, str, tuple[str, ...]]]  # those under `if __name__ == "__main__":`
     regexes: list[Regex]  # the regular expressions its import compiles, compiled
@@ -244,10 +249,7 @@ class BundleCompiler:
         sources = sorted(
             {rel for kind, rel in modules.values() if kind in (fmt.SOURCE, fmt.PACKAGE)} | set(siblings.values())
         )
-        extra = [
-            (RUNTIME_AS_IMPORTLIB.get(name, _runtime_filename(name)), _RUNTIME_DIR / f"{name}.py")
-            for name in RUNTIME_MODULES
-        ]
+        extra = runtime_jobs()
         extra.append((main.filename, self._path(main.relpath)))
         results = self.compile(sources, extra)
         runtime_codes = [result.code for result in results[len(sources) : -1]]

@@ -37,7 +37,6 @@ class Tree:
     files: dict[str, Path | bytes] = field(default_factory=dict)
     roots: list[str] = field(default_factory=list)
     app_files: list[str] = field(default_factory=list)
-    entry_names: list[str] = field(default_factory=list)  # what the entry point's code names
     prefix_data: set[str] = field(default_factory=set)  # top directories of data under the prefix
 
     @classmethod

@@ -169,14 +169,25 @@ def test_the_python_prompt_hatch(tmp_path: Path) -> None:
     assert "the app" not in proc.stdout
 
 
-def test_trim_stdlib_is_opt_in_and_lists_what_it_dropped(tmp_path: Path) -> None:
-    (tmp_path / "app.py").write_text("import json, sqlite3\nprint(json.dumps(sqlite3.sqlite_version_info[:1]))\n")
+def test_trim_stdlib_is_opt_in_and_keeps_what_the_code_imports(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "import importlib, json\n"
+        "def later():\n"
+        "    import sqlite3  # a lazy import counts\n"
+        "    return sqlite3.sqlite_version_info[:1]\n"
+        "csv = importlib.import_module('csv')  # so does a name given to import_module()\n"
+        "print(json.dumps(later()), csv.__name__, importlib.import_module('xml.dom.minidom').__name__)\n"
+    )
     full = run_onebin("build", "app.py", "-o", "full", cwd=tmp_path)
     trimmed = run_onebin("build", "app.py", "--trim-stdlib", "-o", "trimmed", cwd=tmp_path)
     assert full.returncode == trimmed.returncode == 0, trimmed.stderr
     assert "--trim-stdlib" not in full.stderr
     (note,) = [line for line in trimmed.stderr.splitlines() if "--trim-stdlib left out" in line]
-    assert "idlelib" in note and "turtledemo" in note and "json" not in note.split(":", 2)[2].split(", ")
+    dropped = note.split(": ", 2)[2].split(", ")
+    assert {"idlelib", "turtledemo", "tkinter", "_tkinter", "xml.etree", "unittest.mock"} <= set(dropped)
+    assert not {"json", "sqlite3", "_sqlite3", "csv", "xml.dom"} & set(dropped)
     assert (tmp_path / "trimmed").stat().st_size < (tmp_path / "full").stat().st_size
     run = subprocess.run([tmp_path / "trimmed"], capture_output=True, text=True)
-    assert run.stdout == "[3]\n", run.stderr
+    assert run.stdout == "[3] csv xml.dom.minidom\n", run.stderr
+    contents = run_onebin("inspect", "trimmed", cwd=tmp_path).stdout
+    assert "libsqlite3" in contents and "libtk" not in contents

@@ -90,3 +90,21 @@ def test_unpinned_requirements_and_checks_always_build(app: tuple[Path, dict[str
             proc = run_onebin("build", *args, "app.py", "-o", "app", cwd=root, env=env)
             assert proc.returncode == 0, proc.stderr
             assert UP_TO_DATE not in proc.stdout
+
+
+def test_a_rebuild_never_bundles_the_executable_it_replaces(tmp_path: Path, cache: Path) -> None:
+    # "hello" names the file ./hello beside the script, and "out" the directory ./out: the data
+    # rule takes what they name, but not the executable being built.
+    env = dict(os.environ, ONEBIN_CACHE_DIR=str(cache))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "data.txt").write_text("data\n")
+    for output, script, files in (("hello", 'print("hello")', "hello.py"), ("out/x", 'print("out")', "hello.py, out/")):
+        sizes = []
+        for change in ("", "  # changed"):
+            (tmp_path / "hello.py").write_text(script + change + "\n")
+            proc = run_onebin("build", "hello.py", "-o", output, cwd=tmp_path, env=env)
+            assert proc.returncode == 0, proc.stderr
+            assert f"app files beside the script: {files}\n" in proc.stderr
+            sizes.append((tmp_path / output).stat().st_size)
+        assert sizes[1] < sizes[0] * 1.1, sizes
+        (tmp_path / output).unlink()

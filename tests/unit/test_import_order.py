@@ -101,7 +101,8 @@ if __name__ == "__main__":
 def later():
     import inside
 """
-    always, as_main = _compile_worker._imports(compile(source, "m.py", "exec"))
+    code = compile(source, "m.py", "exec")
+    always, as_main, main_offsets = _compile_worker._imports(code)
     assert always == [
         (0, "os", ()),
         (0, "sys", ()),
@@ -111,6 +112,31 @@ def later():
         (0, "typing", ("TYPE_CHECKING",)),
     ]
     assert as_main == [(1, "cli", ("main",))]  # when it runs as __main__ only
+    # What it may import, for --trim-stdlib: conditional and lazy imports too, not __main__'s.
+    assert _compile_worker._imported(code, main_offsets) == [
+        (0, "cupy", ()),
+        (0, "inside", ()),
+        (0, "json", ()),
+        (0, "numpy", ()),
+        (0, "os", ()),
+        (0, "sys", ()),
+        (0, "typeonly", ()),
+        (0, "typing", ("TYPE_CHECKING",)),
+        (0, "ujson", ()),
+        (1, "", ("sibling",)),
+    ]
+
+
+def test_the_modules_named_to_import_module() -> None:
+    source = """import importlib
+def codec(name):
+    return importlib.import_module("json"), importlib.import_module(f"encodings.{name}"), "not a-name"
+def other():
+    return "csv"
+"""
+    code = compile(source, "m.py", "exec")
+    imported = _compile_worker._imported(code, _compile_worker._imports(code)[2])
+    assert imported == [(0, "importlib", ()), (0, "json", ())]  # not "csv": other() imports nothing
 
 
 def test_imports_under_the_main_guard_count_only_for_the_module_run_as_main() -> None:
