@@ -79,7 +79,7 @@ OPTIONS = (
         "trim-stdlib",
         ("--trim-stdlib",),
         "flag",
-        "leave out the stdlib modules no bundled code imports (it lists them); a module imported by a computed name is missed",
+        "leave out the stdlib modules no bundled code imports, in a function or by a name given to import_module() (it lists them): about half the stdlib for a small app; a module imported by a computed name is missed, and help() needs an app that imports pydoc. With --compress: the smallest file",
     ),
     Option(
         "compress",
