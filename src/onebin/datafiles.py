@@ -183,7 +183,8 @@ def materialize_map(
     with_data = _packages_with_data(files) if joined_of else set()
     # A name alone is weak evidence: a directory it names counts if it holds data (marimo's
     # hypertext.py has a dict key "data", and marimo/_output/data/ holds data.py alone).
-    named_dirs = _holding_data(files, dirs)
+    # Nor is a sys.path root anyone's data (pydoc's 'site-packages', beside pydoc.py).
+    named_dirs = _holding_data(files, dirs) - set(roots)
     holders = data_holders(files, named_dirs)
     exposed = _exposed_packages(names_of, roots)
     listing: dict[str, list[str]] = {}

@@ -610,3 +610,12 @@ def test_a_statement_at_import_that_opens_a_file_of_another_module() -> None:
     assert [type(node).__name__ for node in found] == ["With"]
     _compile_worker._write_modules_first(found)
     assert ast.unparse(tree).count(".written(") == 1
+
+
+def test_a_sys_path_root_is_no_module_data() -> None:
+    # pydoc.py reads __file__ and names 'site-packages' (getdocloc), which sits beside it and
+    # holds .dist-info files: writing the stdlib's 170 top-level modules for it helps no one
+    files = ["lib/pydoc.py", "lib/os.py", "lib/site-packages/six.py", "lib/site-packages/six-1.dist-info/METADATA"]
+    dirs = ["lib", "lib/site-packages", "lib/site-packages/six-1.dist-info"]
+    names = {"lib/pydoc.py": ["__file__", "site-packages"]}
+    assert datafiles.materialize_map(names, files, dirs, ("lib", "lib/site-packages")) == {}
