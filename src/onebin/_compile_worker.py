@@ -984,7 +984,42 @@ def _file_lookups(tree):
             for arg in node.args[:2]:
                 if isinstance(arg, ast.Call) and _called(arg) in _GETFILE and arg.args:
                     found.append(arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found += _bound_file_lookups(node)
     return found
+
+
+def _bound_file_lookups(function):
+    """The calls of ``inspect.getfile()`` and the like in ``function`` whose result is bound
+    to a name that it then reads (``Path(name).read_bytes()``, ``open(name)``: hypothesis mines
+    a module's source for constants) or hands to a call other than path arithmetic (numba's
+    ``cache=True`` gives the file of the function it compiles to its cache locators, which
+    look for it on disk)."""
+    nodes = list(_in_scope(function))
+    bound = {
+        node.targets[0].id: node.value
+        for node in nodes
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Call)
+        and _called(node.value) in _GETFILE
+        and node.value.args
+    }
+    used = set()
+    for node in nodes if bound else ():
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _READS and isinstance(func.value, ast.Call):
+            if _called(func.value) in _SAME_PATH:  # Path(name).read_bytes()
+                node = func.value
+            else:
+                continue
+        elif _called(node) in _PATH_ARITHMETIC:
+            continue
+        used.update(a.id for a in [*node.args, *(k.value for k in node.keywords)] if isinstance(a, ast.Name))
+    return [call for name, call in bound.items() if name in used]
 
 
 def _located_files(tree):

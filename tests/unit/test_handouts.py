@@ -576,6 +576,19 @@ def test_a_file_found_by_inspect_getfile_and_made_a_path_is_read_through_the_run
     assert len(asked) == 2
 
 
+def test_a_file_found_by_inspect_getfile_bound_to_a_name_and_read_is_read_through_the_runtime() -> None:
+    # hypothesis: module_file = inspect.getsourcefile(module); Path(module_file).read_bytes();
+    # numba: source_path = inspect.getfile(py_func), handed to its cache locators
+    tree = ast.parse(
+        "import inspect\nfrom pathlib import Path\n"
+        "def mine(module):\n    f = inspect.getsourcefile(module)\n    return Path(f).read_bytes()\n"
+        "def cache(func, locate):\n    src = inspect.getfile(func)\n    return locate(func, src)\n"
+        "def shown(cls):\n    f = inspect.getfile(cls)\n    print('in', f)\n    return f.endswith('.py')\n"
+    )
+    lookups = _compile_worker._file_lookups(tree)
+    assert sorted(ast.unparse(call) for call in lookups) == ["inspect.getfile(func)", "inspect.getsourcefile(module)"]
+
+
 def test_a_modules_file_imported_by_name_is_read_through_the_runtime() -> None:
     # pip's utils/misc.py: `from pip import __file__ as pip_location`; running_under_zipapp()
     # tests its directory and get_runnable_pip() gives it to another python: both read the
