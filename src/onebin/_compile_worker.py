@@ -100,6 +100,8 @@ _SAME_PATH = frozenset(
 )
 _LISTINGS = frozenset(("iterdir", "glob", "rglob", "walk"))
 _READS = _LISTINGS | {"open", "read_text", "read_bytes"}
+# Calls that load a native library by path, which the dynamic loader opens itself.
+_LOADS = frozenset(("dlopen", "CDLL", "PyDLL", "LoadLibrary"))
 _TESTS = frozenset(("exists", "isfile", "isdir", "is_file", "is_dir"))
 # Methods of a path in the directory that give a path in it again: (d / name).resolve()
 _BELOW_AGAIN = frozenset(("joinpath", "replace", "strip", "rstrip", "resolve", "absolute"))
@@ -591,12 +593,13 @@ def _other_handouts(tree):
             continue
         if paths.handed_out(node) or (isinstance(node, ast.Name) and node.id in imported):
             functions.append(function)
-    # At import, only a statement that opens or lists a path in such a directory, which every
-    # run then needs: a script's `open(os.path.join(os.path.dirname(certifi.__file__), ...))`.
+    # At import, only a statement that opens, lists or loads a path in such a directory, which
+    # every run then needs: a script's `open(os.path.join(os.path.dirname(certifi.__file__),
+    # ...))`, soundfile's `_ffi.dlopen(os.path.join(dirname(_soundfile_data.__file__), lib))`.
     for statement in tree.body:
         if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and any(
             isinstance(node, ast.Call)
-            and _called(node) in _READS
+            and (_called(node) in _READS or _called(node) in _LOADS)
             and module_paths._reads_below(node, module_paths.is_below)
             for node in _in_scope(statement)
         ):
@@ -1266,10 +1269,10 @@ def _reads_module_paths(code):
 
 
 def _opens_at_import(code):
-    """Whether the module's top-level code reads a module's ``__file__`` and opens or lists
-    something (see ``_other_handouts``)."""
+    """Whether the module's top-level code reads a module's ``__file__`` and opens, lists or
+    loads something (see ``_other_handouts``)."""
     names = code.co_names
-    return ("__file__" in names or "__path__" in names) and any(name in names for name in _READS)
+    return ("__file__" in names or "__path__" in names) and any(name in names for name in _READS | _LOADS)
 
 
 def _looks_up_specs(code):

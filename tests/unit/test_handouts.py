@@ -625,6 +625,21 @@ def test_a_statement_at_import_that_opens_a_file_of_another_module() -> None:
     assert ast.unparse(tree).count(".written(") == 1
 
 
+def test_a_statement_at_import_that_loads_a_library_beside_another_module() -> None:
+    # soundfile: the library in _soundfile_data, beside that package's __init__, in a try
+    source = (
+        "import os, _soundfile_data\nfrom cffi import FFI\n_ffi = FFI()\n"
+        "try:\n"
+        "    _path = os.path.dirname(_soundfile_data.__file__)\n"
+        "    _full_path = os.path.join(_path, 'libsndfile_x86_64.so')\n"
+        "    _snd = _ffi.dlopen(_full_path)\n"
+        "except OSError:\n    _snd = None\n"
+    )
+    assert _compile_worker._opens_at_import(compile(source, "m.py", "exec"))
+    found = _compile_worker._other_handouts(ast.parse(source))
+    assert [type(node).__name__ for node in found] == ["Try"]
+
+
 def test_a_sys_path_root_is_no_module_data() -> None:
     # pydoc.py reads __file__ and names 'site-packages' (getdocloc), which sits beside it and
     # holds .dist-info files: writing the stdlib's 170 top-level modules for it helps no one
