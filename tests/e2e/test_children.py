@@ -120,6 +120,9 @@ if __name__ == "__main__":
             child(sys.executable, "-c", "print('child')", env=env),
             child(sys.executable, "-S", "-c", "print('child')", env=env),
         ]))
+    elif mode == "traceback":
+        proc = subprocess.run([sys.executable, "-c", "import json; json.loads('x')"], capture_output=True, text=True)
+        print(json.dumps([proc.returncode, proc.stderr]))
     elif mode == "environ":
         print(sys.flags.ignore_environment, os.environ.get("PYTHONPATH"), "/nowhere" in sys.path)
     else:
@@ -148,6 +151,16 @@ def test_sys_executable_is_an_interpreter_for_children(app: Path) -> None:
     assert dash_c == [0, "['a'] 0"]
     assert dash_m == [0, '{\n    "k": 1\n}']
     assert pythonpath == [0, "True"]  # PYTHON* variables are honoured by the interpreter
+
+
+def test_the_interpreters_tracebacks_show_source_lines(app: Path) -> None:
+    # before 3.13 the built-in sys.excepthook reads them from disk only
+    proc = run_hidden(app, "traceback")
+    assert proc.returncode == 0, proc.stderr
+    status, stderr = json.loads(proc.stdout)
+    assert status == 1 and stderr.startswith("Traceback (most recent call last):\n"), stderr
+    assert "json/decoder.py" in stderr and "\n    raise JSONDecodeError(" in stderr, stderr
+    assert stderr.endswith("json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n")
 
 
 def test_the_interpreter_runs_sitecustomize_unless_told_not_to(app: Path, tmp_path: Path) -> None:

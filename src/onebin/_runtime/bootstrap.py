@@ -22,7 +22,7 @@ from . import trace as _trace
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
     import _sitebuiltins
-    from types import CodeType
+    from types import CodeType, TracebackType
     from typing import TypeVar
 
     T = TypeVar("T")
@@ -226,6 +226,8 @@ def complete(app: bool = False) -> None:
         pass  # an embedder's open_code hook came first
     _locate_frozen_stdlib(hook.bundle.path("lib/python%d.%d" % sys.version_info[:2]))
     _add_site_builtins()
+    if not app and sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
+        sys.excepthook = sys.__excepthook__ = _print_exception  # as exit_status() does for the app
     own_venv = _onebin.venv and not _onebin.venv_system_site  # the bundle's site-packages left out
     if (app or _onebin.site) and not own_venv:  # where a venv's python runs site: its .pth files
         _process_pth(hook.bundle)
@@ -328,6 +330,14 @@ def main_code() -> "CodeType":
     main.__loader__ = loader  # type: ignore[assignment]  # typeshed wants load_module(), deprecated
     _teardown.arm(_hook.natives, bundle.index.info)
     return loader.code_for(main)
+
+
+def _print_exception(exc_type: type, value: BaseException, tb: "TracebackType | None") -> None:
+    """sys.excepthook of python started as the interpreter, before 3.13: the built-in hook
+    reads source lines from disk only; traceback asks the module's loader, which serves them."""
+    import traceback
+
+    traceback.print_exception(exc_type, value, tb)
 
 
 def exit_status(exc: BaseException) -> int:
