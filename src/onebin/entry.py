@@ -111,12 +111,24 @@ def _reference(value: str) -> tuple[str, str]:
 
 
 def _call_entry(module: str, function: str, relpath: str, description: str) -> Entry:
-    return Entry(_call_source(module, function), relpath, relpath, description)
+    # The first line stands for the #! line of the script pip writes: a traceback through it
+    # names the same line numbers as in a venv.
+    return Entry(b"#!python\n" + _call_source(module, function), relpath, relpath, description)
 
 
 def _call_source(module: str, function: str) -> bytes:
+    """The body of the console script pip writes, after its #! line, line for line (but for
+    its ``import re`` and the ``sys.argv[0]`` it edits for Windows' ``.exe``: comments here)."""
     head = function.split(".")[0]
-    return f"import sys\nfrom {module} import {head}\nif __name__ == '__main__':\n    sys.exit({function}())\n".encode()
+    return (
+        "# -*- coding: utf-8 -*-\n"
+        "# (pip's script imports re here, to edit sys.argv[0] below)\n"
+        "import sys\n"
+        f"from {module} import {head}\n"
+        "if __name__ == '__main__':\n"
+        "    # (pip's script removes a '-script.pyw' or '.exe' suffix from sys.argv[0] here)\n"
+        f"    sys.exit({function}())\n"
+    ).encode()
 
 
 def script_wrappers(site_packages: Path, programs: Iterable[str]) -> dict[str, bytes]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from onebin import entry
 from onebin.entry import resolve, script_wrappers
 from onebin.errors import EntryPointError, SourceError
 from onebin.sources import Sources
@@ -63,7 +64,10 @@ def test_a_script_file_a_distribution_installs(tmp_path: Path) -> None:
     # what a venv's bin/ holds for them, but the #! line: the runtime writes it, naming itself
     assert script_wrappers(site, ["demo_completer.sh"]) == {
         "demo": b"import demo.cli\ndemo.cli.main()\n",
-        "other": b"import sys\nfrom demo import other\nif __name__ == '__main__':\n    sys.exit(other())\n",
+        "other": b"# -*- coding: utf-8 -*-\n# (pip's script imports re here, to edit sys.argv[0] below)\nimport sys\n"
+        b"from demo import other\nif __name__ == '__main__':\n"
+        b"    # (pip's script removes a '-script.pyw' or '.exe' suffix from sys.argv[0] here)\n"
+        b"    sys.exit(other())\n",
     }
 
 
@@ -72,3 +76,17 @@ def test_module_function_entry(tmp_path: Path) -> None:
     assert b"from pkg.mod import run" in entry.source and b"sys.exit(run.it())" in entry.source
     with pytest.raises(EntryPointError, match="not a module name"):
         resolve(tmp_path, (), None, None, "pkg-mod")
+
+
+def test_a_console_scripts_lines_are_those_of_the_script_pip_writes(tmp_path: Path) -> None:
+    # a traceback through it names the same lines as in a venv: `bin/app", line 8`
+    from pip._vendor.distlib.scripts import ScriptMaker
+
+    maker = ScriptMaker(None, str(tmp_path))
+    maker.executable, maker.variants = "/venv/bin/python", {""}
+    maker.make("app = pkg.cli:main")
+    pips = (tmp_path / "app").read_text().splitlines()
+    ours = entry._call_entry("pkg.cli", "main", "bin/app", "app").source.decode().splitlines()
+    assert len(ours) == len(pips) == 8
+    for line in ("from pkg.cli import main", "    sys.exit(main())", "import sys"):
+        assert ours.index(line) == pips.index(line)
