@@ -1,17 +1,18 @@
 """Build records: a rebuild whose inputs have not changed leaves the executable as it is.
 
-After a build, a record is kept under a key made of what the build was asked and what it read:
-onebin's own files, the interpreter, the options, pip's inputs, and every file of the assembled
-tree (its path, size, mtime, ctime and inode, as ``make`` and git tell a changed file; content
-built in memory by its hash). The record lists what the later steps read from this machine
+After a build, a record is kept for its output path, with a key made of what the build was
+asked and what it read: onebin's own files, the interpreter, the options, pip's inputs, and
+every file of the assembled tree (its path, size, mtime, ctime and inode, as ``make`` and git
+tell a changed file; content built in memory by its hash). The record lists what the later
+steps read from this machine
 (the system libraries found for extensions, the dynamic loader's cache, dpkg's database), the
 executable written (the same way), the build's summary and its notes. A rebuild with the same
 key whose recorded files all still look the same, and whose executable is still the one
 written, has nothing to do: the notes are shown again and the file is left alone.
 
 Only builds from stable inputs are recorded: a tree drawn from a fresh pip run (unpinned
-requirements resolve again each time) never matches one, nor does a build with ``--check``,
-which asks for the run.
+requirements resolve again each time) is not, nor is a build with ``--check``, which asks for
+the run.
 """
 
 from __future__ import annotations
