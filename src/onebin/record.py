@@ -4,9 +4,9 @@ After a build, a record is kept for its output path, with a key made of what the
 asked and what it read: onebin's own files, the interpreter, the options, pip's inputs, and
 every file of the assembled tree (its path, size, mtime, ctime and inode, as ``make`` and git
 tell a changed file; content built in memory by its hash). The record lists what the later
-steps read from this machine
-(the system libraries found for extensions, the dynamic loader's cache, dpkg's database), the
-executable written (the same way), the build's summary and its notes. A rebuild with the same
+steps read from this machine (the system libraries found for extensions, the dynamic loader's
+cache, dpkg's database), the executable written (the same way), the build's summary and its
+notes. A rebuild with the same
 key whose recorded files all still look the same, and whose executable is still the one
 written, has nothing to do: the notes are shown again and the file is left alone.
 
