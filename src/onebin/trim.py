@@ -9,7 +9,8 @@ imports at start-up; then each kept stdlib module's imports, to a fixpoint. A st
 imports under ``if __name__ == "__main__":`` do not count (``heapq`` runs its doctests there),
 nor do those of the interactive helpers the runtime defines: ``help()`` (pydoc) and the REPL's
 line editing (readline), which a trimmed app has only if it imports them. A module imported by
-a name computed at run time is missed; ``--exclude`` is the precise tool.
+a name computed at run time is missed, and so is one that only code given to ``python -c`` (a
+child process of ``sys.executable``) imports; ``--exclude`` is the precise tool.
 """
 
 from __future__ import annotations
