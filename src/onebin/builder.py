@@ -209,7 +209,7 @@ def _key(
 
 def _trim(tree: Tree, compiler: BundleCompiler, target: Target, main: entry.Entry, reporter: Reporter) -> None:
     reporter.step("finding the stdlib modules nothing imports")
-    unused = trim.unused_stdlib(tree.roots, tree.modules(target.ext_suffix), compiler, target, main.relpath)
+    unused = trim.unused_stdlib(tree, tree.modules(target.ext_suffix), compiler, target, main.relpath)
     files = trim.drop(tree, unused, target)
     reporter.note(f"--trim-stdlib left out {len(unused)} stdlib modules ({files} files): {', '.join(unused)}")
 

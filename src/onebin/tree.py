@@ -45,7 +45,7 @@ class Tree:
         stdlib = target.stdlib_root
         if script is not None:
             tree.roots.append(SCRIPT_ROOT)
-            tree.app_files = tree._add_neighbours(script)
+            tree.app_files = tree._add_neighbours(script, (target.ext_suffix, ".abi3.so"))
         tree.roots += [stdlib, f"{stdlib}/lib-dynload", f"{stdlib}/site-packages"]
         tree._add_walk(stdlib, target.stdlib, _STDLIB)
         for so in sorted(target.dynload.glob("*.so")):
@@ -115,14 +115,17 @@ class Tree:
         for relative, path in _walk(directory, skip):
             self.files[f"{root}/{relative}"] = path
 
-    def _add_neighbours(self, script: Path) -> list[str]:
-        """The script, the .py files beside it, and the package directories beside it."""
+    def _add_neighbours(self, script: Path, ext_suffixes: tuple[str, ...]) -> list[str]:
+        """The script, the modules beside it (.py files, and extension modules built for the
+        target, as ``build_ext --inplace`` or ``cythonize -i`` leave them), and the package
+        directories beside it."""
         directory = script.parent
         added = []
         for child in sorted(directory.iterdir()):
             if child.name.startswith(".") or child.name == "__pycache__":
                 continue
-            if child.is_file() and child.suffix == ".py":
+            is_extension = child.name.endswith(ext_suffixes) and child.name.partition(".")[0].isidentifier()
+            if child.is_file() and (child.suffix == ".py" or is_extension):
                 self.files[f"{SCRIPT_ROOT}/{child.name}"] = child
                 added.append(child.name)
             elif child.is_dir() and _is_package_dir(child):

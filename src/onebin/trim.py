@@ -15,8 +15,9 @@ child process of ``sys.executable``) imports; ``--exclude`` is the precise tool.
 
 from __future__ import annotations
 
+import re
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable
 
 from ._runtime import bundle as fmt
 from .compile import BundleCompiler, runtime_jobs
@@ -49,14 +50,16 @@ _NOT_FOLLOWED = {("_sitebuiltins", "pydoc"), ("site", "readline"), ("site", "rlc
 
 
 def unused_stdlib(
-    roots: Sequence[str], modules: dict[str, tuple[int, str]], compiler: BundleCompiler, target: Target, entry: str
+    tree: Tree, modules: dict[str, tuple[int, str]], compiler: BundleCompiler, target: Target, entry: str
 ) -> list[str]:
     """The stdlib's modules and packages (dotted names) that nothing bundled imports, sorted; a
-    package's modules are not listed when it is. ``roots`` are the tree's sys.path entries;
-    ``entry`` is the bundle path of the entry point's source, which runs as ``__main__``."""
+    package's modules are not listed when it is. ``entry`` is the bundle path of the entry
+    point's source, which runs as ``__main__``."""
+    roots = tree.roots
     stdlib_roots = (f"{target.stdlib_root}/lib-dynload", target.stdlib_root)
     stdlib: dict[str, tuple[int, str]] = {}  # dotted name -> (kind, relpath)
     others: dict[str, str] = {}  # relpath -> dotted name, for the bundle's other Python modules
+    natives: list[str] = []  # the bundle's other extension modules
     for key, (kind, rel) in modules.items():
         root = max((r for r in roots if key.startswith(r + "/")), key=len, default=None)  # lib-dynload in lib
         name = key[len(root) + 1 :].replace("/", ".") if root is not None else "__init__"
@@ -67,6 +70,8 @@ def unused_stdlib(
                 stdlib[name] = (kind, rel)
         elif kind in (fmt.SOURCE, fmt.PACKAGE):
             others[rel] = name
+        elif kind in (fmt.EXTENSION, fmt.EXTENSION_PACKAGE):
+            natives.append(rel)
     sources = sorted(rel for kind, rel in stdlib.values() if kind in (fmt.SOURCE, fmt.PACKAGE))
     name_of = {rel: name for name, (kind, rel) in stdlib.items()}
     outside = sorted({*others, entry})
@@ -80,6 +85,9 @@ def unused_stdlib(
         name = others.get(rel, "__main__")
         package = rel.endswith("/__init__.py")
         kept |= _resolve(name, package, [*result.imported, *result.main_imports])
+    for rel in natives:  # Cython's `import os` is a call with the string "os" in machine code
+        source = tree.files[rel]
+        kept |= _named(source if isinstance(source, bytes) else source.read_bytes(), stdlib)
     kept |= {name for name in stdlib if name.split(".")[0] in _WHOLE and name.split(".")[0] in kept}
     todo = [name for name in kept if name in stdlib]
     kept = set(todo)
@@ -119,6 +127,15 @@ def _resolve(importer: str, is_package: bool, imports: Iterable[Import]) -> set[
         found.update(_parents(full))
         found.update(f"{full}.{item}" for item in fromlist)
     return found
+
+
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_.]*")
+
+
+def _named(data: bytes, modules: Collection[str]) -> set[str]:
+    """The modules of ``modules`` whose names appear as words in a native file's bytes (its
+    string constants among them; other words that happen to be module names keep those too)."""
+    return {word for word in map(bytes.decode, set(_WORD.findall(data))) if word in modules}
 
 
 def _parents(name: str) -> list[str]:

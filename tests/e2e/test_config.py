@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,30 @@ def test_trim_stdlib_is_opt_in_and_keeps_what_the_code_imports(tmp_path: Path) -
     assert run.stdout == "[3] csv xml.dom.minidom\n", run.stderr
     contents = run_onebin("inspect", "trimmed", cwd=tmp_path).stdout
     assert "libsqlite3" in contents and "libtk" not in contents
+
+
+def test_trim_stdlib_keeps_what_an_extension_module_imports(tmp_path: Path) -> None:
+    # Cython's `import colorsys` is PyImport_ImportModule("colorsys") in machine code
+    (tmp_path / "cmod.c").write_text(
+        "#include <Python.h>\n"
+        'static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, "cmod", NULL, -1, NULL};\n'
+        "PyMODINIT_FUNC PyInit_cmod(void) {\n"
+        "    PyObject *m = PyModule_Create(&def);\n"
+        '    PyObject *c = PyImport_ImportModule("colorsys");\n'
+        '    if (m == NULL || c == NULL || PyModule_AddObject(m, "colorsys", c) < 0) return NULL;\n'
+        "    return m;\n"
+        "}\n"
+    )
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    include = sysconfig.get_path("include")
+    subprocess.run(
+        ["gcc", "-shared", "-fPIC", f"-I{include}", "cmod.c", "-o", f"cmod{suffix}"], cwd=tmp_path, check=True
+    )
+    (tmp_path / "app.py").write_text("import cmod\nprint(cmod.colorsys.rgb_to_hsv(1, 0, 0))\n")
+    proc = run_onebin("build", "app.py", "--trim-stdlib", "-o", "app", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "colorsys" not in proc.stderr.split("--trim-stdlib left out", 1)[1].split("\n")[0].split(": ", 1)[1].split(
+        ", "
+    )
+    run = subprocess.run([tmp_path / "app"], capture_output=True, text=True)
+    assert run.stdout == "(0.0, 1.0, 1)\n", run.stderr

@@ -46,5 +46,10 @@ def test_script_neighbours_skip_hidden_directories_and_venvs(tmp_path: Path) -> 
         (tmp_path / name).mkdir()
         (tmp_path / name / "__init__.py").write_text("")
     (tmp_path / "venv" / "pyvenv.cfg").write_text("")
+    # an extension module built in place for the target is a module too; a library is not
+    for name in ("fast.cpython-311-x86_64-linux-gnu.so", "other.cpython-312-x86_64-linux-gnu.so", "libx.so.1"):
+        (tmp_path / name).write_bytes(b"\x7fELF")
     tree = Tree()
-    assert tree._add_neighbours(tmp_path / "app.py") == ["app.py", "pkg/", "util.py"]
+    suffixes = (".cpython-311-x86_64-linux-gnu.so", ".abi3.so")
+    neighbours = tree._add_neighbours(tmp_path / "app.py", suffixes)
+    assert neighbours == ["app.py", "fast.cpython-311-x86_64-linux-gnu.so", "pkg/", "util.py"]
