@@ -3,7 +3,8 @@
 Opt-in, because it reads code, not what runs. A stdlib module is kept if an import statement
 anywhere in kept code names it (in a function too: a lazy import counts), or a string constant
 does in code that calls ``import_module()``, ``__import__()``, ``run_module()`` or
-``resolve_name()``; importing ``a.b`` keeps ``a`` too. The kept code starts as the app, every
+``resolve_name()``, or a word of a bundled extension module does (Cython compiles ``import os``
+to a call with the string "os"); importing ``a.b`` keeps ``a`` too. The kept code starts as the app, every
 bundled distribution (whole, as they are bundled), onebin's runtime and the modules CPython
 imports at start-up; then each kept stdlib module's imports, to a fixpoint. A stdlib module's
 imports under ``if __name__ == "__main__":`` do not count (``heapq`` runs its doctests there),
