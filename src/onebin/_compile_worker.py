@@ -34,6 +34,7 @@ from collections import deque
 
 _CO_OPTIMIZED = 1  # a function's code: it runs when called, not when the module is imported
 _DIRECTORY = "<directory>"  # first in names: its import hands out its directory (see _handouts)
+_CALLED = "<called>"  # first in names: only functions that write first read its paths (see _read_only_when_called)
 
 
 # Nodes that stand for an operator or a context (Load, Add, Eq...): the analyses read them as
@@ -79,7 +80,7 @@ def _names(code):
                 stack.append(const)
             elif isinstance(const, (tuple, frozenset)):
                 names.update(c for c in const if isinstance(c, str) and 0 < len(c) < 256)
-    names.difference_update(("__file__", "__path__", _DIRECTORY))
+    names.difference_update(("__file__", "__path__", _DIRECTORY, _CALLED))
     return (["__file__"] if reads_file else []) + (["__path__"] if reads_path else []) + sorted(names)
 
 
@@ -707,6 +708,27 @@ def _mentions(node, names, sys_path=False):
             if isinstance(sub.value, ast.Name) and sub.value.id == "sys":
                 return True
     return False
+
+
+def _read_only_when_called(tree, functions, others):
+    """Whether every read of a module's file or directory in ``tree`` is in the body of a
+    function that writes the package it reads first when called: its own ``__file__`` or
+    ``__path__`` in one of ``functions`` (see ``_write_files_first``), another module's in one
+    of ``others`` (see ``_write_modules_first``). Then nothing needs writing when the module is
+    imported (numpy.f2py's ``get_include()``, which scipy's imports reach, wrote numpy's 31 MB at
+    every app's first start)."""
+    reads = {
+        id(node)
+        for node in _nodes(tree)
+        if (isinstance(node, ast.Name) and node.id in ("__file__", "__path__"))
+        or (isinstance(node, ast.Attribute) and node.attr in ("__file__", "__path__"))
+    }
+    handled = set()
+    for kind, holders in ((ast.Name, functions), (ast.Attribute, others)):
+        for holder in holders:
+            if isinstance(holder, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                handled.update(id(n) for statement in holder.body for n in _nodes(statement) if isinstance(n, kind))
+    return bool(reads) and reads <= handled
 
 
 def _write_files_first(tree, functions, searches=()):
@@ -1383,6 +1405,9 @@ def main():
                     _Through("scripts_beside", {id(node): () for node in beside}).visit(tree)
                     _write_files_first(tree, functions, searches)
                     code = compile(tree, co_filename, "exec", dont_inherit=True, optimize=0)
+                if handouts and not at_import and _read_only_when_called(tree, functions, others):
+                    names = [_CALLED] + [n for n in names if n not in ("__file__", "__path__")]
+                    joined = []
             except RecursionError:  # expressions nested deeper than the analysis goes: as written
                 at_import = False
             if at_import:

@@ -21,6 +21,7 @@ from ._runtime.cache import unit_of
 
 _CODE_SUFFIXES = (".py", ".pyc")
 HANDS_OUT_DIRECTORY = "<directory>"  # first in a module's names: its import hands out its directory
+READ_WHEN_CALLED = "<called>"  # first in a module's names: only functions that write first read its paths
 
 
 def referenced(
@@ -42,6 +43,8 @@ def referenced(
     directory's file names): parso's ``"grammar%s%s.txt" % version_info[:2]``."""
     if names[:1] == [HANDS_OUT_DIRECTORY]:  # its directory must be real: its package is written
         return {relpath} | referenced(relpath, names[1:], files, dirs, roots, holders, listing)
+    if names[:1] == [READ_WHEN_CALLED]:  # its functions write what they read when called
+        return set()
     directory = relpath.rpartition("/")[0]
     markers = {n for n in names[:2] if n in ("__file__", "__path__")}
     names = names[len(markers) :]

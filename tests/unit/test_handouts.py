@@ -647,3 +647,26 @@ def test_a_sys_path_root_is_no_module_data() -> None:
     dirs = ["lib", "lib/site-packages", "lib/site-packages/six-1.dist-info"]
     names = {"lib/pydoc.py": ["__file__", "site-packages"]}
     assert datafiles.materialize_map(names, files, dirs, ("lib", "lib/site-packages")) == {}
+
+
+def test_a_module_reading_its_paths_only_in_functions_that_write_first_needs_nothing_at_import() -> None:
+    # numpy.f2py: get_include() returns os.path.join(os.path.dirname(__file__), "src"); writing
+    # numpy when numpy.f2py is imported (scipy's imports reach it) is for nothing until it is called
+    def lazy(source: str) -> bool:
+        tree = ast.parse(source)
+        _, functions = _compile_worker._handouts(tree)
+        return _compile_worker._read_only_when_called(tree, functions, _compile_worker._other_handouts(tree))
+
+    get_include = "import os\ndef get_include():\n    return os.path.join(os.path.dirname(__file__), 'src')\n"
+    assert lazy(get_include)
+    assert not lazy(get_include + "HERE = os.path.dirname(__file__)\n")  # read at import
+    assert not lazy(get_include + "def shown():\n    print(__file__)\n")  # a read no function writes for
+    assert not lazy(get_include + "def f(d=os.path.dirname(__file__)):\n    return d\n")  # a default: at import
+    other = "import os, json\ndef where():\n    return os.path.dirname(json.__file__)\n"
+    assert lazy(other)
+    # the builder then writes nothing at import, whatever the names find
+    files = ["site/pkg/__init__.py", "site/pkg/src/x.c"]
+    names = {"site/pkg/__init__.py": [datafiles.READ_WHEN_CALLED, "src"]}
+    assert datafiles.materialize_map(names, files, ["site", "site/pkg", "site/pkg/src"], ("site",)) == {}
+    names = {"site/pkg/__init__.py": ["__file__", "src"]}
+    assert datafiles.materialize_map(names, files, ["site", "site/pkg", "site/pkg/src"], ("site",)) != {}
