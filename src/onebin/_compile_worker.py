@@ -715,8 +715,8 @@ def _read_only_when_called(tree, functions, others):
     function that writes the package it reads first when called: its own ``__file__`` or
     ``__path__`` in one of ``functions`` (see ``_write_files_first``), another module's in one
     of ``others`` (see ``_write_modules_first``). Then nothing needs writing when the module is
-    imported (numpy.f2py's ``get_include()``, which scipy's imports reach, wrote numpy's 31 MB at
-    every app's first start)."""
+    imported: numpy.f2py's ``get_include()`` writes numpy when it is called, not when numpy.f2py
+    is imported."""
     reads = {
         id(node)
         for node in _nodes(tree)

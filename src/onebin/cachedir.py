@@ -28,6 +28,18 @@ PARTS = {
 }
 
 
+def store(path: Path, data: bytes) -> None:
+    """Writes ``data`` to the cache file ``path`` whole or not at all (another build may read
+    it meanwhile); best effort: a cache that cannot be written only makes the next build slower."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
 def cache_dir() -> Path:
     """$ONEBIN_CACHE_DIR, else $XDG_CACHE_HOME/onebin, else ~/.cache/onebin (as the runtime's
     cache.py finds it)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import marshal
@@ -17,6 +16,7 @@ from typing import NamedTuple
 from . import datafiles
 from ._runtime import bundle as fmt
 from ._runtime.cache import unit_of
+from .cachedir import store
 from .entry import Entry
 from .errors import BuildError
 from .record import signature
@@ -142,11 +142,7 @@ class Compiler:
         if not self._keys_changed or self._keys is None:
             return
         self._keys_changed = False
-        with contextlib.suppress(OSError):
-            self._cache.mkdir(parents=True, exist_ok=True)
-            tmp = self._cache / f".{_KEYS}.{os.getpid()}"
-            tmp.write_text(json.dumps({"worker": self._worker_hash(), "keys": self._keys}))
-            os.replace(tmp, self._cache / _KEYS)
+        store(self._cache / _KEYS, json.dumps({"worker": self._worker_hash(), "keys": self._keys}).encode())
 
     def _worker_hash(self) -> str:
         version = ".".join(map(str, self.target.version))
@@ -162,14 +158,7 @@ class Compiler:
     def _store(self, key: str, compiled: Result) -> None:
         if compiled[0] is None:
             return
-        directory = self._cache / key[:2]
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            tmp = directory / f".{key}.{os.getpid()}"
-            tmp.write_bytes(marshal.dumps(tuple(compiled)))
-            os.replace(tmp, directory / key)
-        except OSError:
-            pass  # a cache that cannot be written only makes the next build slower
+        store(self._cache / key[:2] / key, marshal.dumps(tuple(compiled)))
 
     def _run(self, jobs: Sequence[tuple[str, Path]]) -> list[Result]:
         # A worker starts in about 50 ms (its bytecode cached) and compiles a module in 5 to 20.
@@ -188,20 +177,17 @@ class Compiler:
         directory = self._cache.parent / "worker" / hashlib.sha256(_WORKER_SOURCE).hexdigest()[:32]
         path = directory / f"{_WORKER_MODULE}.py"
         if not path.is_file():
-            directory.mkdir(parents=True, exist_ok=True)
-            tmp = directory / f".{os.getpid()}.tmp"
-            tmp.write_bytes(_WORKER_SOURCE)
-            os.replace(tmp, path)
+            store(path, _WORKER_SOURCE)
         return directory
 
     def _run_worker(self, jobs: Sequence[tuple[str, Path]]) -> list[Result]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env["PYTHONHASHSEED"] = "0"  # frozensets in constants are marshalled in hash order
         payload = marshal.dumps([(name, str(path)) for name, path in jobs])
-        try:
-            where = str(self._worker_directory())
-            start = f"import sys; sys.path[:1] = [{where!r}]; import {_WORKER_MODULE}; {_WORKER_MODULE}.main()"
-        except OSError:
+        where = self._worker_directory()
+        if (where / f"{_WORKER_MODULE}.py").is_file():
+            start = f"import sys; sys.path[:1] = [{str(where)!r}]; import {_WORKER_MODULE}; {_WORKER_MODULE}.main()"
+        else:
             start = _WORKER.read_text()  # a cache that cannot be written: compiled at each run
         proc = subprocess.run(
             # Not -I: it would ignore PYTHONHASHSEED. -c: no onebin directory on sys.path.

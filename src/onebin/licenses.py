@@ -8,14 +8,13 @@ under ``licenses/``. ``onebin inspect --licenses`` prints them all.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from .cachedir import store
 from .record import signature
 from .tree import Tree
 
@@ -102,11 +101,7 @@ def _debian_copyrights(paths: list[Path], cache: Path | None = None) -> dict[Pat
         except OSError:
             return {}
         if cache and signature(_DPKG_STATUS) is not None:
-            with contextlib.suppress(OSError):
-                cache.mkdir(parents=True, exist_ok=True)
-                tmp = cache / f".{key}.{os.getpid()}"
-                tmp.write_text(owners)
-                os.replace(tmp, cache / key)
+            store(cache / key, owners.encode())
     found = {}
     for line in owners.splitlines():
         package, _, spelled = line.partition(": ")

@@ -25,6 +25,7 @@ from pathlib import Path
 import lz4.block
 
 from ._runtime.bundle import LZ4, ZLIB, PayloadError
+from .cachedir import store
 
 BLOCK = 1 << 20  # onebin_lz4.h: ONEBIN_BLOCK
 _SMALLEST = 256  # smaller blobs are stored as they are: they would gain a few bytes at best
@@ -94,8 +95,5 @@ class Packer:
         except OSError:
             pass
         packed = zlib.compress(data, 9) if codec == ZLIB else lz4_pack(data)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(packed)
-        os.replace(tmp, path)
+        store(path, packed)
         return packed

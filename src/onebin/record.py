@@ -21,12 +21,12 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .cachedir import store
 
 _FORMAT = 1
 # Read by the steps after the key is made, besides the libraries they bundle: which library a
@@ -124,10 +124,4 @@ class Records:
             "result": dict(result),
             "notes": list(notes),
         }
-        try:
-            self._dir.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", dir=self._dir, suffix=".tmp", delete=False) as f:
-                json.dump(record, f)
-            os.replace(f.name, self._path(output))
-        except OSError:
-            pass
+        store(self._path(output), json.dumps(record).encode())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -12,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cachedir import store
 from .errors import TargetError
 from .record import signature
 
@@ -139,11 +139,7 @@ def _probe_cached(path: Path, directory: Path) -> dict:  # type: ignore[type-arg
         pass
     info = _probe(path)
     if info.get("implementation") == "cpython" and tuple(info["version"]) >= MINIMUM:
-        with contextlib.suppress(OSError):
-            directory.mkdir(parents=True, exist_ok=True)
-            tmp = directory / f".{os.getpid()}.tmp"
-            tmp.write_text(json.dumps({"identity": parts, "info": info}))
-            os.replace(tmp, entry)
+        store(entry, json.dumps({"identity": parts, "info": info}).encode())
     return info
 
 
