@@ -534,3 +534,25 @@ def test_opencv_loads_its_config_files_and_its_libraries_from_the_written_copy(t
     loads = [line for line in proc.stderr.splitlines() if line.startswith("onebin: load ")]
     libs = [line for line in loads if "/opencv_python_headless.libs/" in line or "/cv2/cv2." in line]
     assert len(libs) > 5 and all("from its written copy" in line for line in libs), proc.stderr
+
+
+def test_a_package_read_only_by_a_function_is_written_when_that_is_called(tmp_path: Path) -> None:
+    # numpy.f2py's get_include(): importing the package writes nothing; calling it writes the
+    # package and gives a real directory
+    package = tmp_path / "lazydata"
+    (package / "src").mkdir(parents=True)
+    (package / "src" / "object.h").write_text("/* header */\n")
+    (package / "__init__.py").write_text(
+        "import os\ndef get_include():\n    return os.path.join(os.path.dirname(__file__), 'src')\n"
+    )
+    (tmp_path / "app.py").write_text(
+        "import os, sys, lazydata\n"
+        "apps = os.path.join(os.environ['ONEBIN_CACHE_DIR'], 'apps')\n"
+        "print(os.path.exists(apps))\n"
+        "print(open(os.path.join(lazydata.get_include(), 'object.h')).read().strip())\n"
+    )
+    build("app.py", "-o", "app", cwd=tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "ONEBIN_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([tmp_path / "app"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "False\n/* header */\n"
