@@ -4,6 +4,8 @@ from types import CodeType
 from typing import NoReturn
 
 executable: str
+file: str  # what opens this executable's file: /proc/self/exe, or with --compress its path
+identity: tuple[int, int]  # its (st_dev, st_ino)
 venv: str  # the venv's directory when started as its python, else ""
 venv_system_site: bool  # and whether its pyvenv.cfg includes system site packages
 site: bool  # started as python without -S: the runtime does what `site` would

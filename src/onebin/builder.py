@@ -18,7 +18,7 @@ from .cachedir import cache_dir
 from .compile import BundleCompiler, Compiler
 from .errors import BuildError
 from .installs import InstallCache
-from .launcher import launcher_for
+from .launcher import deflated_launcher_for, launcher_for
 from .packing import Packer
 from .payload import write_executable
 from .record import BuildKey, Records
@@ -102,7 +102,7 @@ def build(
         raise BuildError("nothing to build: pass a script, a requirement, a project directory or -r FILE")
     records = Records(cache)
     reporter.step(f"target: CPython {'.'.join(map(str, target.version))} ({target.executable})")
-    launcher = launcher_for(target, cache)
+    launcher = deflated_launcher_for(target, cache) if compress else launcher_for(target, cache)
     with tempfile.TemporaryDirectory(prefix="onebin-") as tmp:
         staging = Path(tmp)
         reporter.step("installing with pip")

@@ -46,6 +46,7 @@ from typing import Any
 from . import __version__, elf, hashing, packing
 from ._runtime import bundle as fmt
 from .errors import OnebinError
+from .launcher import launcher_files
 from .natives import LIBRARY_DIR
 
 __all__ = [
@@ -223,8 +224,8 @@ def _dotted(version: tuple[int, ...] | None) -> str | None:
 def _glibc_floors(launcher: bytes, bundle: fmt.Bundle) -> Iterator[tuple[str, tuple[int, ...] | None]]:
     """(file, the newest glibc version it needs) for the launcher and every bundled ELF file."""
     try:
-        yield LAUNCHER, elf.glibc_floor(launcher)
-    except elf.ELFError as exc:
+        yield LAUNCHER, max((elf.glibc_floor(part) for part in launcher_files(launcher)), key=lambda v: v or ())
+    except (elf.ELFError, ValueError) as exc:
         raise InspectError(f"{bundle.root}: a damaged onebin executable (its launcher: {exc}); {_REBUILD}") from None
     for relpath in sorted(_elf_files(bundle)):
         try:
@@ -265,13 +266,19 @@ def _modules(bundle: fmt.Bundle) -> Iterator[Module]:
     roots = sorted(bundle.index.roots, key=len, reverse=True)  # the innermost root names a module
     order = {root: i for i, root in enumerate(bundle.index.roots)}
     found = []
+    solid: dict[int, int] = {}  # a block of sources (bundle.SOLID): the sum of their lengths
+    for entry in bundle.index.files.values():
+        if entry[3:4] == (fmt.SOLID,):
+            solid[entry[0]] = solid.get(entry[0], 0) + entry[5]
     for key, entry in bundle.index.modules.items():
         kind, relpath, code_size = entry[0], entry[1], entry[3]  # (kind, file, code offset, code size, ...)
         root = next((r for r in roots if key.startswith(r + "/")), "")
         name = key[len(root) + 1 :] if root else key
         if posixpath.basename(name) == "__init__":
             continue  # the package's own entry lists that file
-        size = bundle.index.files.get(relpath, (0, 0))[1]
+        stored = bundle.index.files.get(relpath, (0, 0))
+        # A source in a block of them: its share of the block's size
+        size = stored[1] * stored[5] // solid[stored[0]] if stored[3:4] == (fmt.SOLID,) else stored[1]
         found.append(Module(name.replace("/", "."), _KINDS.get(kind, str(kind)), root, relpath, size, code_size))
     yield from sorted(found, key=lambda m: (order.get(m.root, -1), m.name))
 

@@ -8,6 +8,8 @@ Two codecs, each marked in the blob's index entry (``_runtime/bundle.py``):
   packed blob costs about as much to load as a stored one, at about half the size.
 - zlib (``--compress``): smaller still, inflated by the runtime with the zlib module, several
   times slower to start; the zlib module's own files are packed with LZ4 instead.
+- xz (``--compress``, for modules' sources, which are read only for tracebacks): blocks of
+  sources compressed together, a third smaller than each deflated on its own.
 
 A blob that packing does not shrink by an eighth is stored as it is.
 """
@@ -15,6 +17,7 @@ A blob that packing does not shrink by an eighth is stored as it is.
 from __future__ import annotations
 
 import hashlib
+import lzma
 import os
 import zlib
 from collections.abc import Callable
@@ -24,13 +27,13 @@ from pathlib import Path
 
 import lz4.block
 
-from ._runtime.bundle import LZ4, ZLIB, PayloadError
+from ._runtime.bundle import LZ4, SOLID, ZLIB, PayloadError
 from .cachedir import store
 
 BLOCK = 1 << 20  # onebin_lz4.h: ONEBIN_BLOCK
 _SMALLEST = 256  # smaller blobs are stored as they are: they would gain a few bytes at best
 _LEVEL = 9  # LZ4 HC: levels above 9 take twice as long here for the same size
-_NAMES = {LZ4: "lz4hc9-1m", ZLIB: "zlib9"}  # the cache's directories: codec, level, LZ4's block size
+_NAMES = {LZ4: "lz4hc9-1m", ZLIB: "zlib9", SOLID: "xz6"}  # the cache's directories: codec, level, LZ4's block size
 
 
 def digest(data: bytes) -> bytes:
@@ -45,6 +48,11 @@ def lz4_pack(data: bytes) -> bytes:
         for at in range(0, len(data), BLOCK)
     ]
     return b"".join(len(b).to_bytes(4, "little") for b in blocks) + b"".join(blocks)
+
+
+def xz_pack(data: bytes) -> bytes:
+    """``data`` as an xz stream without a check (each blob has its hash in the index)."""
+    return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_NONE, preset=6)
 
 
 def lz4_unpack(data: bytes | memoryview, size: int) -> bytes:
@@ -75,7 +83,8 @@ class Packer:
 
     def pack_all(self, blobs: dict[bytes, bytes], codec: int) -> dict[bytes, tuple[bytes, tuple[int, ...]]]:
         """For the blobs ({digest: bytes}) that packing with ``codec`` pays for: {digest:
-        (packed bytes, the entry's codec fields)}, the fields being (ZLIB,) or (LZ4, size)."""
+        (packed bytes, the entry's codec fields)}, the fields being (ZLIB,), (LZ4, size) or
+        (SOLID,) (to which the entry of each source in the blob adds its start and length)."""
         todo = {key: data for key, data in blobs.items() if len(data) >= _SMALLEST}
         if not todo:
             return {}
@@ -83,7 +92,7 @@ class Packer:
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # both codecs release the GIL
             packed = dict(zip(todo, pool.map(self._packed, todo, todo.values(), repeat(codec)), strict=True))
         return {
-            key: (data, (ZLIB,) if codec == ZLIB else (LZ4, len(todo[key])))
+            key: (data, (LZ4, len(todo[key])) if codec == LZ4 else (codec,))
             for key, data in packed.items()
             if len(data) <= len(todo[key]) - len(todo[key]) // 8
         }
@@ -94,6 +103,6 @@ class Packer:
             return path.read_bytes()
         except OSError:
             pass
-        packed = zlib.compress(data, 9) if codec == ZLIB else lz4_pack(data)
+        packed = zlib.compress(data, 9) if codec == ZLIB else lz4_pack(data) if codec == LZ4 else xz_pack(data)
         store(path, packed)
         return packed

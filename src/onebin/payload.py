@@ -7,13 +7,14 @@ import marshal
 import os
 import posixpath
 import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import __version__, hashing, packing
-from ._runtime.bundle import EXTENSION, LZ4, TRAILER_SIZE, ZLIB, Index, Trailer
+from ._runtime.bundle import EXTENSION, LZ4, SOLID, TRAILER_SIZE, ZLIB, Index, Trailer
 from ._runtime.cache import unit_of
 from ._runtime.metadata import normalize
 from .ahead import ImportOrder
@@ -25,6 +26,7 @@ from .target import Target
 from .tree import Tree
 
 _ALIGN = 4096  # the payload starts on a page, so it can be mapped or dropped by page
+_SOLID_BLOCK = 1 << 20  # --compress: sources are compressed together in blocks of about this size
 
 
 class PayloadWriter:
@@ -143,10 +145,13 @@ def write_executable(
                 packed.update(packer.pack_all({keys[rel]: contents[rel] for rel in fast}, LZ4))
 
             files: dict[str, tuple[int, ...]] = {}
+            if compress and packer is not None and _can_unpack_solid(modules):
+                files.update(_add_solid(writer, compiled.compressed, tree.roots, packer))
             for rel in tree.files:
-                if rel in compiled.compressed:  # a module's source: read only for tracebacks
-                    source = compiled.compressed[rel]
-                    files[rel] = writer.add(source, packing.digest(source) + b"zlib", (source, (ZLIB,)))
+                if rel in files:
+                    pass
+                elif rel in compiled.compressed:  # a module's source: read only for tracebacks
+                    files[rel] = _add_deflated(writer, compiled.compressed[rel])
                 else:
                     files[rel] = writer.add(contents[rel], keys[rel], packed.get(keys[rel]))
             index_modules = {}
@@ -265,6 +270,52 @@ def _from_memory(
         written.update(materialize.get(relpath, ()))
         if is_code or unit_of(relpath, roots) not in written:
             yield is_code, name
+
+
+def _can_unpack_solid(modules: dict[str, tuple[int, str]]) -> bool:
+    """Whether the runtime can unpack blocks of sources: the bundle has the _lzma extension
+    module (Python built with liblzma)."""
+    return any(kind == EXTENSION and key.endswith("/lib-dynload/_lzma") for key, (kind, _) in modules.items())
+
+
+def _add_solid(
+    writer: PayloadWriter, deflated: Mapping[str, bytes], roots: Sequence[str], packer: Packer
+) -> dict[str, tuple[int, ...]]:
+    """Stores modules' sources ({file: its source deflated}) in blocks compressed together
+    (bundle.SOLID); returns each file's entry. A block holds files of one sys.path root in path
+    order, so that one app's changes leave the blocks of the stdlib and site-packages as they were
+    (packing caches them by content)."""
+    sources = {rel: zlib.decompress(deflated[rel]) for rel in sorted(deflated)}
+    by_root: dict[str, list[str]] = {}
+    for rel in sources:
+        root = max((r for r in roots if rel.startswith(r + "/")), key=len, default="")
+        by_root.setdefault(root, []).append(rel)
+    blocks: list[list[str]] = []
+    for rels in by_root.values():
+        size = _SOLID_BLOCK
+        for rel in rels:
+            if size >= _SOLID_BLOCK:
+                blocks.append([])
+                size = 0
+            blocks[-1].append(rel)
+            size += len(sources[rel])
+    joined = [b"".join(sources[rel] for rel in block) for block in blocks]
+    keys = [packing.digest(data) + b"solid" for data in joined]
+    packed = packer.pack_all(dict(zip(keys, joined, strict=True)), SOLID)
+    entries: dict[str, tuple[int, ...]] = {}
+    for block, key, data in zip(blocks, keys, joined, strict=True):
+        stored = packed.get(key)
+        entry = writer.add(data, key, stored) if stored is not None else ()
+        start = 0
+        for rel in block:
+            length = len(sources[rel])
+            entries[rel] = (*entry, start, length) if entry else _add_deflated(writer, deflated[rel])
+            start += length
+    return entries
+
+
+def _add_deflated(writer: PayloadWriter, deflated: bytes) -> tuple[int, ...]:
+    return writer.add(deflated, packing.digest(deflated) + b"zlib", (deflated, (ZLIB,)))
 
 
 def _add_lz4(writer: PayloadWriter, data: bytes, packer: Packer | None) -> tuple[int, ...]:

@@ -3,6 +3,7 @@ the same app stored as it is would, still from memory."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -123,3 +124,85 @@ def test_unpacked_libraries_leave_no_pages_behind(tmp_path: Path) -> None:
     proc = subprocess.run([tmp_path / "app"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout) < packed / 2
+
+
+def test_compressed_launcher_is_deflated_behind_an_unpacker(apps: tuple[Path, Path]) -> None:
+    # libpython is most of a small app's file: --compress stores it deflated, and a small
+    # unpacker runs it from a memfd, under the name it was started by.
+    plain, small = apps
+    leads = [json.loads(run_onebin("inspect", exe, "--json").stdout)["payload_offset"] for exe in (plain, small)]
+    assert leads[1] < 0.45 * leads[0]
+    assert small.read_bytes()[:4] == b"\x7fELF"
+    probe = (
+        "import os, sys; print(open('/proc/self/comm').read().strip(), os.readlink('/proc/self/exe'), "
+        "'ONEBIN_STUB' in os.environ, sys.executable, sep='|')"
+    )
+    proc = subprocess.run(
+        [small], env={**os.environ, "ONEBIN_PYTHON": "1"}, input=probe, capture_output=True, text=True
+    )
+    comm, exe, leaked, executable = proc.stdout.strip().split("|")
+    assert (proc.returncode, comm, leaked) == (0, small.name, "False"), proc.stderr
+    assert exe.startswith("/memfd:onebin:launcher ")
+    assert os.path.samefile(executable, small)
+
+
+CHILDREN_APP = """\
+import multiprocessing, os, subprocess, sys
+
+def work(x):
+    import _json  # an extension module: the worker shares the parent's memfd of it
+    return x * 2, "ONEBIN_STUB" in os.environ
+
+if __name__ == "__main__":
+    import _json
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        print(pool.map(work, [1, 2]))
+    code = "import sys; print(sys.argv[1:])"
+    print(subprocess.run([sys.executable, "-c", code, "a"], capture_output=True, text=True, check=True).stdout.strip())
+    if sys.argv[1:] != ["again"]:
+        print(subprocess.run([sys.executable, sys.argv[0], "again"], capture_output=True, text=True).stdout.strip())
+"""
+
+
+def test_compressed_children_share_and_restart(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(CHILDREN_APP)
+    build("app.py", "--compress", "-o", "small", cwd=tmp_path)
+    env = {**os.environ, "ONEBIN_TRACE": "1"}
+    proc = subprocess.run([tmp_path / "small"], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[:3] == ["[(2, False), (4, False)]", "['a']", "[(2, False), (4, False)]"]
+    assert lines[3] == "['a']"  # the restart ran the app, which printed its own lines
+    shared = [line for line in proc.stderr.splitlines() if line.endswith("with the parent process") and "_json" in line]
+    assert shared, proc.stderr[-2000:]
+
+
+def test_compressed_sources_are_stored_together(apps: tuple[Path, Path]) -> None:
+    # Sources are read only for tracebacks: --compress stores them in xz blocks, which the
+    # runtime unpacks for linecache, and inspect for its listing.
+    plain, small = apps
+    _, bundle = fmt.read_executable(str(small), hashing.digest, packing.lz4_unpack)
+    sources = {rel: e for rel, e in bundle.index.files.items() if rel.endswith(".py")}
+    solid = [e for e in sources.values() if e[3:4] == (fmt.SOLID,)]
+    assert len(solid) > 0.9 * len(sources)
+    for rel in ("app/app.py", next(r for r in sources if r.endswith("/json/decoder.py"))):
+        assert bundle.read(rel).startswith((b"import", b'"""', b"#")), rel
+    code = "import json, linecache; print(linecache.getline(json.__file__, 1).strip()); json.loads('{')"
+    proc = subprocess.run([small], env={**os.environ, "ONEBIN_PYTHON": "1"}, input=code, capture_output=True, text=True)
+    assert proc.stdout.startswith('r"""JSON (JavaScript')
+    assert "    obj, end = self.scan_once(s, idx)" in proc.stderr  # the traceback's source lines
+
+
+def test_damaged_deflated_launcher_says_so(apps: tuple[Path, Path], tmp_path: Path) -> None:
+    _, small = apps
+    data = bytearray(small.read_bytes())
+    offset = json.loads(run_onebin("inspect", small, "--json").stdout)["payload_offset"]
+    data[offset // 2 : offset // 2 + 64] = bytes(64)  # inside the deflated launcher
+    damaged = tmp_path / "damaged"
+    damaged.write_bytes(bytes(data))
+    damaged.chmod(0o755)
+    proc = subprocess.run([damaged], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == f"{damaged}: this executable is damaged (its launcher cannot be inflated); rebuild it\n"
+    listed = run_onebin("inspect", damaged)
+    assert listed.returncode != 0 and "damaged" in listed.stderr and "Traceback" not in listed.stderr

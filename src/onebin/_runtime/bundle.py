@@ -5,6 +5,8 @@ This module is the one reader of the format, used by the runtime inside every ex
 
     [launcher ELF][blobs ...][paths][runtime][index][ahead][trailer: 104 bytes]
 
+(With --compress, the launcher is stored deflated behind an unpacker: launcher/onebin_stub.h.)
+
 The trailer holds the payload's offset and size, then (offset, size) pairs, relative to the
 payload's start, of four sections: ``paths`` (the sys.path roots, relative to the executable,
 one per line), ``runtime`` (the marshalled modules of this package), ``index`` (see ``Index``)
@@ -37,6 +39,7 @@ EXTENSION_PACKAGE = 4  # a package whose __init__ is a C extension (mypyc compil
 # (sixth in Index.modules); an entry without it is stored as it is.
 ZLIB = 1  # deflated with zlib: a module's source, and with --compress, most blobs
 LZ4 = 2  # packed (launcher/onebin_lz4.h), then its unpacked size: the default for large enough blobs
+SOLID = 3  # with --compress, a module's source: then (start, length) of it in the xz stream's bytes
 
 # The bundle file holding the bodies of the scripts a venv has in bin/ (console scripts'
 # wrappers, distributions' Python scripts), without their #! line: name, NUL, body, NUL...
@@ -52,6 +55,17 @@ def unpack_wrappers(data: bytes) -> "list[tuple[str, bytes]]":
     """(name, body) of each script of a ``SCRIPT_WRAPPERS`` file."""
     parts = data.split(b"\0")
     return [(parts[i].decode(), parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+
+
+def unpack_solid(data: bytes | memoryview) -> bytes:
+    """The bytes of a block of sources that the builder compressed together with xz."""
+    import _lzma  # an extension module of the bundle, as zlib is: lzma.py would import more
+
+    decompressor = _lzma.LZMADecompressor()
+    unpacked = decompressor.decompress(data)
+    if not decompressor.eof:
+        raise ValueError("a block of sources ends early")
+    return unpacked
 
 
 def inflate(data: bytes | memoryview) -> bytes:
@@ -239,8 +253,9 @@ class Index:
     ``roots`` are the sys.path entries, relative to the executable (also in the paths section).
     ``files`` maps every file's path, relative to the executable, to (offset, size, hash) of its
     bytes, (offset, size, hash, ZLIB) of their zlib compression (Python sources: they are read
-    only for tracebacks and ``get_source``), or (offset, size, hash, LZ4, unpacked size); the
-    hash is of the stored bytes.
+    only for tracebacks and ``get_source``), or (offset, size, hash, LZ4, unpacked size), or
+    (with --compress, a source) (offset, size, hash, SOLID, start, length) of an xz stream of
+    sources and where in its bytes the file is; the hash is of the stored bytes.
     ``dirs`` is the set of directories. ``modules`` maps "<directory>/<name>" to the entry for
     the module ``name`` found in that directory, with the precedence FileFinder would apply.
     ``preload`` maps a native file to the bundled libraries it needs, in load order; a tuple in
@@ -337,6 +352,7 @@ class Bundle:
         self._load_code = load_code  # (offset, size, hash, name[, unpacked size]): verify, unmarshal, release
         self._unpacked = unpacked  # (offset, size, hash, unpacked size, name): verify, unpack, release
         self._verified: set[int] = set()
+        self._solid: tuple[int, bytes] | None = None  # the last block of sources unpacked: (offset, bytes)
         self.root = root
         self.payload_offset = payload_offset  # where the payload starts in the executable
         self.prefix = root + "/"
@@ -392,18 +408,26 @@ class Bundle:
             if len(entry) < 5 or self._unpacked is None:
                 raise PayloadError("%s is packed, and its entry or an unpacker is missing" % name)
             return self._unpacked(offset, size, hash, entry[4], name)
+        if codec == SOLID and len(entry) == 6:
+            if self._solid is None or self._solid[0] != offset:
+                self._solid = (offset, self._unpack(offset, size, hash, name, unpack_solid))
+            start, length = entry[4:6]
+            return self._solid[1][start : start + length]
         if codec not in (None, ZLIB):
             raise PayloadError("%s is stored in an unknown way (%r)" % (name, codec))
+        return self._unpack(offset, size, hash, name, inflate if codec == ZLIB else None)
+
+    def _unpack(self, offset: int, size: int, hash: int, name: str, unpack: "Callable[[bytes], bytes] | None") -> bytes:
         data = bytes(self.checked(offset, size, hash, name))
         self.release(offset, size)
-        if codec is None:
+        if unpack is None:
             return data
         try:
-            return inflate(data)
+            return unpack(data)
         except ImportError:
-            raise  # zlib cannot be loaded here: linecache, for one, expects ImportError
-        except Exception:  # zlib.error: the runtime imports zlib only when it first inflates
-            raise PayloadError("%s cannot be inflated" % name) from None
+            raise  # zlib or _lzma cannot be loaded here: linecache, for one, expects ImportError
+        except Exception:  # zlib.error, _lzma.LZMAError: imported only when first needed
+            raise PayloadError("%s cannot be unpacked" % name) from None
 
     def children(self, relpath: str) -> list[str]:
         """The names in a bundled directory, sorted."""

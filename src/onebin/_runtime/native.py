@@ -44,7 +44,7 @@ class NativeLoader:
         self._origins: dict[str, str] = {}  # path loaded from -> relpath
         self._parent_memfds: dict[str, str] | None = None  # memfd name -> /proc/PPID/fd/N
         self._prefetched: dict[str, int] = {}  # relpath -> a memfd ready for _memfd
-        self._executable: tuple[int, tuple[int, int]] | None = None  # fd, (st_dev, st_ino)
+        self._executable = -1  # a descriptor of this executable's file, once one is needed
         self._proc_seen = False  # whether /proc/self/fd/N paths were seen to work
 
     def load_extension_file(self, relpath: str, written: "str | None" = None) -> str:
@@ -312,17 +312,16 @@ class NativeLoader:
         _write_all(fd, inflater.flush())
 
     def _executable_fd(self) -> int:
-        if self._executable is not None:
-            fd, identity = self._executable
-            try:
-                st = posix.fstat(fd)
-                if (st.st_dev, st.st_ino) == identity:
-                    return fd
-            except OSError:
-                pass
-        fd = posix.open("/proc/self/exe", posix.O_RDONLY | posix.O_CLOEXEC)
-        st = posix.fstat(fd)
-        self._executable = (fd, (st.st_dev, st.st_ino))
+        """A descriptor of this executable's file (opened again if the app closed it); OSError
+        if there is none: ``_onebin.file`` is a path (with --compress, see launcher/stub.c) that
+        another file took."""
+        if self._executable >= 0 and _is_executable(self._executable):
+            return self._executable
+        fd = posix.open(_onebin.file, posix.O_RDONLY | posix.O_CLOEXEC)
+        if not _is_executable(fd):
+            posix.close(fd)
+            raise OSError("%s was replaced while it ran" % _onebin.executable)
+        self._executable = fd
         return fd
 
     def _unused_number(self, fd: int) -> int:
@@ -333,6 +332,15 @@ class NativeLoader:
         for old in held:
             posix.close(old)
         return fd
+
+
+def _is_executable(fd: int) -> bool:
+    """Whether ``fd`` is open on this executable's file."""
+    try:
+        st = posix.fstat(fd)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == _onebin.identity
 
 
 def _write_all(fd: int, data: "bytes | memoryview") -> None:

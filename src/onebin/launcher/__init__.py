@@ -4,6 +4,11 @@ The link exports libpython's symbols (``--export-dynamic``) so that extension mo
 later find them, and pulls in the whole archive so every C-API function is there. Libraries
 that libpython needs beyond glibc's are linked statically, so the executable depends on glibc
 alone; if one has no static archive here, the error names the package that provides it.
+
+With --compress, the launcher (libpython, most of a small app's file) is stored deflated
+behind an unpacker, stub.c, that inflates it into a memfd and runs that (onebin_stub.h gives
+the layout): ``deflated_launcher_for`` makes that lead of the file, ``launcher_files`` takes it
+apart again for ``onebin inspect``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 from .. import elf, natives
@@ -30,8 +36,14 @@ _OTHER_SOURCES = (
     "onebin_hash.h",
     "onebin_lz4.h",
     "onebin_payload.h",
+    "onebin_stub.h",
 )
 _CFLAGS = ("-O2", "-Wall", "-Wno-unused-result")
+STUB = SOURCE.with_name("stub.c")
+_STUB_SOURCES = ("stub.c", "onebin_stub.h")
+_STUB_FOOTER_MAGIC = b"\x7fONEBINZ"  # onebin_stub.h
+_STUB_FOOTER_SIZE = 32
+_PAGE = 4096  # the payload that follows starts on a page (payload.py)
 _STATIC_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")
 _GLIBC_LINK_NAMES = frozenset(["c", "m", "pthread", "dl", "rt", "util", "resolv", "anl", "nsl"])
 _DEV_PACKAGES = {"z": "zlib1g-dev", "expat": "libexpat1-dev", "crypt": "libcrypt-dev", "ffi": "libffi-dev"}
@@ -65,6 +77,62 @@ def launcher_for(target: Target, cache_dir: Path) -> Path:
         os.replace(out, cached)
     _forget_unused(cached.parent)
     return cached
+
+
+def deflated_launcher_for(target: Target, cache_dir: Path) -> Path:
+    """What leads an executable built with --compress, from the cache or freshly made: the
+    unpacker, the launcher deflated, padding to a page and the footer (onebin_stub.h)."""
+    launcher = launcher_for(target, cache_dir)
+    compiler = find_compiler(target)
+    stub_sources = [STUB.with_name(name).read_text() for name in _STUB_SOURCES]
+    key = hashlib.sha256("\n".join([*stub_sources, compiler, *_CFLAGS, launcher.name]).encode()).hexdigest()[:32]
+    cached = cache_dir / "launchers" / f"{target.short_version}-{key}-deflated"
+    if cached.is_file():
+        with contextlib.suppress(OSError):
+            os.utime(cached)
+        return cached
+    with tempfile.TemporaryDirectory(dir=cached.parent) as tmp:
+        stub = Path(tmp) / "stub"
+        _compile_stub(compiler, stub)
+        _check_dependencies(stub)
+        lead = stub.read_bytes()
+        data = launcher.read_bytes()
+        packed = zlib.compress(data, 9)
+        padding = bytes(-(len(lead) + len(packed) + _STUB_FOOTER_SIZE) % _PAGE)
+        footer = _STUB_FOOTER_MAGIC + b"".join(n.to_bytes(8, "little") for n in (len(lead), len(packed), len(data)))
+        out = Path(tmp) / "deflated"
+        out.write_bytes(lead + packed + padding + footer)
+        os.replace(out, cached)
+    return cached
+
+
+def launcher_files(lead: bytes) -> tuple[bytes, ...]:
+    """The ELF files in what precedes an executable's payload: the launcher, or (--compress)
+    the unpacker and the launcher inflated; raises ValueError if a deflated one is damaged."""
+    footer = lead[-_STUB_FOOTER_SIZE:]
+    if len(lead) < _STUB_FOOTER_SIZE or footer[:8] != _STUB_FOOTER_MAGIC:
+        return (lead,)
+    at, size, unpacked = (int.from_bytes(footer[i : i + 8], "little") for i in (8, 16, 24))
+    try:
+        launcher = zlib.decompress(lead[at : at + size])
+    except zlib.error as exc:
+        raise ValueError(f"its deflated launcher cannot be inflated ({exc})") from None
+    if len(launcher) != unpacked:
+        raise ValueError("its deflated launcher has the wrong size")
+    return lead[:at], launcher
+
+
+def _compile_stub(compiler: str, out: Path) -> None:
+    command = [compiler, *_CFLAGS, str(STUB), "-o", str(out), "-Wl,-Bstatic", "-lz", "-Wl,-Bdynamic", "-s"]
+    proc = subprocess.run(command, capture_output=True, text=True)
+    if proc.returncode == 0:
+        return
+    if not any(Path(d, "libz.a").is_file() for d in _STATIC_DIRS) or "zlib.h" in proc.stderr:
+        raise BuildError(
+            "--compress needs zlib's header and static library for the launcher's unpacker: install "
+            "zlib1g-dev (Debian, Ubuntu) or zlib-devel and zlib-static (Fedora), or build without --compress"
+        )
+    raise BuildError(f"compiling the launcher's unpacker ({STUB.name}) failed:\n{proc.stderr.strip()[-2000:]}")
 
 
 _UNUSED_DAYS = 30

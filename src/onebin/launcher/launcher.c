@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <pthread.h>
 #include <sched.h>
@@ -43,6 +44,7 @@
 #include "onebin_hash.h"
 #include "onebin_lz4.h"
 #include "onebin_payload.h"
+#include "onebin_stub.h"
 
 #if PY_VERSION_HEX < 0x030A0000
 #error "onebin needs CPython 3.10 or newer"
@@ -60,6 +62,8 @@ typedef struct {
     Section index;    /* marshalled index, read by the runtime */
     Section ahead;    /* what the app's first imports need, prepared by another thread */
     char executable[PATH_MAX];   /* this file's real path */
+    dev_t dev;                   /* and its identity (this file, not the --compress launcher's memfd) */
+    ino_t ino;
     char interpreter[PATH_MAX];  /* the same file, spelled <dir>/./<name>: sys.executable */
     char venv[PATH_MAX];         /* started as a virtual environment's python: its directory */
     char venv_python[PATH_MAX];  /* and that python's absolute path, its sys.executable */
@@ -67,6 +71,51 @@ typedef struct {
 } Bundle;
 
 static Bundle bundle;
+
+/* What the --compress unpacker handed on (onebin_stub.h), when it started this launcher: this
+ * file, open, and the path it was started by. The launcher then runs from a memfd, so
+ * /proc/self/exe and AT_EXECFN name that memfd, not this file. */
+static struct {
+    int active;
+    int fd;  /* until bundle_open() has mapped it */
+    char *execfn;
+} handoff = {0, -1, NULL};
+
+/* Takes the unpacker's handoff, if this process runs the launcher it unpacked (a memfd of that
+ * name); the variable leaves the environment either way. The kernel named the process after
+ * the memfd's descriptor: it gets the name it would have had. */
+static void
+handoff_take(void)
+{
+    const char *value = getenv(STUB_ENV);
+    if (value == NULL) {
+        return;
+    }
+    char link[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", link, sizeof(link) - 1);
+    link[n > 0 ? n : 0] = '\0';
+    char *end = NULL;
+    long fd = strtol(value, &end, 10);
+    if ((n < 0 || strncmp(link, "/memfd:" STUB_MEMFD_NAME, strlen("/memfd:" STUB_MEMFD_NAME)) == 0)
+        && end != value && *end == ':' && fd >= 0 && fd < INT_MAX && fcntl((int)fd, F_SETFD, FD_CLOEXEC) == 0) {
+        handoff.active = 1;
+        handoff.fd = (int)fd;
+        handoff.execfn = strdup(end + 1);
+        const char *base = handoff.execfn != NULL ? strrchr(handoff.execfn, '/') : NULL;
+        base = base != NULL ? base + 1 : handoff.execfn;
+        if (base != NULL && base[0] != '\0') {
+            prctl(PR_SET_NAME, base, 0, 0, 0);
+        }
+    }
+    unsetenv(STUB_ENV);
+}
+
+/* The path this process was started by, as the kernel passed it on (AT_EXECFN), or NULL. */
+static const char *
+started_by(void)
+{
+    return handoff.active ? handoff.execfn : (const char *)getauxval(AT_EXECFN);
+}
 
 
 /* A damaged payload ends the process at once with one line: nothing of it can be trusted. */
@@ -82,12 +131,16 @@ die_damaged(const char *what)
 static const char *
 bundle_open(Bundle *b)
 {
-    ssize_t n = readlink("/proc/self/exe", b->executable, sizeof(b->executable) - 1);
+    char self[64] = "/proc/self/exe";
+    if (handoff.fd >= 0) {
+        snprintf(self, sizeof(self), "/proc/self/fd/%d", handoff.fd);
+    }
+    ssize_t n = readlink(self, b->executable, sizeof(b->executable) - 1);
     if (n >= 0) {
         b->executable[n] = '\0';
     } else {
         /* No /proc: the path this process was started with, as the kernel passed it on. */
-        const char *execfn = (const char *)getauxval(AT_EXECFN);
+        const char *execfn = started_by();
         if (execfn == NULL || realpath(execfn, b->executable) == NULL) {
             return "cannot find this executable's file: mount /proc, or run it by its path";
         }
@@ -100,7 +153,8 @@ bundle_open(Bundle *b)
     snprintf(b->interpreter, sizeof(b->interpreter), "%.*s/./%s",
              (int)(slash - b->executable), b->executable, slash + 1);
     onebin_missing_under(b->executable, b->interpreter);
-    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    int fd = handoff.active ? handoff.fd : open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    handoff.fd = -1;  /* closed below */
     if (fd < 0) {
         fd = open(b->executable, O_RDONLY | O_CLOEXEC);
     }
@@ -113,6 +167,8 @@ bundle_open(Bundle *b)
         return "this executable is damaged (too short to hold a payload); rebuild it";
     }
     b->file_size = (size_t)st.st_size;
+    b->dev = st.st_dev;
+    b->ino = st.st_ino;
     void *map = mmap(NULL, b->file_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (map == MAP_FAILED) {
@@ -605,15 +661,23 @@ ahead_find(uint64_t offset)
     return low < ahead.count && ahead.items[low].offset == offset ? &ahead.items[low] : NULL;
 }
 
-/* Whether the parent process runs this same executable (then it shares its sealed memfds). */
+/* Whether the parent process runs this same file, by any path (then it shares its sealed
+ * memfds); with --compress, its launcher's memfd is named after the file (onebin_stub.h). */
 static int
-parent_is_this_executable(void)
+parent_runs_this_file(void)
 {
-    char path[64];
-    struct stat mine, theirs;
+    char path[64], link[PATH_MAX];
     snprintf(path, sizeof(path), "/proc/%d/exe", (int)getppid());
-    return stat("/proc/self/exe", &mine) == 0 && stat(path, &theirs) == 0 && mine.st_dev == theirs.st_dev
-           && mine.st_ino == theirs.st_ino;
+    ssize_t n = readlink(path, link, sizeof(link) - 1);
+    const char *prefix = "/memfd:" STUB_MEMFD_NAME;
+    if (n > 0 && (size_t)n > strlen(prefix) && strncmp(link, prefix, strlen(prefix)) == 0) {
+        link[n] = '\0';
+        unsigned long long dev, ino;
+        return sscanf(link + strlen(prefix), "%llu:%llu", &dev, &ino) == 2 && dev == (unsigned long long)bundle.dev
+               && ino == (unsigned long long)bundle.ino;
+    }
+    struct stat parent;
+    return stat(path, &parent) == 0 && parent.st_dev == bundle.dev && parent.st_ino == bundle.ino;
 }
 
 static int
@@ -621,7 +685,7 @@ ahead_skip_shared(void)
 {
     int skip = __atomic_load_n(&ahead.skip_shared, __ATOMIC_SEQ_CST);
     if (skip < 0) {
-        skip = parent_is_this_executable();
+        skip = parent_runs_this_file();
         __atomic_store_n(&ahead.skip_shared, skip, __ATOMIC_SEQ_CST);
     }
     return skip;
@@ -1120,7 +1184,7 @@ onebin_ahead(PyObject *self, PyObject *arg)
 static PyObject *
 onebin_parent_is_this_executable(PyObject *self, PyObject *unused)
 {
-    return PyBool_FromLong(parent_is_this_executable());
+    return PyBool_FromLong(parent_runs_this_file());
 }
 
 /* code(offset, size, hash, name, raw_size=0): the code object marshalled in a blob (packed
@@ -1729,6 +1793,9 @@ PyInit__onebin(void)
     if (payload == NULL
         || PyModule_AddObject(m, "payload", payload) < 0
         || PyModule_AddStringConstant(m, "executable", bundle.executable) < 0
+        || PyModule_AddStringConstant(m, "file", handoff.active ? bundle.executable : "/proc/self/exe") < 0
+        || PyModule_AddObject(m, "identity", Py_BuildValue("(KK)", (unsigned long long)bundle.dev,
+                                                           (unsigned long long)bundle.ino)) < 0
         || PyModule_AddStringConstant(m, "venv", bundle.venv) < 0
         || PyModule_AddObject(m, "venv_system_site", PyBool_FromLong(bundle.venv_system_site)) < 0
         || PyModule_AddObject(m, "site", PyBool_FromLong(run_site)) < 0
@@ -2135,17 +2202,6 @@ python_options(const char *arg)
     return 1;
 }
 
-/* Whether the parent process runs this same file (by any path). */
-static int
-parent_runs_this_file(void)
-{
-    char path[64];
-    struct stat parent, mine;
-    snprintf(path, sizeof(path), "/proc/%d/exe", (int)getppid());
-    return stat(path, &parent) == 0 && stat("/proc/self/exe", &mine) == 0 && parent.st_dev == mine.st_dev
-           && parent.st_ino == mine.st_ino;
-}
-
 /* Whether this process was started through sys.executable, to serve as the app's interpreter
  * (multiprocessing, `subprocess.run([sys.executable, "-c", ...])`), rather than to run the app.
  * sys.executable spells this file's path as <dir>/./<name>, which nobody types and the kernel
@@ -2156,7 +2212,7 @@ parent_runs_this_file(void)
 static int
 started_as_interpreter(int argc, char **argv)
 {
-    const char *execfn = (const char *)getauxval(AT_EXECFN);
+    const char *execfn = started_by();
     if (execfn != NULL && (strcmp(execfn, bundle.interpreter) == 0 || started_in_venv(execfn))) {
         return 1;
     }
@@ -2183,13 +2239,12 @@ exec_app_if_own_script(const PyConfig *config, int argc, char **argv)
         return;
     }
     const char *script = argv[first];
-    struct stat mine, theirs;
-    int same = stat(script, &theirs) == 0 && stat(bundle.executable, &mine) == 0 && mine.st_dev == theirs.st_dev
-               && mine.st_ino == theirs.st_ino;
-    if (!same) {
+    struct stat theirs;
+    if (stat(script, &theirs) != 0 || theirs.st_dev != bundle.dev || theirs.st_ino != bundle.ino) {
         return;
     }
-    execv("/proc/self/exe", &argv[first]);
+    /* With --compress, /proc/self/exe is the unpacked launcher: this file starts with its unpacker. */
+    execv(handoff.active ? bundle.executable : "/proc/self/exe", &argv[first]);
     fprintf(stderr, "%s: cannot restart as the app: %s\n", script, strerror(errno));
     exit(2);
 }
@@ -2245,6 +2300,7 @@ main(int argc, char **argv)
     const char *trace = getenv("ONEBIN_TRACE");
     phases.on = trace != NULL && trace[0] != '\0' && strcmp(trace, "0") != 0;
     phase("exec");
+    handoff_take();
     int owned = 0;
     dl_iterate_phdr(own_writable_data, &owned);
     const char *problem = bundle_open(&bundle);

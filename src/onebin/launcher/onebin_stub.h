@@ -1,0 +1,21 @@
+/* The handoff between the unpacker that leads an executable built with --compress (stub.c) and
+ * the launcher it unpacks; the builder's side is onebin/_runtime/bundle.py (LauncherFooter).
+ *
+ * Such an executable is: the unpacker, the launcher deflated with zlib, padding, a footer, then
+ * the payload and its trailer as in any executable. The footer ends where the payload starts:
+ *
+ *     magic (8) | offset of the deflated launcher (u64) | its size (u64) | the launcher's size (u64)
+ *
+ * The unpacker inflates the launcher into a memfd named STUB_MEMFD_NAME "<dev>:<ino>" of this
+ * file, and executes it with STUB_ENV=<fd>:<AT_EXECFN> added to the environment: fd is this file,
+ * open for reading, AT_EXECFN the path it was started by. The launcher takes both and removes
+ * the variable before anything else runs. */
+#ifndef ONEBIN_STUB_H
+#define ONEBIN_STUB_H
+
+#define STUB_FOOTER_MAGIC "\x7fONEBINZ"
+#define STUB_FOOTER_SIZE 32
+#define STUB_ENV "ONEBIN_STUB"
+#define STUB_MEMFD_NAME "onebin:launcher "
+
+#endif
