@@ -43,6 +43,7 @@ STUB = SOURCE.with_name("stub.c")
 _STUB_SOURCES = ("stub.c", "onebin_stub.h")
 _STUB_FOOTER_MAGIC = b"\x7fONEBINZ"  # onebin_stub.h
 _STUB_FOOTER_SIZE = 32
+_STUB_BLOCK = 1 << 19
 _PAGE = 4096  # the payload that follows starts on a page (payload.py)
 _STATIC_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib")
 _GLIBC_LINK_NAMES = frozenset(["c", "m", "pthread", "dl", "rt", "util", "resolv", "anl", "nsl"])
@@ -97,7 +98,8 @@ def deflated_launcher_for(target: Target, cache_dir: Path) -> Path:
         _check_dependencies(stub)
         lead = stub.read_bytes()
         data = launcher.read_bytes()
-        packed = zlib.compress(data, 9)
+        blocks = [zlib.compress(data[at : at + _STUB_BLOCK], 9) for at in range(0, len(data), _STUB_BLOCK)]
+        packed = b"".join(len(block).to_bytes(4, "little") for block in blocks) + b"".join(blocks)
         padding = bytes(-(len(lead) + len(packed) + _STUB_FOOTER_SIZE) % _PAGE)
         footer = _STUB_FOOTER_MAGIC + b"".join(n.to_bytes(8, "little") for n in (len(lead), len(packed), len(data)))
         out = Path(tmp) / "deflated"
@@ -113,17 +115,25 @@ def launcher_files(lead: bytes) -> tuple[bytes, ...]:
     if len(lead) < _STUB_FOOTER_SIZE or footer[:8] != _STUB_FOOTER_MAGIC:
         return (lead,)
     at, size, unpacked = (int.from_bytes(footer[i : i + 8], "little") for i in (8, 16, 24))
+    packed = lead[at : at + size]
+    count = -(-unpacked // _STUB_BLOCK)
+    start = 4 * count
+    blocks = []
     try:
-        launcher = zlib.decompress(lead[at : at + size])
+        for i in range(count):
+            length = int.from_bytes(packed[4 * i : 4 * i + 4], "little")
+            blocks.append(zlib.decompress(packed[start : start + length]))
+            start += length
     except zlib.error as exc:
         raise ValueError(f"its deflated launcher cannot be inflated ({exc})") from None
-    if len(launcher) != unpacked:
+    launcher = b"".join(blocks)
+    if len(launcher) != unpacked or start != size:
         raise ValueError("its deflated launcher has the wrong size")
     return lead[:at], launcher
 
 
 def _compile_stub(compiler: str, out: Path) -> None:
-    command = [compiler, *_CFLAGS, str(STUB), "-o", str(out), "-Wl,-Bstatic", "-lz", "-Wl,-Bdynamic", "-s"]
+    command = [compiler, *_CFLAGS, "-pthread", str(STUB), "-o", str(out), "-Wl,-Bstatic", "-lz", "-Wl,-Bdynamic", "-s"]
     proc = subprocess.run(command, capture_output=True, text=True)
     if proc.returncode == 0:
         return

@@ -6,6 +6,9 @@
  *
  *     magic (8) | offset of the deflated launcher (u64) | its size (u64) | the launcher's size (u64)
  *
+ * The deflated launcher is a table of u32 sizes, then that many zlib streams, each of STUB_BLOCK
+ * bytes of the launcher (the last of the rest), which threads inflate side by side.
+ *
  * The unpacker inflates the launcher into a memfd named STUB_MEMFD_NAME "<dev>:<ino>" of this
  * file, and executes it with STUB_ENV=<fd>:<AT_EXECFN> added to the environment: fd is this file,
  * open for reading, AT_EXECFN the path it was started by. The launcher takes both and removes
@@ -17,5 +20,7 @@
 #define STUB_FOOTER_SIZE 32
 #define STUB_ENV "ONEBIN_STUB"
 #define STUB_MEMFD_NAME "onebin:launcher "
+#define STUB_BLOCK (1u << 19)
+#define STUB_MAX_BLOCKS 256
 
 #endif

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,30 +47,87 @@ u64(const unsigned char *p)
     return v;
 }
 
-/* Inflates size bytes at data into fd, a memfd of length unpacked; 0 on success. */
+/* The launcher's blocks (onebin_stub.h), inflated by as many threads as there are CPUs. */
+typedef struct {
+    const unsigned char *in[STUB_MAX_BLOCKS];
+    uint64_t in_size[STUB_MAX_BLOCKS];
+    unsigned char *out;
+    uint64_t unpacked;
+    int count;
+    int next;   /* the next block to take (atomic) */
+    int failed; /* atomic */
+} Blocks;
+
+static int
+inflate_block(const unsigned char *in, uint64_t size, unsigned char *out, uint64_t unpacked)
+{
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    if (inflateInit(&z) != Z_OK) {
+        return 0;
+    }
+    z.next_in = (unsigned char *)in;
+    z.avail_in = (uInt)size;
+    z.next_out = out;
+    z.avail_out = (uInt)unpacked;
+    int ok = inflate(&z, Z_FINISH) == Z_STREAM_END && z.total_out == unpacked && z.total_in == size;
+    inflateEnd(&z);
+    return ok;
+}
+
+static void *
+inflate_blocks(void *arg)
+{
+    Blocks *b = arg;
+    int i;
+    while ((i = __atomic_fetch_add(&b->next, 1, __ATOMIC_SEQ_CST)) < b->count) {
+        uint64_t at = (uint64_t)i * STUB_BLOCK, length = b->unpacked - at < STUB_BLOCK ? b->unpacked - at : STUB_BLOCK;
+        if (!inflate_block(b->in[i], b->in_size[i], b->out + at, length)) {
+            __atomic_store_n(&b->failed, 1, __ATOMIC_SEQ_CST);
+        }
+    }
+    return NULL;
+}
+
+/* Inflates the blocks at data (size bytes) into fd, a memfd of length unpacked; 0 on success. */
 static int
 inflate_into(int fd, const unsigned char *data, uint64_t size, uint64_t unpacked)
 {
-    if (ftruncate(fd, (off_t)unpacked) != 0) {
+    Blocks b = {.unpacked = unpacked, .count = (int)((unpacked + STUB_BLOCK - 1) / STUB_BLOCK)};
+    uint64_t at = 4 * (uint64_t)b.count;
+    if (b.count > STUB_MAX_BLOCKS || at > size) {
         return -1;
     }
-    unsigned char *out = mmap(NULL, unpacked, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (out == MAP_FAILED) {
+    for (int i = 0; i < b.count; i++) {
+        const unsigned char *p = data + 4 * i;
+        b.in_size[i] = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+        if (b.in_size[i] > size - at) {
+            return -1;
+        }
+        b.in[i] = data + at;
+        at += b.in_size[i];
+    }
+    if (at != size || ftruncate(fd, (off_t)unpacked) != 0) {
         return -1;
     }
-    z_stream z;
-    memset(&z, 0, sizeof(z));
-    int ok = inflateInit(&z) == Z_OK;
-    z.next_in = (unsigned char *)data;
-    z.next_out = out;
-    /* zlib counts in uInt: a launcher is a few megabytes */
-    z.avail_in = (uInt)size;
-    z.avail_out = (uInt)unpacked;
-    ok = ok && size == z.avail_in && unpacked == z.avail_out && inflate(&z, Z_FINISH) == Z_STREAM_END
-         && z.total_out == unpacked && z.total_in == size;
-    inflateEnd(&z);
-    munmap(out, unpacked);
-    return ok ? 0 : -1;
+    b.out = mmap(NULL, unpacked, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (b.out == MAP_FAILED) {
+        return -1;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    pthread_t threads[STUB_MAX_BLOCKS];
+    int started = 0;
+    for (long i = 1; i < cpus && i < b.count; i++) {
+        if (pthread_create(&threads[started], NULL, inflate_blocks, &b) == 0) {
+            started++;
+        }
+    }
+    inflate_blocks(&b);
+    for (int i = 0; i < started; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    munmap(b.out, unpacked);
+    return b.failed ? -1 : 0;
 }
 
 int
@@ -107,7 +165,8 @@ main(int argc, char **argv, char **envp)
     const unsigned char *footer = file + payload_offset - STUB_FOOTER_SIZE;
     uint64_t at = u64(footer + 8), size = u64(footer + 16), unpacked = u64(footer + 24);
     if (memcmp(footer, STUB_FOOTER_MAGIC, 8) != 0 || at > payload_offset - STUB_FOOTER_SIZE
-        || size > payload_offset - STUB_FOOTER_SIZE - at || unpacked == 0 || unpacked > (1u << 30)) {
+        || size > payload_offset - STUB_FOOTER_SIZE - at || unpacked == 0
+        || unpacked > (uint64_t)STUB_MAX_BLOCKS * STUB_BLOCK) {
         return damaged("no launcher after the unpacker");
     }
     char name[64];
