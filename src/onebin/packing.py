@@ -41,13 +41,39 @@ def digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
+def pack_blocks(data: bytes, block: int, pack: Callable[[bytes], bytes]) -> bytes:
+    """``data`` cut into blocks of ``block`` bytes, each packed on its own, behind a table of
+    their sizes (u32 each): what the launcher unpacks on several CPUs."""
+    packed = [pack(data[at : at + block]) for at in range(0, len(data), block)]
+    return b"".join(len(b).to_bytes(4, "little") for b in packed) + b"".join(packed)
+
+
+def unpack_blocks(data: bytes | memoryview, size: int, block: int, unpack: Callable[[bytes, int], bytes]) -> bytes:
+    """What ``pack_blocks`` made of ``size`` bytes, each block given to ``unpack(block's
+    bytes, its unpacked size)``; raises PayloadError if ``data`` is malformed."""
+    count = -(-size // block)
+    at = 4 * count
+    out = []
+    try:
+        for i in range(count):
+            length = int.from_bytes(data[4 * i : 4 * i + 4], "little")
+            out.append(unpack(bytes(data[at : at + length]), min(block, size - i * block)))
+            at += length
+    except (lz4.block.LZ4BlockError, zlib.error):
+        raise PayloadError("a packed blob is malformed") from None
+    unpacked = b"".join(out)
+    if at != len(data) or len(unpacked) != size:
+        raise PayloadError("a packed blob is malformed")
+    return unpacked
+
+
 def lz4_pack(data: bytes) -> bytes:
     """``data`` in LZ4 blocks behind their size table (the launcher's format)."""
-    blocks = [
-        lz4.block.compress(data[at : at + BLOCK], mode="high_compression", compression=_LEVEL, store_size=False)
-        for at in range(0, len(data), BLOCK)
-    ]
-    return b"".join(len(b).to_bytes(4, "little") for b in blocks) + b"".join(blocks)
+    return pack_blocks(data, BLOCK, _lz4_block)
+
+
+def _lz4_block(data: bytes) -> bytes:
+    return lz4.block.compress(data, mode="high_compression", compression=_LEVEL, store_size=False)
 
 
 def xz_pack(data: bytes) -> bytes:
@@ -57,20 +83,7 @@ def xz_pack(data: bytes) -> bytes:
 
 def lz4_unpack(data: bytes | memoryview, size: int) -> bytes:
     """What ``lz4_pack`` made of ``size`` bytes; raises PayloadError if ``data`` is malformed."""
-    count = -(-size // BLOCK)
-    at = 4 * count
-    out = []
-    try:
-        for i in range(count):
-            length = int.from_bytes(data[4 * i : 4 * i + 4], "little")
-            out.append(lz4.block.decompress(data[at : at + length], uncompressed_size=min(BLOCK, size - i * BLOCK)))
-            at += length
-    except lz4.block.LZ4BlockError:
-        raise PayloadError("a packed blob is malformed") from None
-    unpacked = b"".join(out)
-    if at != len(data) or len(unpacked) != size:
-        raise PayloadError("a packed blob is malformed")
-    return unpacked
+    return unpack_blocks(data, size, BLOCK, lambda block, size: lz4.block.decompress(block, uncompressed_size=size))
 
 
 class Packer:

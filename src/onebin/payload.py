@@ -145,11 +145,12 @@ def write_executable(
                 packed.update(packer.pack_all({keys[rel]: contents[rel] for rel in fast}, LZ4))
 
             files: dict[str, tuple[int, ...]] = {}
+            solid = {}
             if compress and packer is not None and _can_unpack_solid(modules):
-                files.update(_add_solid(writer, compiled.compressed, tree.roots, packer))
+                solid = _add_solid(writer, compiled.compressed, tree.roots, packer)
             for rel in tree.files:
-                if rel in files:
-                    pass
+                if rel in solid:
+                    files[rel] = solid[rel]
                 elif rel in compiled.compressed:  # a module's source: read only for tracebacks
                     files[rel] = _add_deflated(writer, compiled.compressed[rel])
                 else:

@@ -24,7 +24,9 @@ import zlib
 from pathlib import Path
 
 from .. import elf, natives
+from .._runtime.bundle import PayloadError
 from ..errors import BuildError
+from ..packing import pack_blocks, unpack_blocks
 from ..target import Target
 
 SOURCE = Path(__file__).with_name("launcher.c")
@@ -40,7 +42,7 @@ _OTHER_SOURCES = (
 )
 _CFLAGS = ("-O2", "-Wall", "-Wno-unused-result")
 STUB = SOURCE.with_name("stub.c")
-_STUB_SOURCES = ("stub.c", "onebin_stub.h")
+_STUB_SOURCES = ("stub.c", "onebin_stub.h", "onebin_payload.h", "onebin_hash.h")
 _STUB_FOOTER_MAGIC = b"\x7fONEBINZ"  # onebin_stub.h
 _STUB_FOOTER_SIZE = 32
 _STUB_BLOCK = 1 << 19
@@ -98,8 +100,7 @@ def deflated_launcher_for(target: Target, cache_dir: Path) -> Path:
         _check_dependencies(stub)
         lead = stub.read_bytes()
         data = launcher.read_bytes()
-        blocks = [zlib.compress(data[at : at + _STUB_BLOCK], 9) for at in range(0, len(data), _STUB_BLOCK)]
-        packed = b"".join(len(block).to_bytes(4, "little") for block in blocks) + b"".join(blocks)
+        packed = pack_blocks(data, _STUB_BLOCK, lambda block: zlib.compress(block, 9))
         padding = bytes(-(len(lead) + len(packed) + _STUB_FOOTER_SIZE) % _PAGE)
         footer = _STUB_FOOTER_MAGIC + b"".join(n.to_bytes(8, "little") for n in (len(lead), len(packed), len(data)))
         out = Path(tmp) / "deflated"
@@ -115,25 +116,27 @@ def launcher_files(lead: bytes) -> tuple[bytes, ...]:
     if len(lead) < _STUB_FOOTER_SIZE or footer[:8] != _STUB_FOOTER_MAGIC:
         return (lead,)
     at, size, unpacked = (int.from_bytes(footer[i : i + 8], "little") for i in (8, 16, 24))
-    packed = lead[at : at + size]
-    count = -(-unpacked // _STUB_BLOCK)
-    start = 4 * count
-    blocks = []
     try:
-        for i in range(count):
-            length = int.from_bytes(packed[4 * i : 4 * i + 4], "little")
-            blocks.append(zlib.decompress(packed[start : start + length]))
-            start += length
-    except zlib.error as exc:
-        raise ValueError(f"its deflated launcher cannot be inflated ({exc})") from None
-    launcher = b"".join(blocks)
-    if len(launcher) != unpacked or start != size:
-        raise ValueError("its deflated launcher has the wrong size")
+        launcher = unpack_blocks(lead[at : at + size], unpacked, _STUB_BLOCK, lambda block, _: zlib.decompress(block))
+    except PayloadError:
+        raise ValueError("its deflated launcher cannot be inflated") from None
     return lead[:at], launcher
 
 
 def _compile_stub(compiler: str, out: Path) -> None:
-    command = [compiler, *_CFLAGS, "-pthread", str(STUB), "-o", str(out), "-Wl,-Bstatic", "-lz", "-Wl,-Bdynamic", "-s"]
+    command = [
+        compiler,
+        *_CFLAGS,
+        "-Wno-unused-function",
+        "-pthread",
+        str(STUB),
+        "-o",
+        str(out),
+        "-Wl,-Bstatic",
+        "-lz",
+        "-Wl,-Bdynamic",
+        "-s",
+    ]
     proc = subprocess.run(command, capture_output=True, text=True)
     if proc.returncode == 0:
         return

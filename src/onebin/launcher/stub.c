@@ -16,10 +16,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "onebin_hash.h"
+#include "onebin_payload.h"
 #include "onebin_stub.h"
-
-#define TRAILER_MAGIC "\x7fONEBIN\x01"  /* onebin_payload.h */
-#define TRAILER_SIZE 104
 
 static const char *self_name = "onebin";
 
@@ -35,16 +34,6 @@ damaged(const char *what)
 {
     fprintf(stderr, "%s: this executable is damaged (%s); rebuild it\n", self_name, what);
     return 2;
-}
-
-static uint64_t
-u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) {
-        v = (v << 8) | p[i];
-    }
-    return v;
 }
 
 /* The launcher's blocks (onebin_stub.h), inflated by as many threads as there are CPUs. */
@@ -99,8 +88,7 @@ inflate_into(int fd, const unsigned char *data, uint64_t size, uint64_t unpacked
         return -1;
     }
     for (int i = 0; i < b.count; i++) {
-        const unsigned char *p = data + 4 * i;
-        b.in_size[i] = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+        b.in_size[i] = read_u32(data + 4 * i);
         if (b.in_size[i] > size - at) {
             return -1;
         }
@@ -158,12 +146,12 @@ main(int argc, char **argv, char **envp)
     if (memcmp(trailer, TRAILER_MAGIC, 8) != 0) {
         return damaged("no onebin trailer at its end");
     }
-    uint64_t payload_offset = u64(trailer + 16);
+    uint64_t payload_offset = read_u64(trailer + 16);
     if (payload_offset < STUB_FOOTER_SIZE || payload_offset > (uint64_t)st.st_size - TRAILER_SIZE) {
         return damaged("payload size mismatch");
     }
     const unsigned char *footer = file + payload_offset - STUB_FOOTER_SIZE;
-    uint64_t at = u64(footer + 8), size = u64(footer + 16), unpacked = u64(footer + 24);
+    uint64_t at = read_u64(footer + 8), size = read_u64(footer + 16), unpacked = read_u64(footer + 24);
     if (memcmp(footer, STUB_FOOTER_MAGIC, 8) != 0 || at > payload_offset - STUB_FOOTER_SIZE
         || size > payload_offset - STUB_FOOTER_SIZE - at || unpacked == 0
         || unpacked > (uint64_t)STUB_MAX_BLOCKS * STUB_BLOCK) {
