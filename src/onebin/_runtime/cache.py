@@ -109,8 +109,7 @@ class Cache:
         """The marshalled code an earlier run stored for the module ``relpath`` (a source that an
         import hook compiles: hy's ``.hy``, which the build cannot compile), if any."""
         try:
-            with open(self._compiled_path(relpath), "rb") as f:
-                return f.read()
+            return _read_file(self._compiled_path(relpath))
         except OSError:
             return None
 
@@ -196,9 +195,8 @@ class Cache:
         for name, data in files:
             path = final + "/" + name
             try:
-                with open(path, "rb") as f:
-                    if f.read() == data:
-                        continue
+                if _read_file(path) == data:
+                    continue
             except OSError:
                 pass
             tmp = "%s/.%s.tmp-%d" % (final, name, posix.getpid())
@@ -272,8 +270,7 @@ class Cache:
         """Checks each file against the manifest (a stat), or else its content against the
         index; rewrites what is missing or not as built."""
         try:
-            with open(self._manifest(unit), "rb") as f:
-                text = f.read().decode()
+            text = _read_file(self._manifest(unit)).decode()
         except (OSError, UnicodeDecodeError):
             text = ""
         now = _manifest_now(final, files)
@@ -299,8 +296,7 @@ class Cache:
 
     def _content_matches(self, path: str, relpath: str) -> bool:
         try:
-            with open(path, "rb") as f:
-                return f.read() == self._bundle.read(relpath)
+            return _read_file(path) == self._bundle.read(relpath)
         except OSError:
             return False
 
@@ -421,6 +417,21 @@ def _makedirs(path: str) -> None:
         posix.mkdir(path, _DIR_MODE)
     except FileExistsError:
         pass
+
+
+def _read_file(path: str) -> bytes:
+    """The bytes of a file, read with posix alone: before the interpreter's main phase (the
+    encodings package, deflated with --compress, needs zlib), builtins have no ``open`` yet."""
+    fd = posix.open(path, posix.O_RDONLY | posix.O_CLOEXEC)
+    try:
+        chunks: list[bytes] = []
+        while True:
+            chunk = posix.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        posix.close(fd)
 
 
 def _write_file(path: str, data: bytes, mode: int = _FILE_MODE) -> None:
