@@ -1,6 +1,6 @@
 """Packing blobs smaller for the payload, and unpacking them for ``onebin inspect``.
 
-Two codecs, each marked in the blob's index entry (``_runtime/bundle.py``):
+Three codecs, each marked in the blob's index entry (``_runtime/bundle.py``):
 
 - LZ4, the default: blocks of ``BLOCK`` bytes, each an LZ4 block compressed at the HC level
   (slow to pack, so results are cached), behind a table of their sizes. The launcher unpacks
