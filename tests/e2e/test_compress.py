@@ -175,6 +175,11 @@ def test_compressed_children_share_and_restart(tmp_path: Path) -> None:
     assert lines[3] == "['a']"  # the restart ran the app, which printed its own lines
     shared = [line for line in proc.stderr.splitlines() if line.endswith("with the parent process") and "_json" in line]
     assert shared, proc.stderr[-2000:]
+    # The children run the parent's launcher as it is: only the first process inflates it.
+    traced, trace = run_traced(tmp_path / "small", cwd=tmp_path)
+    assert traced.returncode == 0, traced.stderr
+    assert sum('memfd_create("onebin:launcher ' in line for line in trace) == 1
+    assert sum("execveat(" in line for line in trace) >= 5  # the app, two workers, two subprocesses
 
 
 def test_compressed_sources_are_stored_together(apps: tuple[Path, Path]) -> None:

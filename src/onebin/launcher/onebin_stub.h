@@ -1,5 +1,6 @@
 /* The handoff between the unpacker that leads an executable built with --compress (stub.c) and
- * the launcher it unpacks; the builder's side is onebin/_runtime/bundle.py (LauncherFooter).
+ * the launcher it unpacks; the builder's side is onebin/launcher/__init__.py
+ * (deflated_launcher_for, launcher_files).
  *
  * Such an executable is: the unpacker, the launcher deflated with zlib, padding, a footer, then
  * the payload and its trailer as in any executable. The footer ends where the payload starts:
@@ -10,9 +11,11 @@
  * bytes of the launcher (the last of the rest), which threads inflate side by side.
  *
  * The unpacker inflates the launcher into a memfd named STUB_MEMFD_NAME "<dev>:<ino>" of this
- * file, and executes it with STUB_ENV=<fd>:<AT_EXECFN> added to the environment: fd is this file,
- * open for reading, AT_EXECFN the path it was started by. The launcher takes both and removes
- * the variable before anything else runs. */
+ * file, seals it, and executes it with STUB_ENV=<fd>:<AT_EXECFN> added to the environment: fd is
+ * this file, open for reading, AT_EXECFN the path it was started by. The launcher takes both and
+ * removes the variable before anything else runs. A child process of one that runs such a sealed
+ * memfd of the same file (the app's multiprocessing workers, sys.executable) executes that memfd
+ * as it is: nothing to inflate, and the pages are shared. */
 #ifndef ONEBIN_STUB_H
 #define ONEBIN_STUB_H
 

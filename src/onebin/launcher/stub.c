@@ -20,6 +20,19 @@
 #include "onebin_payload.h"
 #include "onebin_stub.h"
 
+#ifndef F_ADD_SEALS  /* glibc before 2.27 */
+#define F_ADD_SEALS 1033
+#define F_GET_SEALS 1034
+#define F_SEAL_SEAL 0x0001
+#define F_SEAL_SHRINK 0x0002
+#define F_SEAL_GROW 0x0004
+#define F_SEAL_WRITE 0x0008
+#endif
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
+#define ALL_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
 static const char *self_name = "onebin";
 
 static int
@@ -118,6 +131,35 @@ inflate_into(int fd, const unsigned char *data, uint64_t size, uint64_t unpacked
     return b.failed ? -1 : 0;
 }
 
+/* The sealed memfd of the launcher that the parent process runs, if it is this file's (a child
+ * of the app: multiprocessing's workers, sys.executable), opened to be run as it is: no inflating,
+ * and its pages are shared. Else -1. */
+static int
+parents_launcher(const char *name, uint64_t unpacked)
+{
+    char path[64], link[128], expected[128];
+    snprintf(path, sizeof(path), "/proc/%d/exe", (int)getppid());
+    snprintf(expected, sizeof(expected), "/memfd:%s (deleted)", name);
+    ssize_t n = readlink(path, link, sizeof(link) - 1);
+    if (n <= 0 || (size_t)n != strlen(expected) || memcmp(link, expected, (size_t)n) != 0) {
+        return -1;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return -1;
+    }
+    /* What was opened, if the parent ended meanwhile and its pid was taken, is checked too. */
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    n = readlink(path, link, sizeof(link) - 1);
+    struct stat st;
+    if (n <= 0 || (size_t)n != strlen(expected) || memcmp(link, expected, (size_t)n) != 0
+        || fcntl(fd, F_GET_SEALS) != ALL_SEALS || fstat(fd, &st) != 0 || (uint64_t)st.st_size != unpacked) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int
 main(int argc, char **argv, char **envp)
 {
@@ -160,13 +202,18 @@ main(int argc, char **argv, char **envp)
     char name[64];
     snprintf(name, sizeof(name), STUB_MEMFD_NAME "%llu:%llu", (unsigned long long)st.st_dev,
              (unsigned long long)st.st_ino);
-    int memfd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
+    int memfd = parents_launcher(name, unpacked);
     if (memfd < 0) {
-        fprintf(stderr, "%s: cannot create a memfd for the launcher: %s\n", self_name, strerror(errno));
-        return 2;
-    }
-    if (inflate_into(memfd, file + at, size, unpacked) != 0) {
-        return damaged("its launcher cannot be inflated");
+        memfd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (memfd < 0) {
+            fprintf(stderr, "%s: cannot create a memfd for the launcher: %s\n", self_name, strerror(errno));
+            return 2;
+        }
+        if (inflate_into(memfd, file + at, size, unpacked) != 0) {
+            return damaged("its launcher cannot be inflated");
+        }
+        /* Sealed, the app's child processes of this file may run it as it is (parents_launcher). */
+        fcntl(memfd, F_ADD_SEALS, ALL_SEALS);
     }
     munmap(file, (size_t)st.st_size);
 
