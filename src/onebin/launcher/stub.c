@@ -31,6 +31,9 @@
 #ifndef MFD_ALLOW_SEALING
 #define MFD_ALLOW_SEALING 0x0002U
 #endif
+#ifndef MFD_EXEC  /* Linux 6.3 */
+#define MFD_EXEC 0x0010U
+#endif
 #define ALL_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 static const char *self_name = "onebin";
@@ -204,7 +207,12 @@ main(int argc, char **argv, char **envp)
              (unsigned long long)st.st_ino);
     int memfd = parents_launcher(name, unpacked);
     if (memfd < 0) {
-        memfd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        /* Executable, also where memfds are not by default (vm.memfd_noexec=1); before Linux 6.3
+         * the flag is unknown (EINVAL), and every memfd is. */
+        memfd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+        if (memfd < 0 && errno == EINVAL) {
+            memfd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        }
         if (memfd < 0) {
             fprintf(stderr, "%s: cannot create a memfd for the launcher: %s\n", self_name, strerror(errno));
             return 2;
