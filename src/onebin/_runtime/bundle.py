@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 TRAILER_MAGIC = b"\x7fONEBIN\x01"
 TRAILER_SIZE = 104
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 # Kinds of entries in Index.modules.
 SOURCE = 0  # a .py module: (kind, file, code_offset, code_size, code_hash[, codec[, unpacked size]])

@@ -10,7 +10,7 @@
 
 #define TRAILER_MAGIC "\x7fONEBIN\x01"
 #define TRAILER_SIZE 104
-#define FORMAT_VERSION 6
+#define FORMAT_VERSION 7
 #define SECTIONS 4
 
 /* A section of the payload; its offset is relative to the payload's start. */
