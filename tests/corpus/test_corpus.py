@@ -229,7 +229,10 @@ def _make_venv(case: Case, root: Path, interpreter: Interpreter) -> tuple[Path, 
     """
     env_dir = root / "venv"
     if interpreter.python is None:
-        venv.EnvBuilder(with_pip=True).create(env_dir)
+        # Symlinks, as `python -m venv` makes: a copied interpreter is open for writing while
+        # the other preparing thread forks, and a child holding it makes its exec fail with
+        # ETXTBSY ("Text file busy", seen once in CI).
+        venv.EnvBuilder(with_pip=True, symlinks=True).create(env_dir)
         python = str(env_dir / "bin" / "python")
         pip = [python, "-m", "pip", "--disable-pip-version-check", "-q"]
         uninstall = subprocess.run([*pip, "uninstall", "-y", "setuptools"], capture_output=True, text=True, timeout=300)
