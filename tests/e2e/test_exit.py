@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import build
+from conftest import PACKAGES, build
 
 pytestmark = pytest.mark.e2e
 
@@ -71,6 +71,12 @@ elif mode == "stdout-rewrapped":
     print("header")
     sys.stdout = codecs.getwriter("utf-8")(sys.stdout.buffer)
     print("body")
+elif mode == "slots-del":
+    class Quiet(int):  # its instances are not tracked by the cyclic collector
+        __slots__ = ()
+        def __del__(self):
+            print("__del__ ran")
+    keep = Quiet(7)
 elif mode == "closed-file-del":
     import io
     class Log(io.StringIO):
@@ -134,6 +140,7 @@ def test_a_plain_app_skips_the_teardown_and_keeps_its_output_and_status(app: Pat
     ("mode", "reason"),
     [
         ("del", "has a finalizer"),
+        ("slots-del", "has a finalizer"),
         ("generator", "an unfinished generator"),
         ("callback", "a weakref callback"),
         ("closed-file-del", "has a finalizer"),
@@ -146,7 +153,7 @@ def test_objects_that_act_when_freed_get_the_teardown(app: Path, mode: str, reas
     ours, theirs, how = _both(app, mode)
     assert "the interpreter's teardown runs" in how and reason in how
     assert (ours.returncode, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr)
-    if mode in ("del", "generator", "callback", "closed-file-del"):
+    if mode in ("del", "slots-del", "generator", "callback", "closed-file-del"):
         assert "ran" in ours.stdout.splitlines()[-1]
 
 
@@ -202,3 +209,57 @@ def test_an_app_that_deletes_sys_stdout_exits_as_python(app: Path) -> None:
     ours, theirs, _ = _both(app, "stdout-deleted")
     assert (ours.returncode, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr)
     assert ours.returncode == 0 and ours.stdout == "hello\n"
+
+
+NATIVE_APP = """\
+import sys
+
+mode = sys.argv[1]
+if mode == "plain":
+    from nativeres._plain import Plain
+    plain = Plain()
+else:
+    from nativeres._handle import Handle
+    if mode == "open":
+        handle = Handle()
+print("done")
+"""
+
+
+@pytest.fixture(scope="module")
+def native_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("exit-native")
+    (root / "app.py").write_text(NATIVE_APP)
+    build(PACKAGES / "nativeres", "app.py", "-o", "app", cwd=root)
+    return root / "app"
+
+
+@pytest.mark.parametrize(
+    ("mode", "census", "how", "stdout"),
+    [
+        # A native type from outside the stdlib, with close(), whose instances the collector
+        # does not track: the census follows every reference to find them.
+        (
+            "open",
+            "deep (nativeres.Handle's instances are not tracked)",
+            "teardown runs: nativeres.Handle",
+            "done\nhandle flushed when freed\n",
+        ),
+        (
+            "none-made",
+            "deep (nativeres.Handle's instances are not tracked)",
+            "without the interpreter's teardown",
+            "done\n",
+        ),
+        # Native code from outside the stdlib, but no type that could act when freed: the
+        # collector's objects are enough.
+        ("plain", "the collector's objects", "without the interpreter's teardown", "done\n"),
+    ],
+)
+def test_native_objects_outside_the_collector_are_found(
+    native_app: Path, mode: str, census: str, how: str, stdout: str
+) -> None:
+    proc = _run([str(native_app), mode], native_app.parent)
+    assert (proc.returncode, proc.stdout) == (0, stdout), proc.stderr
+    assert f"onebin: census: {census}\n" in proc.stderr
+    assert how in next(line for line in proc.stderr.splitlines() if line.startswith("onebin: exit:"))

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 _WRITE_WHEN_FREED = frozenset(
     ["_gdbm.gdbm", "_dbm.dbm", "sqlite3.Connection", "sqlite3.Blob", "_sqlite3.Connection", "_tkinter.tkapp"]
 )
-_WRITE_WHEN_FREED_MODULES = ("_gdbm", "_dbm", "_tkinter")  # instances the collector does not track
 
 # A native type from outside the stdlib that can hold an open resource (a file, a database, a
 # connection) has one of these methods, for releasing it when the app chooses: its deallocator
@@ -58,8 +57,10 @@ _RESOURCE_METHODS = (
 )
 
 # C types whose finalizer only gives back what the process's end gives back too (a directory
-# handle), and whose instances the collector does not track.
-_RELEASE_ONLY = frozenset(["posix.ScandirIterator"])
+# handle, a socket's descriptor), besides a ResourceWarning, and whose instances the collector
+# does not track: while such warnings are not shown, no deep census is taken for them alone (an
+# instance found all the same is judged as any other).
+_RELEASE_ONLY = frozenset(["posix.ScandirIterator", "_socket.socket"])
 
 # Weakref callbacks of the standard library that only drop an entry from a container.
 _BOOKKEEPING_CALLBACKS = frozenset(
@@ -138,30 +139,32 @@ def _obstacle() -> "str | None":
         return "gc.garbage holds uncollectable objects, which the teardown reports"
     if any(name in sys.modules for name in ("_xxsubinterpreters", "_interpreters")):
         return "subinterpreters may hold objects the census cannot see"
-    # The collector's objects first: the walk is cheap, and usually finds what stands in the
-    # way if anything does. Then, if a type that might act when freed can have instances that
-    # the collector does not track, the objects they refer to: types of native code from
-    # outside the stdlib (the system's libraries that stdlib extensions need, in lib/, define
-    # none), the stdlib's that write when freed (Tk's, dbm's), and those the census finds (a
-    # class with __slots__ = () and __del__).
-    census = _onebin.census(False)
-    if census is None:
-        return "the heap could not be walked whole"
-    obstacle = _obstacle_in(census)
-    if obstacle is not None:
-        return obstacle
-    loaded = _natives.loaded() if _natives is not None else ()
-    deep = any(not _in_lib_dynload(relpath) and relpath.rpartition("/")[0] != "lib" for relpath in loaded)
-    deep = deep or any(module in sys.modules for module in _WRITE_WHEN_FREED_MODULES)
+    # The collector's objects; and the objects they refer to as well (a deep census, several
+    # times the cost), if a type whose instances the collector does not track could act when
+    # freed: a class with __slots__ = () and __del__, a native type from outside the stdlib
+    # with a close() method, a stdlib type that writes when freed (Tk's, dbm's).
     quiet = not _resource_warnings_shown()
-    if not deep and all(_name(t) in _RELEASE_ONLY and quiet for t in census[3]):
-        return None
-    census = _onebin.census(True)
+    untracked = _onebin.untracked_types()
+    deep = next((t for t, (origin, finalizer) in untracked.items() if _may_act(t, origin, finalizer, quiet)), None)
+    if _trace.ON:
+        _trace.emit(
+            "census: deep (%s's instances are not tracked)" % _name(deep) if deep else "census: the collector's objects"
+        )
+    census = _onebin.census(deep is not None)
     return "the heap could not be walked whole" if census is None else _obstacle_in(census)
 
 
-def _obstacle_in(census: "tuple[dict[type, str | None], list[object], list[object], list[type]]") -> "str | None":
-    types, finalizable, callbacks, _ = census
+def _may_act(type_: type, origin: "str | None", finalizer: bool, quiet: bool) -> bool:
+    """Whether an instance of ``type_`` could act when freed, as ``_obstacle_in()`` judges."""
+    if finalizer:
+        return not (_name(type_) in _RELEASE_ONLY and quiet)
+    if _name(type_) in _WRITE_WHEN_FREED:
+        return True
+    return origin is not None and not _is_stdlib_extension(origin) and any(hasattr(type_, m) for m in _RESOURCE_METHODS)
+
+
+def _obstacle_in(census: "tuple[dict[type, str | None], list[object], list[object]]") -> "str | None":
+    types, finalizable, callbacks = census
     for type_, origin in types.items():
         if origin is not None and not _is_stdlib_extension(origin):
             held = [method for method in _RESOURCE_METHODS if hasattr(type_, method)]

@@ -1399,7 +1399,6 @@ typedef struct {
     TypeSet types;
     PyObject *finalizable;  /* list: objects with a finalizer */
     PyObject *callbacks;    /* list: callbacks of weakrefs */
-    PyObject *hidden;       /* list: types with a finalizer whose instances are not tracked */
     /* Types already in `types` whose instances need noting no further: no finalizer, not
      * weakrefs (str, int, tuple, dict, function, ...): a direct-mapped cache, checked first.
      * Nearly every object a census meets is of one of a few such types. */
@@ -1513,13 +1512,34 @@ object_of(const Objects *objects, uintptr_t address)
     return "?";
 }
 
-/* census(deep) -> (types, finalizable, callbacks, hidden): {C type: where its deallocator lives}
- * for the types under every live object (for a class defined in Python, the built-in or
- * extension type it derives from; None for this executable, else the shared object's path), the
- * live objects that have a finalizer, the callbacks of live weakrefs, and the types that have a
- * finalizer but whose instances the collector does not track. None if the heap cannot be read
- * whole. Only the collector's objects are looked at, unless ``deep``: then what they refer to
- * as well, which finds the objects outside the collector, at several times the cost. */
+/* What a class statement's type frees its instances with (its built-in base does the rest),
+ * or NULL with an exception set. */
+static destructor
+subtype_dealloc(void)
+{
+    PyObject *probe = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){}", "probe");
+    destructor dealloc = probe ? ((PyTypeObject *)probe)->tp_dealloc : NULL;
+    Py_XDECREF(probe);
+    return dealloc;
+}
+
+/* Where ``type`` frees its instances: None for this executable, else the shared object's path;
+ * for a class defined in Python, the built-in or extension type it derives from. */
+static PyObject *
+origin_of(PyTypeObject *type, destructor subtype, const Objects *loaded)
+{
+    while (type->tp_dealloc == subtype && type->tp_base != NULL) {
+        type = type->tp_base;
+    }
+    const char *file = object_of(loaded, (uintptr_t)type->tp_dealloc);
+    return file == NULL || file[0] == '\0' ? Py_NewRef(Py_None) : PyUnicode_DecodeFSDefault(file);
+}
+
+/* census(deep) -> (types, finalizable, callbacks): {C type: where its deallocator lives} for the
+ * types under every live object (see origin_of()), the live objects that have a finalizer, and
+ * the callbacks of live weakrefs. None if the heap cannot be read whole. Only the collector's
+ * objects are looked at, unless ``deep``: then what they refer to as well, which finds the
+ * objects outside the collector, at several times the cost. */
 typedef struct {
     Census *census;
     int deep;
@@ -1530,18 +1550,11 @@ census_walk(PyObject *obj, void *arg)
 {
     CensusWalk *walk = arg;
     Census *census = walk->census;
-    if (obj == census->finalizable || obj == census->callbacks || obj == census->hidden) {
+    if (obj == census->finalizable || obj == census->callbacks) {
         return 1;
     }
     if (!walk->deep) {
         census_add(census, obj, 0);
-        if (PyType_Check(obj)) {
-            PyTypeObject *type = (PyTypeObject *)obj;
-            if (!(type->tp_flags & Py_TPFLAGS_HAVE_GC) && (type->tp_finalize || type->tp_del)
-                && PyList_Append(census->hidden, obj) < 0) {
-                census->failed = 1;  /* its instances would be found by a deep census only */
-            }
-        }
     } else if (Py_TYPE(obj)->tp_traverse != NULL) {
         Py_TYPE(obj)->tp_traverse(obj, census_visit, census);
     }
@@ -1555,16 +1568,12 @@ onebin_census(PyObject *self, PyObject *arg)
     if (deep < 0) {
         return NULL;
     }
-    /* What a class statement's type frees its instances with: its built-in base does the rest. */
-    PyObject *probe = PyObject_CallFunction((PyObject *)&PyType_Type, "s(){}", "probe");
-    destructor subtype_dealloc = probe ? ((PyTypeObject *)probe)->tp_dealloc : NULL;
-    Py_XDECREF(probe);
+    destructor subtype = subtype_dealloc();
     Census census = {
-        {calloc(1024, sizeof(PyTypeObject *)), 1023, 0, NULL}, PyList_New(0), PyList_New(0), PyList_New(0), {NULL}, 0, 0,
+        {calloc(1024, sizeof(PyTypeObject *)), 1023, 0, NULL}, PyList_New(0), PyList_New(0), {NULL}, 0, 0,
     };
     PyObject *result = NULL;
-    if (subtype_dealloc != NULL && census.types.slots != NULL && census.finalizable != NULL
-        && census.callbacks != NULL && census.hidden != NULL) {
+    if (subtype != NULL && census.types.slots != NULL && census.finalizable != NULL && census.callbacks != NULL) {
         CensusWalk walk = {&census, 0};
         onebin_gc_visit(census_walk, &walk);
         if (deep && !census.failed) {
@@ -1576,14 +1585,13 @@ onebin_census(PyObject *self, PyObject *arg)
         PyObject *types = census.failed ? NULL : PyDict_New();
         for (size_t i = 0; types != NULL && i <= census.types.mask; i++) {
             PyTypeObject *type = census.types.slots[i];
-            while (type != NULL && type->tp_dealloc == subtype_dealloc && type->tp_base != NULL) {
+            while (type != NULL && type->tp_dealloc == subtype && type->tp_base != NULL) {
                 type = type->tp_base;
             }
             if (type == NULL || PyDict_Contains(types, (PyObject *)type)) {
                 continue;
             }
-            const char *file = object_of(&loaded, (uintptr_t)type->tp_dealloc);
-            PyObject *origin = file == NULL || file[0] == '\0' ? Py_NewRef(Py_None) : PyUnicode_DecodeFSDefault(file);
+            PyObject *origin = origin_of(type, subtype, &loaded);
             if (origin == NULL || PyDict_SetItem(types, (PyObject *)type, origin) < 0) {
                 Py_CLEAR(types);
             }
@@ -1591,7 +1599,7 @@ onebin_census(PyObject *self, PyObject *arg)
         }
         free(loaded.items);
         if (types != NULL) {
-            result = Py_BuildValue("(NOOO)", types, census.finalizable, census.callbacks, census.hidden);
+            result = Py_BuildValue("(NOO)", types, census.finalizable, census.callbacks);
         } else if (!PyErr_Occurred()) {
             result = Py_NewRef(Py_None);
         }
@@ -1599,7 +1607,70 @@ onebin_census(PyObject *self, PyObject *arg)
     free(census.types.slots);
     Py_XDECREF(census.finalizable);
     Py_XDECREF(census.callbacks);
-    Py_XDECREF(census.hidden);
+    return result;
+}
+
+/* untracked_types() -> {type: (origin, finalizer)}: every type whose instances the collector
+ * does not track (so that only a deep census finds them), but for those of this executable
+ * without a finalizer (str, int, ...): where its deallocator lives (see origin_of()), and
+ * whether it has a finalizer. Types are found from object down through __subclasses__(); a
+ * class statement's subclass of a tracked type is tracked too, so those are not gone into. */
+static PyObject *
+onebin_untracked_types(PyObject *self, PyObject *unused)
+{
+    destructor subtype = subtype_dealloc();
+    if (subtype == NULL) {
+        return NULL;
+    }
+    /* type.__subclasses__, called as a function: a metaclass's own attribute is unbound */
+    PyObject *subclasses_of = PyObject_GetAttrString((PyObject *)&PyType_Type, "__subclasses__");
+    PyObject *result = PyDict_New(), *seen = PySet_New(NULL), *stack = PyList_New(0);
+    Objects loaded = {0};
+    dl_iterate_phdr(note_object, &loaded);
+    int failed = subclasses_of == NULL || result == NULL || seen == NULL || stack == NULL
+        || PyList_Append(stack, (PyObject *)&PyBaseObject_Type) < 0;
+    while (!failed && PyList_GET_SIZE(stack) > 0) {
+        Py_ssize_t last = PyList_GET_SIZE(stack) - 1;
+        PyObject *type = Py_NewRef(PyList_GET_ITEM(stack, last));
+        failed = PyList_SetSlice(stack, last, last + 1, NULL) < 0;
+        PyObject *subclasses = failed ? NULL : PyObject_CallOneArg(subclasses_of, type);
+        Py_DECREF(type);
+        failed = subclasses == NULL || !PyList_Check(subclasses);
+        for (Py_ssize_t i = 0; !failed && i < PyList_GET_SIZE(subclasses); i++) {
+            PyObject *sub = PyList_GET_ITEM(subclasses, i);
+            PyTypeObject *t = (PyTypeObject *)sub;
+            int known = PySet_Contains(seen, sub);
+            if (known != 0) {
+                failed = known < 0;
+                continue;
+            }
+            int tracked = PyType_HasFeature(t, Py_TPFLAGS_HAVE_GC);
+            if (tracked && PyType_HasFeature(t, Py_TPFLAGS_HEAPTYPE)) {
+                continue;
+            }
+            failed = PySet_Add(seen, sub) < 0 || PyList_Append(stack, sub) < 0;
+            int finalizer = t->tp_finalize != NULL || t->tp_del != NULL;
+            if (failed || tracked) {
+                continue;
+            }
+            PyObject *origin = origin_of(t, subtype, &loaded);
+            if (origin != Py_None || finalizer) {
+                PyObject *value = origin ? Py_BuildValue("(OO)", origin, finalizer ? Py_True : Py_False) : NULL;
+                failed = value == NULL || PyDict_SetItem(result, sub, value) < 0;
+                Py_XDECREF(value);
+            }
+            Py_XDECREF(origin);
+        }
+        Py_XDECREF(subclasses);
+    }
+    free(loaded.items);
+    Py_XDECREF(subclasses_of);
+    Py_XDECREF(seen);
+    Py_XDECREF(stack);
+    if (failed) {
+        Py_XDECREF(result);
+        return NULL;
+    }
     return result;
 }
 
@@ -1740,11 +1811,13 @@ static PyMethodDef onebin_methods[] = {
      "lookup(offset, size, key) -> value | None: probe the index table at offset in the payload."},
     {"keys", onebin_keys, METH_VARARGS, "keys(offset, size): the keys of the index table at offset in the payload."},
     {"census", onebin_census, METH_O,
-     "census(deep) -> (types, finalizable, callbacks, hidden) | None: {C type: file of its\n"
-     "deallocator, None for this executable} for the types under every live object, the live\n"
-     "objects with a finalizer, live weakrefs' callbacks, and the types with a finalizer whose\n"
-     "instances are untracked; deep: also the objects the collector does not track (see\n"
-     "_onebin_runtime.teardown)."},
+     "census(deep) -> (types, finalizable, callbacks) | None: {C type: file of its deallocator,\n"
+     "None for this executable} for the types under every live object, the live objects with a\n"
+     "finalizer, and live weakrefs' callbacks; deep: also the objects the collector does not\n"
+     "track (see _onebin_runtime.teardown)."},
+    {"untracked_types", onebin_untracked_types, METH_NOARGS,
+     "untracked_types() -> {type: (file | None, finalizer)}: the types whose instances the\n"
+     "collector does not track, but for this executable's without a finalizer."},
     {"teardown_hooks", onebin_teardown_hooks_py, METH_NOARGS,
      "teardown_hooks() -> str | None: why the interpreter's teardown must run for a hook it calls."},
     {"exit", onebin_exit, METH_O, "exit(status): end the process now, without the interpreter's teardown."},
