@@ -1144,14 +1144,16 @@ def _regex_calls(code):
     """The (pattern, flags) of each ``re.compile(CONSTANT)`` or ``re.compile(CONSTANT, FLAGS)``
     (or ``flags=FLAGS``) in a module's code and its class bodies, which run when it is
     imported; FLAGS made of constants, ``re.X`` flags and names bound to such flags, joined by
-    ``|``. Anything else is left out."""
-    found, stack = [], [code]
+    ``|``. Anything else is left out; the second value says whether some call was."""
+    found, stack, others = [], [code], False
     while stack:
         current = stack.pop()
         stack.extend(c for c in current.co_consts if hasattr(c, "co_code") and not c.co_flags & _CO_OPTIMIZED)
         if "compile" in current.co_names:
-            found += _regex_calls_in(current)
-    return found
+            calls, unresolved = _regex_calls_in(current)
+            found += calls
+            others = others or unresolved
+    return found, others
 
 
 def _regex_calls_in(code):
@@ -1190,10 +1192,11 @@ def _regex_calls_in(code):
                 known[now.argval] = stack[0] if len(stack) == 1 and now.argval not in known else None
             stack = []
         j += 1
-    found = []
+    found, unresolved = [], False
     for k, name in attribute.items():
         if name != "compile":
             continue
+        before = len(found)
         args, j = [], k + 2
         while j < len(ins):
             now = ins[j]
@@ -1218,7 +1221,8 @@ def _regex_calls_in(code):
                         found.append((args[0], args[1] if len(args) == 2 else 0))
                 break
             j += 1
-    return found
+        unresolved = unresolved or len(found) == before
+    return found, unresolved
 
 
 def _is_or(ins):
@@ -1232,14 +1236,178 @@ def _names_keywords(code, ins):
     return names == ("flags",)
 
 
-def _regexes(code):
-    """The regular expressions a module compiles when it is imported (``_regex_calls``),
-    compiled by this interpreter's own ``re``: for each, (pattern, flags) and what its compiler
+class _Unfoldable(Exception):
+    pass
+
+
+class _RegexFolder:
+    """The (pattern, flags) of the ``re.compile()`` calls that run when a module is imported
+    (its body, its class bodies) with arguments made of constants that the bytecode does not
+    show: names bound to constants before, and ``str.format()``, ``%``, ``+``, ``join()`` and
+    f-strings of such values (configparser's ``re.compile(_OPT_TMPL.format(delim="=|:"),
+    re.VERBOSE)``). Branches are all followed; a wrong guess only leaves an unused entry in
+    the table, since the runtime looks patterns up as re is given them."""
+
+    _LONGEST = 1 << 16  # characters of a folded string (a pattern is seldom a tenth of that)
+    _WIDE = re.compile(r"\d{5}")  # a format with such a width or precision makes a huge string
+
+    def __init__(self):
+        self.found = []
+        self.aliases = {"re"}
+
+    def body(self, statements, names):
+        for node in statements:
+            self.statement(node, names)
+
+    def statement(self, node, names):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for decorator in node.decorator_list:
+                self.calls(decorator, names)
+            if isinstance(node, ast.ClassDef):
+                self.body(node.body, dict(names))
+            names.pop(node.name, None)
+            return
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                bound = alias.asname or alias.name.partition(".")[0]
+                if isinstance(node, ast.Import) and alias.name == "re":
+                    self.aliases.add(bound)
+                names.pop(bound, None)
+            return
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.stmt, ast.excepthandler)):
+                self.calls(child, names)
+        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+            for target in node.targets:
+                try:
+                    names[target.id] = self.fold(node.value, names)
+                except (_Unfoldable, RecursionError):
+                    names.pop(target.id, None)
+        else:
+            for child in ast.walk(node):
+                if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                    names.pop(child.id, None)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt):
+                self.statement(child, names)
+            elif isinstance(child, ast.excepthandler):
+                self.body(child.body, names)
+
+    def calls(self, expression, names):
+        stack = [expression]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Lambda):
+                continue  # runs when called
+            stack.extend(ast.iter_child_nodes(node))
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "compile"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in self.aliases
+            ):
+                continue
+            flags = [k.value for k in node.keywords if k.arg == "flags"]
+            if len(node.args) + len(flags) not in (1, 2) or len(node.keywords) != len(flags):
+                continue
+            try:
+                pattern = self.fold(node.args[0], names)
+                mode = self.fold((node.args[1:] + flags)[0], names) if len(node.args) + len(flags) == 2 else 0
+            except (_Unfoldable, RecursionError):
+                continue
+            if type(pattern) in (str, bytes) and type(mode) is int:
+                self.found.append((pattern, mode))
+
+    def fold(self, node, names):
+        value = self._fold(node, names)
+        if type(value) in (str, bytes) and len(value) > self._LONGEST:
+            raise _Unfoldable
+        return value
+
+    def _fold(self, node, names):
+        if isinstance(node, ast.Constant) and type(node.value) in (str, bytes, int):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in names:
+            return names[node.id]
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in self.aliases:
+            flag = re.RegexFlag.__members__.get(node.attr)
+            if flag is not None:
+                return int(flag)
+        if isinstance(node, (ast.Tuple, ast.List)) and not any(isinstance(e, ast.Starred) for e in node.elts):
+            return tuple(self.fold(e, names) for e in node.elts)
+        if isinstance(node, ast.BinOp):
+            left, right = self.fold(node.left, names), self.fold(node.right, names)
+            if isinstance(node.op, ast.BitOr) and type(left) is int and type(right) is int:
+                return left | right
+            if isinstance(node.op, ast.Add) and type(left) is type(right) and type(left) in (str, bytes):
+                return left + right
+            if isinstance(node.op, ast.Mod) and type(left) in (str, bytes) and not self._WIDE.search(str(left)):
+                try:
+                    return left % right
+                except (TypeError, ValueError, KeyError):
+                    raise _Unfoldable from None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("format", "join"):
+            template = self.fold(node.func.value, names)
+            if (
+                node.func.attr == "join"
+                and type(template) in (str, bytes)
+                and len(node.args) == 1
+                and not node.keywords
+            ):
+                parts = self.fold(node.args[0], names)
+                if type(parts) is tuple and all(type(p) is type(template) for p in parts):
+                    return template.join(parts)
+            if node.func.attr == "format" and type(template) is str and not self._WIDE.search(template):
+                if not any(isinstance(a, ast.Starred) for a in node.args) and all(k.arg for k in node.keywords):
+                    args = [self.fold(a, names) for a in node.args]
+                    keywords = {k.arg: self.fold(k.value, names) for k in node.keywords}
+                    try:
+                        return template.format(*args, **keywords)
+                    except (IndexError, KeyError, ValueError, AttributeError, TypeError):
+                        raise _Unfoldable from None
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for part in node.values:
+                if isinstance(part, ast.Constant) and type(part.value) is str:
+                    parts.append(part.value)
+                    continue
+                if not isinstance(part, ast.FormattedValue) or part.conversion not in (-1, 115):
+                    raise _Unfoldable
+                value = self.fold(part.value, names)
+                spec = "" if part.format_spec is None else self.fold(part.format_spec, names)
+                if type(value) not in (str, int) or type(spec) is not str or self._WIDE.search(spec):
+                    raise _Unfoldable
+                parts.append(format(str(value) if part.conversion == 115 else value, spec))
+            return "".join(parts)
+        raise _Unfoldable
+
+
+def _folded_regex_calls(source):
+    """``_RegexFolder``'s calls in a module's source."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return []
+    folder = _RegexFolder()
+    try:
+        folder.body(tree.body, {})
+    except RecursionError:
+        pass
+    return folder.found
+
+
+def _regexes(code, source):
+    """The regular expressions a module compiles when it is imported (``_regex_calls``, and
+    ``_folded_regex_calls`` if some call's arguments are not plain constants), compiled by this
+    interpreter's own ``re``: for each, (pattern, flags) and what its compiler
     hands to ``_sre.compile()``: (flags, code as u32 bytes, groups, groupindex, indexgroup). The
     executable's ``re`` then builds the same pattern objects without parsing them again. Left
     out: patterns that do not compile, or warn when they do (the warning must come at run
     time), and those with re.DEBUG (it prints)."""
-    calls = _regex_calls(code)
+    calls, others = _regex_calls(code)
+    if others:
+        calls += _folded_regex_calls(source)
     if not calls:
         return []
     import _sre
@@ -1421,7 +1589,7 @@ def main():
                 _imported(code, as_main),
                 imports,
                 main_imports,
-                _regexes(code),
+                _regexes(code, source),
                 exported,
                 joined,
                 exported_paths,

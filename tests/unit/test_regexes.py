@@ -36,11 +36,12 @@ M = re.compile("m", TWICE)
 
 
 def _compiled(source: str) -> list[Any]:
-    return _compile_worker._regexes(compile(source, "m.py", "exec"))
+    return _compile_worker._regexes(compile(source, "m.py", "exec"), source.encode())
 
 
 def test_what_runs_at_import_with_constant_arguments_is_found() -> None:
-    found = _compile_worker._regex_calls(compile(SOURCE, "m.py", "exec"))
+    found, others = _compile_worker._regex_calls(compile(SOURCE, "m.py", "exec"))
+    assert others  # F, J and M: arguments the bytecode does not show as constants
     assert sorted(found, key=repr) == sorted(
         [
             (r"(?P<word>\w+)-(\d+)", int(re.I | re.M)),
@@ -68,6 +69,8 @@ def test_compiled_as_re_would_and_only_when_nothing_is_said_at_compile_time() ->
         ("gh", 0),
         ("l l", int(re.VERBOSE | re.MULTILINE)),
         ("e{2}", 0),
+        ("f+", 0),  # folded from the source
+        ("m", int(re.M)),  # TWICE's binding when M is made
     ]
     for pattern, flags, final, code, groups, groupindex, indexgroup in compiled:
         built = _sre.compile(pattern, final, list(memoryview(code).cast("I")), groups, dict(groupindex), indexgroup)
@@ -81,3 +84,48 @@ def test_the_table_separates_str_and_bytes_patterns() -> None:
     strs, byts = marshal.loads(_regex_table(compiled))
     assert list(strs) == [("ab", 0)] and list(byts) == [(b"ab", 0)]
     assert _regex_table([]) == b""
+
+
+FOLDED = """\
+import re
+_OPT_TMPL = r"(?P<option>.*?)\\s*(?P<vi>{delim})\\s*(?P<value>.*)$"
+class Parser:
+    _SECT_TMPL = r"\\[(?P<header>.+)\\]"
+    SECTCRE = re.compile(_SECT_TMPL, re.VERBOSE)
+    OPTCRE = re.compile(_OPT_TMPL.format(delim="=|:"), re.VERBOSE)
+KEYWORDS = ("if", "else")
+KEYWORD = re.compile(r"\\b(?:%s)\\b" % "|".join(KEYWORDS))
+NAME = "x"
+FSTRING = re.compile(f"{NAME}+|{NAME!s}?", flags=re.I)
+if NAME:
+    LATER = "later"
+BRANCH = re.compile(LATER + "!")
+def f():
+    return re.compile(NAME + "in a function")
+REBOUND = "a"
+REBOUND = f()
+R = re.compile(REBOUND)
+HUGE = re.compile("%99999s" % "x")
+LAMBDA = lambda: re.compile(NAME + "in a lambda")
+"""
+
+
+def test_patterns_made_of_constants_are_folded_from_the_source() -> None:
+    """configparser's OPTCRE (a template formatted in its class body), pycodestyle's `%`
+    of a join, f-strings, names bound before, in any branch; not in functions, nor what a
+    name is rebound to by a call, nor a format that would make a huge string."""
+    found = _compile_worker._folded_regex_calls(FOLDED.encode())
+    assert found == [
+        (r"\[(?P<header>.+)\]", int(re.VERBOSE)),
+        (r"(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$", int(re.VERBOSE)),
+        (r"\b(?:if|else)\b", 0),
+        ("x+|x?", int(re.I)),
+        ("later!", 0),
+    ]
+    assert [(p, f) for p, f, *_ in _compiled(FOLDED)] == found
+
+
+def test_folding_gives_up_quietly() -> None:
+    assert _compile_worker._folded_regex_calls(b"def (:\n") == []
+    deep = "import re\nA = re.compile(" + "+".join(['"a"'] * 5000) + ")\n"
+    assert _compile_worker._folded_regex_calls(deep.encode()) in ([], [("a" * 5000, 0)])
