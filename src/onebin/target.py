@@ -69,6 +69,21 @@ class Target:
         st = self.static_library.stat()
         return "%s|%s|%s|%d|%d" % (self.executable, self.version, self.magic, st.st_size, st.st_mtime_ns)
 
+    @property
+    def build_identity(self) -> str:
+        """What a launcher is compiled from, however the interpreter is reached (each venv made
+        from it, python or python3): its static library and headers, version and magic."""
+        library = self.static_library.resolve()
+        st = library.stat()
+        return "%s|%s|%s|%s|%d|%d" % (
+            library,
+            self.include.resolve(),
+            self.version,
+            self.magic,
+            st.st_size,
+            st.st_mtime_ns,
+        )
+
     @classmethod
     def find(cls, python: str | None, cache_dir: Path | None = None) -> Target:
         """Probes ``python`` (a path or a command name; default: the running interpreter), or

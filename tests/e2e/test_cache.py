@@ -4,6 +4,8 @@ it; launchers that no build used for a month are removed when a new one is compi
 from __future__ import annotations
 
 import os
+import sys
+import sysconfig
 import time
 from pathlib import Path
 
@@ -36,6 +38,19 @@ def test_a_new_launcher_forgets_the_unused_ones(cache: tuple[Path, dict[str, str
     names = sorted(p.name for p in (root / "launchers").iterdir())
     assert "3.0-stale" not in names and "3.0-recent" in names
     assert len(names) == 2  # and the one just compiled
+
+
+def test_one_launcher_serves_the_interpreter_however_it_is_reached(cache: tuple[Path, dict[str, str]]) -> None:
+    """A build with the same interpreter reached another way (its real file rather than the
+    venv's python that runs onebin, as from another venv made from it) compiles no launcher."""
+    root, env = cache
+    before = sorted(p.name for p in (root / "launchers").iterdir())
+    base = Path(sysconfig.get_config_var("BINDIR"), f"python{sys.version_info.major}.{sys.version_info.minor}")
+    assert base.resolve() != Path(sys.executable).absolute()
+    app = root.parent
+    proc = run_onebin("build", "app.py", "--python", base, "-o", "app2", "-q", cwd=app, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (root / "launchers").iterdir()) == before
 
 
 def test_cache_lists_each_part_with_its_size(cache: tuple[Path, dict[str, str]]) -> None:

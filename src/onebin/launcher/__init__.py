@@ -66,7 +66,9 @@ def launcher_for(target: Target, cache_dir: Path) -> Path:
     compiler = find_compiler(target)
     libs = _link_libraries(target)
     sources = [SOURCE.read_text(), *(SOURCE.with_name(name).read_text() for name in _OTHER_SOURCES)]
-    key = hashlib.sha256("\n".join([*sources, target.identity, compiler, *_CFLAGS, *libs]).encode()).hexdigest()[:32]
+    key = hashlib.sha256("\n".join([*sources, target.build_identity, compiler, *_CFLAGS, *libs]).encode()).hexdigest()[
+        :32
+    ]
     cached = cache_dir / "launchers" / f"{target.short_version}-{key}"
     if cached.is_file():
         with contextlib.suppress(OSError):
