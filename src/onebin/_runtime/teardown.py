@@ -141,8 +141,10 @@ def _obstacle() -> "str | None":
         return "subinterpreters may hold objects the census cannot see"
     # The collector's objects; and the objects they refer to as well (a deep census, several
     # times the cost), if a type whose instances the collector does not track could act when
-    # freed: a class with __slots__ = () and __del__, a native type from outside the stdlib
-    # with a close() method, a stdlib type that writes when freed (Tk's, dbm's).
+    # freed: a native type from outside the stdlib with a close() method (numpy's nditer) or
+    # with a finalizer, a stdlib type that writes when freed (Tk's, dbm's). (A class
+    # statement's type is always tracked; an object of a tracked type that native code
+    # untracked is not looked for.)
     quiet = not _resource_warnings_shown()
     untracked = _onebin.untracked_types()
     deep = next((t for t, (origin, finalizer) in untracked.items() if _may_act(t, origin, finalizer, quiet)), None)
