@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import PACKAGES, build, needs_root_tools
+from conftest import PACKAGES, build, build_script_app, needs_root_tools
 
 pytestmark = [pytest.mark.e2e, needs_root_tools]
 
@@ -38,10 +38,7 @@ DRIVER = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("concurrency")
-    (root / "app.py").write_text(APP)
-    build(PACKAGES / "datapkg", "app.py", "-o", "app", cwd=root)
-    return root / "app"
+    return build_script_app(tmp_path_factory.mktemp("concurrency"), APP, PACKAGES / "datapkg")
 
 
 def _start_many(app: Path, cache: Path, hide_proc: bool) -> str:

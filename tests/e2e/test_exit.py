@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PACKAGES, build
+from conftest import PACKAGES, build, build_script_app
 
 pytestmark = pytest.mark.e2e
 
@@ -221,10 +221,7 @@ print("done")
 
 @pytest.fixture(scope="module")
 def native_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("exit-native")
-    (root / "app.py").write_text(NATIVE_APP)
-    build(PACKAGES / "nativeres", "app.py", "-o", "app", cwd=root)
-    return root / "app"
+    return build_script_app(tmp_path_factory.mktemp("exit-native"), NATIVE_APP, PACKAGES / "nativeres")
 
 
 @pytest.mark.parametrize(
