@@ -111,8 +111,9 @@ def _reference(value: str) -> tuple[str, str]:
 
 
 def _call_entry(module: str, function: str, relpath: str, description: str) -> Entry:
-    # The first line stands for the #! line of the script pip writes: a traceback through it
-    # names the same line numbers as in a venv.
+    # The first line stands for the #! line of the script pip writes (the pip that
+    # `python -m venv` brings, 23 or 24): a traceback through it names the same line numbers
+    # as in such a venv.
     return Entry(b"#!python\n" + _call_source(module, function), relpath, relpath, description)
 
 

@@ -31,6 +31,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/sendfile.h>
 #include <pthread.h>
 #include <sched.h>
@@ -599,6 +600,7 @@ static struct {
     int stop;          /* atomic: a fork() is coming, the worker must end (then it is joined) */
     int joining;
     int launched;
+    pid_t tid;         /* atomic: the worker's thread, while the kernel may still count it */
     cpu_set_t cpus;    /* where the worker may run */
     uint64_t reached;  /* atomic: the furthest `before` the imports have asked for */
     AheadItem *urgent; /* atomic: a native the app's thread is waiting for */
@@ -868,6 +870,8 @@ ahead_keep_pace(AheadItem *item)
 static void *
 ahead_worker(void *unused)
 {
+    __atomic_store_n(&ahead.tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+    prctl(PR_SET_NAME, "onebin ahead");  /* its thread's name: how ahead_before_fork() knows it */
     unsigned char *buffer = ahead.arena + ahead.arena_size - ONEBIN_BLOCK;
     for (uint32_t k = 0; k < ahead.count && !__atomic_load_n(&ahead.stop, __ATOMIC_SEQ_CST); k++) {
         AheadItem *urgent = __atomic_load_n(&ahead.urgent, __ATOMIC_SEQ_CST);
@@ -906,6 +910,35 @@ ahead_worker(void *unused)
 /* fork(): the worker ends first (a child has no worker, and Python 3.12+ warns about forking a
  * process with threads); the app's thread does what is left. The child forgets the natives the
  * worker had begun: their memfds are the parent's, which finishes them. */
+/* Waits (100 ms at most) until the worker's thread has left the kernel's list of this process's
+ * threads: pthread_join() returns, and a detached worker ends, a moment before, while
+ * /proc/self/stat still counts it, and Python 3.12+ warns at os.fork() when it counts more
+ * than one thread (a DeprecationWarning seen under load). The thread is known by its id and
+ * name, as another thread may be given the same id once it is gone. */
+static void
+ahead_wait_gone(void)
+{
+    pid_t tid = __atomic_load_n(&ahead.tid, __ATOMIC_SEQ_CST);
+    if (tid <= 0) {
+        return;
+    }
+    char path[64], name[32];
+    snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tid);
+    for (int i = 0; i < 2000; i++) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, name, sizeof(name) - 1) : -1;
+        if (fd >= 0) {
+            close(fd);
+        }
+        if (n <= 0 || strncmp(name, "onebin ahead", 12) != 0) {
+            break;
+        }
+        struct timespec pause = {0, 50000};
+        nanosleep(&pause, NULL);
+    }
+    __atomic_store_n(&ahead.tid, 0, __ATOMIC_SEQ_CST);
+}
+
 static void
 ahead_before_fork(void)
 {
@@ -920,6 +953,7 @@ ahead_before_fork(void)
     if (running) {
         pthread_join(ahead.thread, NULL);
     }
+    ahead_wait_gone();
 }
 
 static void
