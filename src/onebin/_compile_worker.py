@@ -1309,7 +1309,7 @@ class _RegexFolder:
             ):
                 continue
             flags = [k.value for k in node.keywords if k.arg == "flags"]
-            if len(node.args) + len(flags) not in (1, 2) or len(node.keywords) != len(flags):
+            if not node.args or len(node.args) + len(flags) > 2 or len(node.keywords) != len(flags):
                 continue
             try:
                 pattern = self.fold(node.args[0], names)

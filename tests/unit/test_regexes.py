@@ -127,5 +127,6 @@ def test_patterns_made_of_constants_are_folded_from_the_source() -> None:
 
 def test_folding_gives_up_quietly() -> None:
     assert _compile_worker._folded_regex_calls(b"def (:\n") == []
+    assert _compile_worker._folded_regex_calls(b"import re\nA = re.compile(flags=re.I)\n") == []  # no pattern
     deep = "import re\nA = re.compile(" + "+".join(['"a"'] * 5000) + ")\n"
     assert _compile_worker._folded_regex_calls(deep.encode()) in ([], [("a" * 5000, 0)])

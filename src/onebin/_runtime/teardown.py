@@ -162,20 +162,26 @@ def _may_act(type_: type, origin: "str | None", finalizer: bool, quiet: bool) ->
         return not (_name(type_) in _RELEASE_ONLY and quiet)
     if _name(type_) in _WRITE_WHEN_FREED:
         return True
-    return origin is not None and not _is_stdlib_extension(origin) and any(hasattr(type_, m) for m in _RESOURCE_METHODS)
+    return _resource_method(type_, origin) is not None
+
+
+def _resource_method(type_: type, origin: "str | None") -> "str | None":
+    """The first of ``_RESOURCE_METHODS`` that a native type from outside the stdlib has."""
+    if origin is None or _is_stdlib_extension(origin):
+        return None
+    return next((method for method in _RESOURCE_METHODS if hasattr(type_, method)), None)
 
 
 def _obstacle_in(census: "tuple[dict[type, str | None], list[object], list[object]]") -> "str | None":
     types, finalizable, callbacks = census
     for type_, origin in types.items():
-        if origin is not None and not _is_stdlib_extension(origin):
-            held = [method for method in _RESOURCE_METHODS if hasattr(type_, method)]
-            if held:
-                return "%s (of %s, with %s()) may hold a resource it releases when freed" % (
-                    _name(type_),
-                    _natives.relpath_of(origin) if _natives is not None else origin,
-                    held[0],
-                )
+        held = _resource_method(type_, origin)
+        if held is not None:
+            return "%s (of %s, with %s()) may hold a resource it releases when freed" % (
+                _name(type_),
+                _natives.relpath_of(origin) if _natives is not None and origin is not None else origin,
+                held,
+            )
         if _name(type_) in _WRITE_WHEN_FREED:
             return "%s writes when freed" % _name(type_)
     for obj in finalizable:

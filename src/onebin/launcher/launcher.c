@@ -1557,14 +1557,23 @@ subtype_dealloc(void)
     return dealloc;
 }
 
-/* Where ``type`` frees its instances: None for this executable, else the shared object's path;
- * for a class defined in Python, the built-in or extension type it derives from. */
-static PyObject *
-origin_of(PyTypeObject *type, destructor subtype, const Objects *loaded)
+/* For a class defined in Python, the built-in or extension type it derives from (which frees
+ * its instances); else ``type`` itself. */
+static PyTypeObject *
+native_type(PyTypeObject *type, destructor subtype)
 {
     while (type->tp_dealloc == subtype && type->tp_base != NULL) {
         type = type->tp_base;
     }
+    return type;
+}
+
+/* Where ``type`` frees its instances: None for this executable, else the shared object's path
+ * (see native_type()). */
+static PyObject *
+origin_of(PyTypeObject *type, destructor subtype, const Objects *loaded)
+{
+    type = native_type(type, subtype);
     const char *file = object_of(loaded, (uintptr_t)type->tp_dealloc);
     return file == NULL || file[0] == '\0' ? Py_NewRef(Py_None) : PyUnicode_DecodeFSDefault(file);
 }
@@ -1618,10 +1627,7 @@ onebin_census(PyObject *self, PyObject *arg)
         dl_iterate_phdr(note_object, &loaded);
         PyObject *types = census.failed ? NULL : PyDict_New();
         for (size_t i = 0; types != NULL && i <= census.types.mask; i++) {
-            PyTypeObject *type = census.types.slots[i];
-            while (type != NULL && type->tp_dealloc == subtype && type->tp_base != NULL) {
-                type = type->tp_base;
-            }
+            PyTypeObject *type = census.types.slots[i] ? native_type(census.types.slots[i], subtype) : NULL;
             if (type == NULL || PyDict_Contains(types, (PyObject *)type)) {
                 continue;
             }
