@@ -341,6 +341,17 @@ class _OwnPaths:
             return any(inner.handed_out(n) for n in _nodes(own))
         return any(self.is_dir(a) for a in node.args) or any(self.is_dir(k.value) for k in node.keywords)
 
+    def hands_over_file(self, node):
+        """Whether ``node`` gives the module's own file to a call other than path arithmetic,
+        which may read the files named after it beside it: lazy_loader's ``attach_stub(__name__,
+        __file__)`` parses the ``__init__.pyi`` beside ``__init__.py`` (every scikit-image
+        package). A keyword named like a module attribute (celery's ``recreate_module(...,
+        __file__=__file__)``) only sets that attribute."""
+        if not isinstance(node, ast.Call) or _called(node) in _PATH_ARITHMETIC:
+            return False
+        given = [*node.args, *(k.value for k in node.keywords if not (k.arg or "").startswith("__"))]
+        return any(self.is_file(a) for a in given)
+
     def _reads_below(self, call, below):
         """Whether ``call`` reads a path in the directory of which ``below`` holds
         (``p.read_text()``, ``open(p)``), tests one (``os.path.exists(p)``), or gives it to code
@@ -572,6 +583,30 @@ def _handouts(tree, paths=None):
     at_import, functions = False, []
     for node, function, scope in _walk(tree, paths or _OwnPaths(tree)):
         if scope.handed_out(node) or scope.script_beside(node):
+            if function is None:
+                at_import = True
+            elif function not in functions:
+                functions.append(function)
+    return at_import, functions
+
+
+def _file_handouts(tree, paths, path):
+    """Where a module gives its own file to other code (``_OwnPaths.hands_over_file``), as
+    ``_handouts`` does for its directory, if files named after the module lie beside it
+    (``__init__.pyi`` beside ``__init__.py``, ``config.json`` beside ``config.py``): the
+    callee can only name those. Otherwise a module's file given to a call is a name (torch's
+    ``intern_string(__file__)``, a ``FrameSummary``), and nothing needs writing."""
+    directory, name = os.path.split(path)
+    stem = name.rpartition(".")[0] + "."
+    try:
+        beside = [n for n in os.listdir(directory) if n.startswith(stem) and n != name and not n.endswith(".pyc")]
+    except OSError:
+        beside = []
+    if not beside:
+        return False, []
+    at_import, functions = False, []
+    for node, function, scope in _walk(tree, paths):
+        if scope.hands_over_file(node):
             if function is None:
                 at_import = True
             elif function not in functions:
@@ -1546,6 +1581,9 @@ def main():
                 if handouts:
                     own = _OwnPaths(tree)
                     at_import, functions = _handouts(tree, own)
+                    given_file, more = _file_handouts(tree, own, path)
+                    at_import = at_import or given_file
+                    functions += [f for f in more if f not in functions]
                     exported = sorted(own.dirs)
                     exported_paths = sorted(own.dirs | own.below)
                     joined = _joined_names(tree, own)

@@ -670,3 +670,49 @@ def test_a_module_reading_its_paths_only_in_functions_that_write_first_needs_not
     assert datafiles.materialize_map(names, files, ["site", "site/pkg", "site/pkg/src"], ("site",)) == {}
     names = {"site/pkg/__init__.py": ["__file__", "src"]}
     assert datafiles.materialize_map(names, files, ["site", "site/pkg", "site/pkg/src"], ("site",)) != {}
+
+
+def file_handouts(tmp_path: Path, source: str, beside: tuple[str, ...]) -> tuple[bool, list[str]]:
+    module = tmp_path / "__init__.py"
+    module.write_text(source)
+    for name in beside:
+        (tmp_path / name).write_text("")
+    tree = ast.parse(source)
+    at_import, functions = _compile_worker._file_handouts(tree, _compile_worker._OwnPaths(tree), str(module))
+    return at_import, sorted(f.name for f in functions)
+
+
+ATTACH_STUB = "import lazy_loader as lazy\n__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "beside", "expected"),
+    [
+        # skimage: lazy_loader parses the __init__.pyi beside the file it is given
+        (ATTACH_STUB, ("__init__.pyi",), (True, [])),
+        (
+            "import lazy_loader as lazy\ndef setup():\n    return lazy.attach_stub(__name__, __file__)\n",
+            ("__init__.pyi",),
+            (False, ["setup"]),
+        ),
+        (
+            "from pathlib import Path\nHERE = Path(__file__).resolve()\nload_config(HERE)\n",
+            ("__init__.json",),
+            (True, []),
+        ),
+        # nothing named after the module beside it: the callee can only keep the name
+        (ATTACH_STUB, (), (False, [])),
+        (ATTACH_STUB, ("__init__.pyc", "other.pyi"), (False, [])),
+        # path arithmetic, reports and formatting, a module attribute given by keyword (celery)
+        (
+            "import os\nHERE = os.path.dirname(__file__)\nprint(__file__)\nx = '{}'.format(__file__)\n",
+            ("__init__.pyi",),
+            (False, []),
+        ),
+        ("recreate_module(__name__, __file__=__file__, __path__=__path__)\n", ("__init__.pyi",), (False, [])),
+    ],
+)
+def test_a_module_giving_its_own_file_to_a_call(
+    tmp_path: Path, source: str, beside: tuple[str, ...], expected: tuple[bool, list[str]]
+) -> None:
+    assert file_handouts(tmp_path, source, beside) == expected

@@ -1,0 +1,2 @@
+from . import shapes
+from .shapes import area
