@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from ._runtime.cache import unit_of
+from .entry import SCRIPT_ROOT
 
 _CODE_SUFFIXES = (".py", ".pyc")
 HANDS_OUT_DIRECTORY = "<directory>"  # first in a module's names: its import hands out its directory
@@ -64,9 +65,11 @@ def referenced(
         directory = relpath.rpartition("/")[0]
         while directory and directory.startswith(root):
             candidate = f"{directory}/{first}"
-            if ("__file__" in markers and _is_data(candidate, files, dirs)) or (
-                "__path__" in markers and candidate in holders and not relpath.startswith(candidate + "/")
-            ):
+            if (
+                "__file__" in markers
+                and _is_data(candidate, files, dirs)
+                and not _installation_file(candidate, files, roots)
+            ) or ("__path__" in markers and candidate in holders and not relpath.startswith(candidate + "/")):
                 found.add(candidate)
                 break
             if directory == root:
@@ -122,6 +125,16 @@ def _is_placeholder(part: str) -> bool:
     if part.startswith("{") and part.endswith("}"):
         return True
     return part.startswith("%") and (part in ("%s", "%r") or (part.startswith("%(") and part.endswith(")s")))
+
+
+def _installation_file(candidate: str, files: Collection[str], roots: Collection[str]) -> bool:
+    """Whether ``candidate`` is a file directly in the stdlib's or site-packages' root: the
+    installation's, no module's data. The stdlib's ``LICENSE.txt``, which site.py names for
+    ``license()`` beside ``os.__file__``, had ``import site`` write the stdlib's 172 top-level
+    files on Python 3.10 (in every child process a spawn or ``sys.executable`` starts). A
+    script's neighbours are its own data."""
+    directory = candidate.rpartition("/")[0]
+    return candidate in files and directory in roots and directory != SCRIPT_ROOT
 
 
 def _is_data_dir(candidate: str, files: Collection[str], dirs: Collection[str]) -> bool:

@@ -716,3 +716,19 @@ def test_a_module_giving_its_own_file_to_a_call(
     tmp_path: Path, source: str, beside: tuple[str, ...], expected: tuple[bool, list[str]]
 ) -> None:
     assert file_handouts(tmp_path, source, beside) == expected
+
+
+def test_a_file_directly_in_the_stdlib_or_site_packages_is_no_modules_data() -> None:
+    # Python 3.10's site.py names "LICENSE.txt" beside os.__file__ for license(): import site
+    # wrote the stdlib's top level; a script's neighbours are its own data
+    stdlib, site = "lib/python3.10", "lib/python3.10/site-packages"
+    roots = ("app", stdlib, site)
+    files = {f"{stdlib}/site.py", f"{stdlib}/LICENSE.txt", f"{site}/one.py", f"{site}/README", "app/helper.py"}
+    files |= {"app/config.json", "app/app.py"}
+    dirs = {"app", stdlib, site}
+    names = {
+        f"{stdlib}/site.py": ["__file__", "LICENSE.txt"],
+        f"{site}/one.py": ["__file__", "README"],
+        "app/helper.py": ["__file__", "config.json"],
+    }
+    assert datafiles.materialize_map(names, files, dirs, roots) == {"app/helper.py": ("app",)}
