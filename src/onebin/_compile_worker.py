@@ -506,10 +506,13 @@ def _joined_names(tree, paths=None):
     paths, constants, found = paths or _OwnPaths(tree), _string_constants(tree), set()
     for node in _in_scope(tree):
         head, parts = _joined(node)
-        spelled = _concatenated(parts[0], constants) if parts and paths.is_dir(head) else None
-        first = spelled.strip("/").split("/")[0] if spelled else ""
-        if first not in ("", ".", ".."):
-            found.add(first)
+        spelled = _leading_path(parts[0], constants) if parts and paths.is_dir(head) else None
+        components = spelled.strip("/").split("/") if spelled else []
+        if components[:1] == [".."]:  # climbing: the whole path (materialize_map keeps it in the package)
+            if components[-1] != "..":
+                found.add("/".join(components))
+        elif components and components[0] not in ("", "."):
+            found.add(components[0])
     for node, function, scope in _walk(tree, paths):
         whole = _constant_join(node, scope) if function is not None else None
         if whole is not None and "/" in whole:
@@ -558,6 +561,21 @@ def _string_constants(tree):
             if name not in spoiled:
                 values[name] = known
     return {name: value for name, value in values.items() if name not in spoiled}
+
+
+def _leading_path(node, constants):
+    """The whole path components that ``node`` spells from constants (``_concatenated``), or
+    that an f-string spells before its first field: pulp's ``os.path.join(os.path.dirname(
+    __file__), f"../solverdir/cbc/{operating_system}/{arch}/{cbc_path}")`` names
+    ``../solverdir/cbc``, the directory of its CBC binaries (snakemake found no solver)."""
+    if not isinstance(node, ast.JoinedStr):
+        return _concatenated(node, constants)
+    spelled = ""
+    for value in node.values:
+        if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+            return spelled.rpartition("/")[0] or None  # the part of a name before a field is no name
+        spelled += value.value
+    return spelled or None
 
 
 def _concatenated(node, constants):

@@ -404,6 +404,12 @@ def test_names_joined_to_its_own_directory() -> None:
     climbs = "import os\ndef f(name):\n    here = os.path.dirname(__file__)\n"
     climbs += "    return os.path.join(here, '..', 'data', 'x.json'), os.path.join(here, name, 'y')\n"
     assert joined(ast.parse(climbs)) == ["../data/x.json"]
+    # at import, a path that climbs out of its directory, or an f-string's path before its
+    # first field: pulp's CBC binaries, f"../solverdir/cbc/{operating_system}/{arch}/cbc"
+    pulp = "import os\nP = os.path.join(os.path.dirname(__file__), f'../solverdir/cbc/{system}/{arch}/cbc')\n"
+    assert joined(ast.parse(pulp)) == ["../solverdir/cbc"]
+    fields = "from pathlib import Path\nA = Path(__file__).parent / f'data/table_{lang}.json'\nB = Path(__file__).parent / f'{x}/y'\n"
+    assert joined(ast.parse(fields)) == ["data"]
     # a name not joined to its directory: __all__, an import table, another module's directory
     assert (
         joined(ast.parse("import os, m\n__all__ = ['datasets']\nos.path.join(os.path.dirname(m.__file__), 'x')\n"))
