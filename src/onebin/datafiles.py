@@ -49,8 +49,12 @@ def referenced(
     directory = relpath.rpartition("/")[0]
     markers = {n for n in names[:2] if n in ("__file__", "__path__")}
     names = names[len(markers) :]
-    if not markers:
-        return {f"{directory}/{n}" for n in names if "/" not in n and _is_data_dir(f"{directory}/{n}", files, dirs)}
+    if not markers:  # a name that is also a module's beside it names the module (onnx's __all__)
+        return {
+            f"{directory}/{n}"
+            for n in names
+            if "/" not in n and _is_data_dir(f"{directory}/{n}", files, dirs) and f"{directory}/{n}.py" not in files
+        }
     root = max((r for r in roots if relpath.startswith(r + "/")), key=len, default="")
     found = set()
     for name in names:

@@ -449,6 +449,11 @@ def test_a_directory_named_alone_is_data_if_it_holds_data() -> None:
     for names in (["templates"], ["__file__", "templates"]):
         found = datafiles.materialize_map({"site/m/_output/hypertext.py": names}, files, dirs, ("site",))
         assert found == {"site/m/_output/hypertext.py": ("site/m",)}
+    # onnx's __init__ names its module shape_inference (in __all__), beside which a directory of
+    # that name holds C++ sources: the name is the module's (the first start wrote onnx, 27 MB)
+    files = ["site/onnx/__init__.py", "site/onnx/shape_inference.py", "site/onnx/shape_inference/impl.h"]
+    dirs = ["site", "site/onnx", "site/onnx/shape_inference"]
+    assert datafiles.materialize_map({"site/onnx/__init__.py": ["shape_inference"]}, files, dirs, ("site",)) == {}
 
 
 def test_a_data_file_in_a_subpackage_named_by_a_whole_path() -> None:
