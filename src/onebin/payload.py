@@ -217,7 +217,7 @@ def write_executable(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return Written(size, sum(len(v) for v in distributions.values()))
+    return Written(size, sum(len(distributions.get(root, ())) for root in tree.roots))
 
 
 # Kinds of the ahead section's records (launcher.c, "work done ahead").
@@ -428,10 +428,18 @@ def _pth_lines(tree: Tree, contents: Mapping[str, bytes]) -> tuple[tuple[str, in
 
 
 def _distributions(tree: Tree) -> dict[str, tuple[tuple[str, str], ...]]:
-    """For each sys.path root, its *.dist-info directories with their normalized names."""
-    found: dict[str, list[tuple[str, str]]] = {root: [] for root in tree.roots}
-    for directory in tree.directories():
-        parent, _, name = directory.rpartition("/")
-        if parent in found and name.endswith(".dist-info"):
-            found[parent].append((normalize(name[: -len(".dist-info")].split("-")[0]), directory))
-    return {root: tuple(v) for root, v in found.items() if v}
+    """For each sys.path root, its *.dist-info directories with their normalized names; for
+    each other directory, what pkg_resources' ``find_on_path`` and importlib.metadata take for
+    distributions' metadata in a directory on disk, should code put it on sys.path
+    (pkg_resources adds ``setuptools/_vendor``): *.dist-info directories, *.egg-info
+    directories and files (distutils' PKG-INFO). Listed here, so that nothing at run time
+    walks the index to find them."""
+    dirs = tree.directories()
+    roots = set(tree.roots)
+    found: dict[str, list[tuple[str, str]]] = {}
+    for path in sorted([*dirs, *(f for f in tree.files if f.lower().endswith(".egg-info"))]):
+        parent, _, name = path.rpartition("/")
+        lower = name.lower()
+        if (lower.endswith(".dist-info") and path in dirs) or (lower.endswith(".egg-info") and parent not in roots):
+            found.setdefault(parent, []).append((normalize(name.rpartition(".")[0].split("-")[0]), path))
+    return {parent: tuple(v) for parent, v in found.items()}

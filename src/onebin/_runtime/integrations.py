@@ -86,6 +86,7 @@ def _decoded(source: bytes) -> str:
 def _pkg_resources(pkg_resources: "Any", hook: "PathHook") -> None:
     """Resources, distributions and namespace packages of the bundle, for pkg_resources."""
     import os
+    import pkgutil
 
     from .finder import BundleFinder, BundleLoader
 
@@ -124,17 +125,54 @@ def _pkg_resources(pkg_resources: "Any", hook: "PathHook") -> None:
             return path if rel is None else hook.cache.path_for(rel)
 
     class Metadata(Provider):
-        """The files of a *.dist-info directory in the bundle."""
+        """A *.dist-info or *.egg-info directory of the bundle, as PathMetadata serves one."""
 
-        def __init__(self, distinfo: str) -> None:
-            self.egg_info = bundle.path(distinfo)
-            self.module_path = None
-            self.loader = None
+        def __init__(self, location: str, egg_info: str) -> None:
+            self.module_path = location
+            self.egg_info = egg_info
+
+        def _relpath(self, path: str) -> "str | None":
+            return _bundle_relpath(hook, path)  # in a written unit, still from memory
+
+    class FileMetadata(pkg_resources.FileMetadata):  # type: ignore[misc]
+        """A *.egg-info file of the bundle: its PKG-INFO, as distutils installed it."""
+
+        def __init__(self, path: str, relpath: str) -> None:
+            self.path = path
+            self._relpath = relpath
+
+        def has_metadata(self, name: str) -> bool:
+            return name == "PKG-INFO"
+
+        def get_metadata(self, name: str) -> str:
+            if name != "PKG-INFO":
+                raise KeyError("No metadata except PKG-INFO is available")
+            text = bundle.read(self._relpath).decode("utf-8", "replace")
+            self._warn_on_replacement(text)
+            return text
 
     def find_distributions(importer: object, path_item: str, only: bool = False) -> "Iterator[Any]":
-        for _, distinfo in bundle.index.distributions.get(bundle.relpath(path_item), ()):
-            basename = distinfo.rpartition("/")[2]
-            yield pkg_resources.Distribution.from_location(path_item, basename, metadata=Metadata(distinfo))
+        """What ``find_on_path`` finds in a directory on disk, for a directory of the bundle:
+        the distributions of its *.dist-info and *.egg-info, as the build listed them, in the
+        order pkg_resources sorts a listing in. Not eggs nor *.egg-link files (``only=False``):
+        pip installs none."""
+        relpath = bundle.relpath(path_item)
+        if relpath is None:  # a written copy: a root's holds no metadata (read from memory)
+            relpath = hook.cache.relpath(path_item)
+            if relpath is None or relpath in bundle.index.roots:
+                return
+        listed = {
+            os.path.join(path_item, path.rpartition("/")[2]): path
+            for _, path in bundle.index.distributions.get(relpath, ())
+        }
+        # setuptools before 69 lists a directory's entries by version, highest first
+        for entry in getattr(pkg_resources, "_by_version_descending", sorted)(listed):
+            location, _, basename = entry.rpartition("/")
+            path = listed[entry]
+            metadata = Metadata(location, entry) if path in bundle.index.dirs else FileMetadata(entry, path)
+            yield pkg_resources.Distribution.from_location(
+                location, basename, metadata, precedence=pkg_resources.DEVELOP_DIST
+            )
 
     pkg_resources.register_loader_type(BundleLoader, Provider)
     pkg_resources.register_finder(BundleFinder, find_distributions)
@@ -147,11 +185,17 @@ def _pkg_resources(pkg_resources: "Any", hook: "PathHook") -> None:
     callbacks, working_set.callbacks = working_set.callbacks, []
     try:
         for entry in list(working_set.entries):
-            if isinstance(entry, str) and bundle.relpath(entry) is not None:
+            if isinstance(entry, str) and isinstance(pkgutil.get_importer(entry), BundleFinder):
                 for dist in find_distributions(None, entry):
                     working_set.add(dist, entry, False)
     finally:
         working_set.callbacks = callbacks
+
+
+def _bundle_relpath(hook: "PathHook", path: str) -> "str | None":
+    """The bundle path of ``path``, a path in the bundle or in a unit written to the cache."""
+    relpath = hook.bundle.relpath(path)
+    return relpath if relpath is not None else hook.cache.relpath(path)
 
 
 def _precompiled_regexes(compiler: "Any", hook: "PathHook") -> None:

@@ -1,8 +1,9 @@
 """importlib.metadata for the bundled distributions.
 
 ``importlib.metadata`` asks every ``sys.meta_path`` entry for ``find_distributions``;
-``DistributionFinder`` answers from the index for the bundle's sys.path roots, so
-``version()``, ``entry_points()``, ``files`` and ``requires()`` work as in a venv.
+``DistributionFinder`` answers from the index for the bundle's directories on sys.path (its
+roots, and those an app or a .pth file adds), so ``version()``, ``entry_points()``, ``files``
+and ``requires()`` work as in a venv.
 """
 
 import sys
@@ -51,10 +52,17 @@ class DistributionFinder:
         paths = getattr(context, "path", None)
         cls = _bundle_distribution_class()
         for path in sys.path if paths is None else paths:
-            root = self._bundle.relpath(path) if isinstance(path, str) else None
-            for normalized, distinfo in self._bundle.index.distributions.get(root, ()):
+            relpath = self._bundle.relpath(path) if isinstance(path, str) else None
+            for normalized, distinfo in self._found_in(relpath):
                 if wanted is None or wanted == normalized:
                     yield cls(self._hook, distinfo, normalized)  # type: ignore[call-arg]
+
+    def _found_in(self, relpath: "str | None") -> "tuple[tuple[str, str], ...]":
+        """(normalized name, path) of the distributions' metadata in a directory of the
+        bundle, as the build listed them: a root's *.dist-info; another directory's
+        (setuptools/_vendor, one an app or a .pth file puts on sys.path) *.dist-info and
+        *.egg-info, as importlib.metadata's finder takes them from a directory on disk."""
+        return self._bundle.index.distributions.get(relpath, ())  # type: ignore[no-any-return]
 
 
 def _bundle_distribution_class() -> "type[Distribution]":
@@ -81,8 +89,10 @@ def _define_distribution_class() -> "type[Distribution]":
             self._normalized = normalized
 
         def read_text(self, filename: str) -> str | None:
+            # "": a *.egg-info file itself, as PathDistribution reads it for its metadata
+            relpath = self._distinfo + "/" + filename if filename else self._distinfo
             try:
-                return self._bundle.read(self._distinfo + "/" + filename).decode("utf-8")
+                return self._bundle.read(relpath).decode("utf-8")
             except FileNotFoundError:
                 return None
 

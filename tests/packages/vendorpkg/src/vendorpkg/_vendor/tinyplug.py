@@ -1,0 +1,6 @@
+def hello():
+    return "tiny says hello"
+
+
+def main():
+    print(hello())
