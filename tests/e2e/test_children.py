@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import build_script_app, needs_root_tools, run_hidden
+from conftest import PACKAGES, build_script_app, needs_root_tools, run_hidden
 
 pytestmark = [pytest.mark.e2e, needs_root_tools]
 
@@ -227,3 +228,41 @@ def test_a_venv_made_from_sys_executable_has_this_python(app: Path, tmp_path: Pa
     assert pip_script == "True"  # the kernel runs bin/python with the script: the venv's interpreter
     assert activate_writable  # copied with the mode of the cache's copy, as venv copies a venv's
     assert copied == [False, True]  # a venv with a copy of the file: its python, not the app
+
+
+PTH_APP = """\
+import json, multiprocessing as mp, subprocess, sys
+
+def seen(_):
+    import pthdemo_hook  # pthdemo.pth records site-packages here, and adds extra/ to sys.path
+    import extramod
+    return [sys.flags.no_site, len(pthdemo_hook.STARTED), extramod.WHERE]
+
+def child(*options):
+    code = "import sys, pthdemo_hook; print(sys.flags.no_site, len(pthdemo_hook.STARTED))"
+    return subprocess.run([sys.executable, *options, "-c", code], capture_output=True, text=True).stdout.strip()
+
+if __name__ == "__main__":
+    workers = {}
+    for method in ("spawn", "forkserver"):
+        with mp.get_context(method).Pool(1) as pool:
+            workers[method] = pool.map(seen, [0])[0]
+    import site  # imported at start in a venv: importing it later runs nothing
+    print(json.dumps([seen(0), workers, child(), child("-S"), hasattr(sys, "__interactivehook__")]))
+"""
+
+
+def test_workers_run_the_pth_files_as_the_app_does(tmp_path: Path) -> None:
+    # multiprocessing starts spawn and forkserver workers with the app's sys.flags as python's
+    # options: with no_site they got -S, and setuptools' distutils-precedence.pth did not run
+    # in them (`import distutils` failed in a worker on 3.12)
+    src = tmp_path / "src"
+    shutil.copytree(PACKAGES / "pthdemo", src, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    app = build_script_app(tmp_path, PTH_APP, src)
+    proc = run_hidden(app)
+    assert proc.returncode == 0, proc.stderr
+    app_seen, workers, child, child_without_site, site_main_ran = json.loads(proc.stdout)
+    assert app_seen == [0, 1, "extra"]
+    assert workers == {"spawn": [0, 1, "extra"], "forkserver": [0, 1, "extra"]}
+    assert (child, child_without_site) == ("0 1", "1 0")  # python's -S: no .pth files, no_site 1
+    assert not site_main_ran  # site.main() would have set sys.__interactivehook__

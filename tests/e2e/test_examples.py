@@ -171,8 +171,8 @@ def test_module_and_function_entry_points(tmp_path: Path) -> None:
 
 
 def test_a_console_scripts_directory_is_first_on_sys_path_as_in_a_venv(tmp_path: Path) -> None:
-    # python puts the script's directory first (a venv's bin/), and the app's sys.flags are a
-    # venv's console script's: coverage's `run` replaces that entry with the measured script's
+    # python puts the script's directory first (a venv's bin/), and the app has a
+    # venv's console script's safe_path (off): coverage's `run` replaces that entry with the measured script's
     # directory when safe_path is off, which must leave the stdlib's entry alone
     build(PACKAGES / "myproject", "-c", "myapp", "-o", "myapp", cwd=tmp_path)
     proc = run_hidden(tmp_path / "myapp", "--where")

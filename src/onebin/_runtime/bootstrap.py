@@ -22,8 +22,9 @@ from . import trace as _trace
 TYPE_CHECKING = False  # the runtime cannot import typing when it starts
 if TYPE_CHECKING:
     import _sitebuiltins
-    from types import CodeType, TracebackType
-    from typing import TypeVar
+    from importlib.machinery import ModuleSpec as _ModuleSpec
+    from types import CodeType, ModuleType, TracebackType
+    from typing import Any, TypeVar
 
     T = TypeVar("T")
 
@@ -228,6 +229,8 @@ def complete(app: bool = False) -> None:
     _add_site_builtins()
     if not app and sys.version_info < (3, 13) and sys.excepthook is sys.__excepthook__:
         sys.excepthook = sys.__excepthook__ = _print_exception  # as exit_status() does for the app
+    if app:
+        _import_site_later()
     own_venv = _onebin.venv and not _onebin.venv_system_site  # the bundle's site-packages left out
     if (app or _onebin.site) and not own_venv:  # where a venv's python runs site: its .pth files
         _process_pth(hook.bundle)
@@ -236,9 +239,63 @@ def complete(app: bool = False) -> None:
     if _onebin.site:
         # Started as python, without -S: site's last step, which pip's build isolation needs
         # (the sitecustomize it puts on PYTHONPATH adds the build environment).
-        import site
+        import site  # while no_site is 1 (see _import_site_later): importing it runs nothing
 
+        _onebin.set_flag("no_site", 0)
         site.execsitecustomize()
+
+
+def _import_site_later() -> None:
+    """Sets sys.flags.no_site to 0, as the runtime does what `site` does at start (multiprocessing
+    gives the flags to its workers as python's options: with -S they skipped the .pth files), and
+    has a later `import site` run none of it again, as in python, which imported it at start.
+    Importing it now would import os, 2 ms of a small app's start: its code runs when the app
+    first imports it, with no_site 1 then (``_SiteFinder``)."""
+    sys.meta_path.insert(0, _SiteFinder)
+    _onebin.set_flag("no_site", 0)
+
+
+class _SiteFinder:
+    """The first sys.meta_path entry until ``site`` is imported: finds it through the others,
+    for its code to run with sys.flags.no_site 1 (see ``_import_site_later``)."""
+
+    @staticmethod
+    def find_spec(fullname: str, path: object = None, target: object = None) -> "_ModuleSpec | None":
+        if fullname != "site":
+            return None
+        for finder in sys.meta_path:
+            find_spec = getattr(finder, "find_spec", None) if finder is not _SiteFinder else None
+            spec: _ModuleSpec | None = None if find_spec is None else find_spec(fullname, path, target)
+            if spec is not None:
+                spec.loader = _SiteLoader(spec.loader)  # type: ignore[assignment]  # typeshed wants load_module()
+                return spec
+        return None
+
+
+class _SiteLoader:
+    """Runs ``site``'s code as its own loader does, with sys.flags.no_site 1 (its main() does
+    not run); the module then names its own loader, as if _SiteFinder had not been there."""
+
+    def __init__(self, loader: "Any") -> None:
+        self._loader = loader
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._loader, name)  # get_code() for runpy's `-m site`, get_source()...
+
+    def create_module(self, spec: "_ModuleSpec") -> object:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: "ModuleType") -> None:
+        module.__loader__ = module.__spec__.loader = self._loader  # type: ignore[union-attr]
+        import os  # noqa: F401  # site's costly import, done before another thread could see no_site 1
+
+        _onebin.set_flag("no_site", 1)
+        try:
+            self._loader.exec_module(module)
+        finally:
+            _onebin.set_flag("no_site", 0)
+        if _SiteFinder in sys.meta_path:
+            sys.meta_path.remove(_SiteFinder)
 
 
 def _process_pth(bundle: "_bundle.Bundle") -> None:

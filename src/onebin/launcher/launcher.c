@@ -16,6 +16,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <marshal.h>
+#include <structmember.h> /* PyMemberDef, before 3.12 */
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -1803,6 +1804,37 @@ done:
     return result;
 }
 
+/* set_flag(name, value): sys.flags.<name> = value, in the existing object, as CPython's
+ * _PySys_UpdateConfig() sets its items after initialisation (sys.flags is read-only from
+ * Python). The field's position comes from the type's members: it differs between versions. */
+static PyObject *
+onebin_set_flag(PyObject *self, PyObject *args)
+{
+    const char *name;
+    PyObject *value;
+    if (!PyArg_ParseTuple(args, "sO:set_flag", &name, &value)) {
+        return NULL;
+    }
+    PyObject *flags = PySys_GetObject("flags");  /* borrowed */
+    if (flags == NULL || !PyTuple_Check(flags) || Py_TYPE(flags)->tp_members == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.flags is not CPython's struct sequence");
+        return NULL;
+    }
+    for (const PyMemberDef *member = Py_TYPE(flags)->tp_members; member->name != NULL; member++) {
+        Py_ssize_t index = (member->offset - (Py_ssize_t)offsetof(PyTupleObject, ob_item))
+                           / (Py_ssize_t)sizeof(PyObject *);
+        if (strcmp(member->name, name) == 0 && index >= 0 && index < PyTuple_GET_SIZE(flags)) {
+            PyObject *old = PyTuple_GET_ITEM(flags, index);
+            Py_INCREF(value);
+            PyTuple_SET_ITEM(flags, index, value);  /* the existing object: `from sys import flags` sees it too */
+            Py_XDECREF(old);
+            Py_RETURN_NONE;
+        }
+    }
+    PyErr_Format(PyExc_AttributeError, "sys.flags has no field %s", name);
+    return NULL;
+}
+
 /* io.open_code(), which importlib's file loaders and runpy read Python files with: a path in
  * the bundle is read by the runtime's handler (from memory; as on disk, a missing file is
  * FileNotFoundError, not the NotADirectoryError of a path through this file); any other
@@ -1886,6 +1918,8 @@ static PyMethodDef onebin_methods[] = {
      "manifest(directory, names, uid) -> str: the cache manifest's lines for these files, as they are."},
     {"release", onebin_release, METH_VARARGS,
      "release(offset, size): drop this process's pages of a payload range."},
+    {"set_flag", onebin_set_flag, METH_VARARGS,
+     "set_flag(name, value): set the field `name` of sys.flags, in place, as CPython does after start."},
     {NULL, NULL, 0, NULL},
 };
 
