@@ -591,16 +591,20 @@ def _concatenated(node, constants):
     return None
 
 
-def _handouts(tree, paths=None):
+def _handouts(tree, paths=None, path=None):
     """Where a module hands out its own directory (see ``_OwnPaths.handed_out``), or the path
-    of a Python file in it (``_OwnPaths.script_beside``): whether its
+    of a Python file in it (``_OwnPaths.script_beside``), or gives its own file to other code
+    (``_OwnPaths.hands_over_file``) while files named after it lie beside ``path``, its file
+    (``__init__.pyi`` beside ``__init__.py``: the callee can only name those; otherwise the
+    file given to a call is a name, torch's ``intern_string(__file__)``): whether its
     import does (its top-level code or a class body in it), and the functions that do. Such a
     directory must be a real one, so its package is written to the app's cache: when it is
     imported, or when one of those functions is first called (``_write_files_first``).
     ``paths``: the module's ``_OwnPaths``, if made already."""
+    named_after = path is not None and _files_named_after(path)
     at_import, functions = False, []
     for node, function, scope in _walk(tree, paths or _OwnPaths(tree)):
-        if scope.handed_out(node) or scope.script_beside(node):
+        if scope.handed_out(node) or scope.script_beside(node) or (named_after and scope.hands_over_file(node)):
             if function is None:
                 at_import = True
             elif function not in functions:
@@ -608,28 +612,15 @@ def _handouts(tree, paths=None):
     return at_import, functions
 
 
-def _file_handouts(tree, paths, path):
-    """Where a module gives its own file to other code (``_OwnPaths.hands_over_file``), as
-    ``_handouts`` does for its directory, if files named after the module lie beside it
-    (``__init__.pyi`` beside ``__init__.py``, ``config.json`` beside ``config.py``): the
-    callee can only name those. Otherwise a module's file given to a call is a name (torch's
-    ``intern_string(__file__)``, a ``FrameSummary``), and nothing needs writing."""
+def _files_named_after(path):
+    """Whether files other than its bytecode lie beside the module ``path`` with its name
+    before a dot."""
     directory, name = os.path.split(path)
     stem = name.rpartition(".")[0] + "."
     try:
-        beside = [n for n in os.listdir(directory) if n.startswith(stem) and n != name and not n.endswith(".pyc")]
+        return any(n.startswith(stem) and n != name and not n.endswith(".pyc") for n in os.listdir(directory))
     except OSError:
-        beside = []
-    if not beside:
-        return False, []
-    at_import, functions = False, []
-    for node, function, scope in _walk(tree, paths):
-        if scope.hands_over_file(node):
-            if function is None:
-                at_import = True
-            elif function not in functions:
-                functions.append(function)
-    return at_import, functions
+        return False
 
 
 def _other_handouts(tree):
@@ -1598,10 +1589,7 @@ def main():
                 tree = ast.parse(source, co_filename)
                 if handouts:
                     own = _OwnPaths(tree)
-                    at_import, functions = _handouts(tree, own)
-                    given_file, more = _file_handouts(tree, own, path)
-                    at_import = at_import or given_file
-                    functions += [f for f in more if f not in functions]
+                    at_import, functions = _handouts(tree, own, path)
                     exported = sorted(own.dirs)
                     exported_paths = sorted(own.dirs | own.below)
                     joined = _joined_names(tree, own)

@@ -689,7 +689,7 @@ def file_handouts(tmp_path: Path, source: str, beside: tuple[str, ...]) -> tuple
     for name in beside:
         (tmp_path / name).write_text("")
     tree = ast.parse(source)
-    at_import, functions = _compile_worker._file_handouts(tree, _compile_worker._OwnPaths(tree), str(module))
+    at_import, functions = _compile_worker._handouts(tree, _compile_worker._OwnPaths(tree), str(module))
     return at_import, sorted(f.name for f in functions)
 
 

@@ -131,8 +131,9 @@ def _pkg_resources(pkg_resources: "Any", hook: "PathHook") -> None:
             self.module_path = location
             self.egg_info = egg_info
 
-        def _relpath(self, path: str) -> "str | None":
-            return _bundle_relpath(hook, path)  # in a written unit, still from memory
+        def _relpath(self, path: str) -> "str | None":  # in a written unit, still from memory
+            relpath = bundle.relpath(path)
+            return relpath if relpath is not None else hook.cache.relpath(path)
 
     class FileMetadata(pkg_resources.FileMetadata):  # type: ignore[misc]
         """A *.egg-info file of the bundle: its PKG-INFO, as distutils installed it."""
@@ -190,12 +191,6 @@ def _pkg_resources(pkg_resources: "Any", hook: "PathHook") -> None:
                     working_set.add(dist, entry, False)
     finally:
         working_set.callbacks = callbacks
-
-
-def _bundle_relpath(hook: "PathHook", path: str) -> "str | None":
-    """The bundle path of ``path``, a path in the bundle or in a unit written to the cache."""
-    relpath = hook.bundle.relpath(path)
-    return relpath if relpath is not None else hook.cache.relpath(path)
 
 
 def _precompiled_regexes(compiler: "Any", hook: "PathHook") -> None:

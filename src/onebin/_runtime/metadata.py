@@ -53,16 +53,11 @@ class DistributionFinder:
         cls = _bundle_distribution_class()
         for path in sys.path if paths is None else paths:
             relpath = self._bundle.relpath(path) if isinstance(path, str) else None
-            for normalized, distinfo in self._found_in(relpath):
+            # a root's *.dist-info; another directory's (setuptools/_vendor, one an app or a .pth
+            # file puts on sys.path) *.dist-info and *.egg-info, as the build listed them
+            for normalized, distinfo in self._bundle.index.distributions.get(relpath, ()):
                 if wanted is None or wanted == normalized:
                     yield cls(self._hook, distinfo, normalized)  # type: ignore[call-arg]
-
-    def _found_in(self, relpath: "str | None") -> "tuple[tuple[str, str], ...]":
-        """(normalized name, path) of the distributions' metadata in a directory of the
-        bundle, as the build listed them: a root's *.dist-info; another directory's
-        (setuptools/_vendor, one an app or a .pth file puts on sys.path) *.dist-info and
-        *.egg-info, as importlib.metadata's finder takes them from a directory on disk."""
-        return self._bundle.index.distributions.get(relpath, ())  # type: ignore[no-any-return]
 
 
 def _bundle_distribution_class() -> "type[Distribution]":
